@@ -1,0 +1,1 @@
+"""Lark grammars, installed as package data (`kmsprove.grammar`)."""

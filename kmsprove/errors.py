@@ -1,0 +1,75 @@
+"""Source positions and diagnostics shared by every stage.
+
+A `Diagnostic` is one line for the user: `FILE:LINE:COL: error: MESSAGE`.
+`InputError` carries every diagnostic found so the CLI can print them all and
+exit 2 without a traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+MAX_DIAGNOSTICS = 50
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SourcePos:
+    """A 1-based line and column in a named file (or `<query>`, `<cli>`)."""
+
+    file: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+class Severity(enum.Enum):
+    ERROR = "error"  # the input is rejected
+    WARNING = "warning"  # AWS accepts it, but it is almost surely a mistake
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    pos: SourcePos
+    severity: Severity
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.severity.value}: {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
+
+
+def error(pos: SourcePos, message: str) -> Diagnostic:
+    return Diagnostic(pos, Severity.ERROR, message)
+
+
+def warning(pos: SourcePos, message: str) -> Diagnostic:
+    return Diagnostic(pos, Severity.WARNING, message)
+
+
+def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by position, duplicates removed, cut at MAX_DIAGNOSTICS."""
+    unique = sorted(set(diags), key=lambda d: (d.pos, d.severity.value, d.message))
+    if len(unique) > MAX_DIAGNOSTICS:
+        cut = unique[:MAX_DIAGNOSTICS]
+        cut.append(error(unique[MAX_DIAGNOSTICS].pos, "too many errors, stopping here"))
+        return cut
+    return unique
+
+
+class InputError(Exception):
+    """Bad input: the diagnostics say where and why. The CLI exits 2."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = sort_diagnostics(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+    @classmethod
+    def at(cls, pos: SourcePos, message: str) -> InputError:
+        return cls([error(pos, message)])

@@ -1,0 +1,1 @@
+"""Service model data files, installed as package data (`kmsprove.specs`)."""
