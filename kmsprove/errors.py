@@ -73,3 +73,8 @@ class InputError(Exception):
     @classmethod
     def at(cls, pos: SourcePos, message: str) -> InputError:
         return cls([error(pos, message)])
+
+    @classmethod
+    def at_cli(cls, message: str) -> InputError:
+        """A problem with the command line itself (`<cli>:1:1: error: ...`)."""
+        return cls([error(SourcePos("<cli>", 1, 1), message)])

@@ -137,7 +137,7 @@ class JObject(_Container):
                 return m.value
         return None
 
-    def keys(self) -> list[str]:
+    def names(self) -> list[str]:
         return [m.key for m in self.members]
 
 

@@ -1,0 +1,134 @@
+"""CLI: arguments -> library call -> report -> exit code. Click only, no logic.
+
+Bad input (`InputError`) prints one `FILE:LINE:COL: error: ...` line per
+problem on stderr and exits 2 with nothing written; anything else is a bug and
+keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from kmsprove.errors import InputError
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0  # answered; no errors
+    FINDING = 1  # check/diff: an expectation fails, new access
+    BAD_INPUT = 2  # positioned errors on stderr
+    UNKNOWN = 3  # the solver could not decide
+
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+
+
+def _run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
+    """Run a command body that returns (stdout text, exit code, stderr lines)."""
+    try:
+        out, code, notes = body()
+    except InputError as exc:
+        for d in exc.diagnostics:
+            click.echo(str(d), err=True)
+        sys.exit(ExitCode.BAD_INPUT)
+    for line in notes:
+        click.echo(line, err=True)
+    if out:
+        click.echo(out, nl=not out.endswith("\n"))
+    sys.exit(code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="kmsprove")
+def main() -> None:
+    """Prove who can use an AWS KMS key."""
+
+
+@main.command()
+@click.option(
+    "--kind",
+    type=click.Choice(["key-policy", "identity-policy", "bucket-policy", "scp", "rcp", "grants", "world"]),
+    default=None,
+    help="What the files are (default: guessed from each file's content).",
+)
+@FORMAT
+@click.argument("files", nargs=-1, required=True)
+def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
+    """Parse and validate documents; exit 0 without errors, 2 with."""
+    from kmsprove.validate import validate_files
+
+    def body() -> tuple[str, int, list[str]]:
+        diags = validate_files(list(files), kind)
+        errors = [d for d in diags if d.is_error]
+        if fmt == "json":
+            payload: Any = {
+                "valid": not errors,
+                "diagnostics": [
+                    {"file": d.pos.file, "line": d.pos.line, "col": d.pos.col,
+                     "severity": d.severity.value, "message": d.message}
+                    for d in diags
+                ],
+            }
+            return json.dumps(payload, indent=2), ExitCode.BAD_INPUT if errors else ExitCode.OK, []
+        lines = [str(d) for d in diags]
+        if errors:
+            return "", ExitCode.BAD_INPUT, lines
+        summary = f"{len(files)} file(s) valid" + (f", {len(diags)} warning(s)" if diags else "")
+        return summary, ExitCode.OK, lines
+
+    _run(body)
+
+
+@main.command()
+@click.argument("world")
+@click.option("--request", "request_file", default=None, help="JSON request file.")
+@click.option("--principal", default=None, help="Caller ARN or service principal.")
+@click.option("--action", default=None, help="Action, e.g. kms:Decrypt or s3:GetObject.")
+@click.option("--key", default=None, help="Key ARN, key id or alias/NAME.")
+@click.option("--resource", default=None, help="S3 object ARN (composed SSE-KMS read).")
+@click.option("--context", "context", multiple=True, help="KEY=VALUE; repeat a key for a multi-valued key.")
+@click.option("--grant-id", default=None, help="GrantId for RetireGrant/RevokeGrant.")
+@click.option("--via-vpce", default=None, help="The call came through this KMS VPC endpoint.")
+@FORMAT
+@click.option("--timeout", type=float, default=None, help="Ignored by explain (no solver).")
+def explain(
+    world: str,
+    request_file: str | None,
+    principal: str | None,
+    action: str | None,
+    key: str | None,
+    resource: str | None,
+    context: tuple[str, ...],
+    grant_id: str | None,
+    via_vpce: str | None,
+    fmt: str,
+    timeout: float | None,
+) -> None:
+    """Decide one request and show, layer by layer, why."""
+    from kmsprove.explain import explain_request, request_from_cli, request_from_file
+    from kmsprove.loader import load_world
+    from kmsprove.report.text import render_decision
+
+    def body() -> tuple[str, int, list[str]]:
+        w = load_world(world)
+        if request_file is not None:
+            if principal or action or key or resource or context:
+                raise InputError.at_cli("give either --request or --principal/--action, not both")
+            req = request_from_file(w, request_file)
+        else:
+            req = request_from_cli(w, principal, action, key, resource, context, grant_id, via_vpce)
+        decision, full = explain_request(w, req)
+        if fmt == "json":
+            from kmsprove.report.json import decision_json
+
+            return json.dumps(decision_json(decision, full), indent=2), ExitCode.OK, []
+        return render_decision(decision, full), ExitCode.OK, []
+
+    _run(body)

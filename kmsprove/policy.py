@@ -1,0 +1,455 @@
+"""AST stage: positioned JSON -> `Policy` / `Grant`, with every structural problem.
+
+Structure is checked here (element names and case, JSON types, Effect values,
+Action with NotAction, operator syntax); `kmsprove.validate` adds the semantic
+checks (ARNs, principals, Sids, inert actions...) on top of the built AST.
+Building never stops at the first problem: it returns what it could build and
+all diagnostics. A policy is `None` only when its top level is unusable.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, SetOp, Statement
+from kmsprove.errors import Diagnostic, error, warning
+from kmsprove.syntax.json import JArray, JBool, JNode, JNull, JNumber, JObject, JString, kind_name
+
+POLICY_ELEMENTS = ("Version", "Id", "Statement")
+STATEMENT_ELEMENTS = (
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+)
+PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
+
+# base operator -> (family, negated). Families decide value types (R6.2-R6.4).
+OPERATORS: dict[str, tuple[str, bool]] = {
+    "StringEquals": ("String", False),
+    "StringNotEquals": ("String", True),
+    "StringEqualsIgnoreCase": ("String", False),
+    "StringNotEqualsIgnoreCase": ("String", True),
+    "StringLike": ("String", False),
+    "StringNotLike": ("String", True),
+    "NumericEquals": ("Numeric", False),
+    "NumericNotEquals": ("Numeric", True),
+    "NumericLessThan": ("Numeric", False),
+    "NumericLessThanEquals": ("Numeric", False),
+    "NumericGreaterThan": ("Numeric", False),
+    "NumericGreaterThanEquals": ("Numeric", False),
+    "DateEquals": ("Date", False),
+    "DateNotEquals": ("Date", True),
+    "DateLessThan": ("Date", False),
+    "DateLessThanEquals": ("Date", False),
+    "DateGreaterThan": ("Date", False),
+    "DateGreaterThanEquals": ("Date", False),
+    "Bool": ("Bool", False),
+    "BinaryEquals": ("Binary", False),
+    "IpAddress": ("Ip", False),
+    "NotIpAddress": ("Ip", True),
+    "ArnEquals": ("Arn", False),
+    "ArnLike": ("Arn", False),
+    "ArnNotEquals": ("Arn", True),
+    "ArnNotLike": ("Arn", True),
+    "Null": ("Null", False),
+}
+
+
+def operator_family(base: str) -> str:
+    return OPERATORS[base][0]
+
+
+def is_negated(base: str) -> bool:
+    return OPERATORS[base][1]
+
+
+@dataclass
+class _Ctx:
+    kind: PolicyKind
+    diags: list[Diagnostic] = field(default_factory=list)
+
+    def err(self, node: JNode, msg: str) -> None:
+        self.diags.append(error(node.pos, msg))
+
+    def warn(self, node: JNode, msg: str) -> None:
+        self.diags.append(warning(node.pos, msg))
+
+
+def _suggest(name: str, options: Iterable[str]) -> str:
+    opts = list(options)
+    for o in opts:
+        if o.lower() == name.lower():
+            return f" (did you mean `{o}`?)"
+    close = difflib.get_close_matches(name, opts, n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def build_policy(
+    node: JNode, kind: PolicyKind, name: str = ""
+) -> tuple[Policy | None, list[Diagnostic]]:
+    """A `Policy` from a JSON document, and every structural problem in it."""
+    ctx = _Ctx(kind)
+    if not isinstance(node, JObject):
+        ctx.err(node, f"a policy must be a JSON object, not {kind_name(node)}")
+        return None, ctx.diags
+    version = pid = None
+    statements: list[Statement] = []
+    have_statement = False
+    for m in node.members:
+        v = m.value
+        if m.key == "Version":
+            if isinstance(v, JString):
+                version = v.value
+                if version not in ("2012-10-17", "2008-10-17"):
+                    ctx.err(v, f"`Version` must be `2012-10-17` or `2008-10-17`, not `{version}`")
+            else:
+                ctx.err(v, f"`Version` must be a string, not {kind_name(v)}")
+        elif m.key == "Id":
+            if isinstance(v, JString):
+                pid = v.value
+            else:
+                ctx.err(v, f"`Id` must be a string, not {kind_name(v)}")
+        elif m.key == "Statement":
+            have_statement = True
+            items = v.items if isinstance(v, JArray) else (v,)
+            for item in items:
+                st = _statement(item, ctx)
+                if st is not None:
+                    statements.append(st)
+        else:
+            ctx.diags.append(
+                error(
+                    m.key_pos,
+                    f"unknown policy element `{m.key}`" + _suggest(m.key, POLICY_ELEMENTS),
+                )
+            )
+    if not have_statement:
+        ctx.err(node, "policy has no `Statement`")
+    if version is None and have_statement:
+        ctx.warn(
+            node,
+            "no `Version`: AWS reads the policy as version 2008-10-17, where policy variables are literal text",
+        )
+    policy = Policy(kind, tuple(statements), version, pid, name, node.pos)
+    return policy, ctx.diags
+
+
+def _strings(node: JNode, element: str, ctx: _Ctx) -> tuple[str, ...] | None:
+    """A string or an array of strings (Action, Resource, principal values)."""
+    if isinstance(node, JString):
+        return (node.value,)
+    if isinstance(node, JArray):
+        out = []
+        for item in node.items:
+            if isinstance(item, JString):
+                out.append(item.value)
+            else:
+                ctx.err(item, f"`{element}` entries must be strings, not {kind_name(item)}")
+        if not node.items:
+            ctx.err(node, f"`{element}` is an empty array")
+        return tuple(out)
+    ctx.err(node, f"`{element}` must be a string or an array of strings, not {kind_name(node)}")
+    return None
+
+
+def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
+    if not isinstance(node, JObject):
+        ctx.err(node, f"a statement must be a JSON object, not {kind_name(node)}")
+        return None
+    fields: dict[str, object] = {}
+    effect: Effect | None = None
+    for m in node.members:
+        v = m.value
+        if m.key not in STATEMENT_ELEMENTS:
+            ctx.diags.append(
+                error(
+                    m.key_pos,
+                    f"unknown statement element `{m.key}`" + _suggest(m.key, STATEMENT_ELEMENTS),
+                )
+            )
+            continue
+        if m.key == "Sid":
+            if isinstance(v, JString):
+                fields["sid"] = v.value
+            else:
+                ctx.err(v, f"`Sid` must be a string, not {kind_name(v)}")
+        elif m.key == "Effect":
+            if isinstance(v, JString) and v.value in ("Allow", "Deny"):
+                effect = Effect(v.value)
+            elif isinstance(v, JString):
+                hint = _suggest(v.value, ("Allow", "Deny"))
+                ctx.err(v, f"`Effect` must be `Allow` or `Deny`, not `{v.value}`{hint}")
+            else:
+                ctx.err(v, f"`Effect` must be a string, not {kind_name(v)}")
+        elif m.key in ("Principal", "NotPrincipal"):
+            fields[m.key] = _principals(v, m.key, ctx)
+        elif m.key in ("Action", "NotAction", "Resource", "NotResource"):
+            fields[m.key] = _strings(v, m.key, ctx)
+        elif m.key == "Condition":
+            fields["conditions"] = _conditions(v, ctx)
+    if "Effect" not in node.names():
+        ctx.err(node, "statement has no `Effect`")
+    for a, b in (
+        ("Action", "NotAction"),
+        ("Resource", "NotResource"),
+        ("Principal", "NotPrincipal"),
+    ):
+        if a in node.names() and b in node.names():
+            ctx.err(node, f"a statement cannot have both `{a}` and `{b}`")
+    if effect is None:
+        return None
+    return Statement(
+        effect=effect,
+        sid=fields.get("sid"),  # type: ignore[arg-type]
+        principal=fields.get("Principal"),  # type: ignore[arg-type]
+        not_principal=fields.get("NotPrincipal"),  # type: ignore[arg-type]
+        action=fields.get("Action"),  # type: ignore[arg-type]
+        not_action=fields.get("NotAction"),  # type: ignore[arg-type]
+        resource=fields.get("Resource"),  # type: ignore[arg-type]
+        not_resource=fields.get("NotResource"),  # type: ignore[arg-type]
+        conditions=fields.get("conditions", ()),  # type: ignore[arg-type]
+        pos=node.pos,
+    )
+
+
+def normalise_aws_principal(value: str) -> str:
+    """A bare 12-digit account id means the account principal (R2.1)."""
+    if len(value) == 12 and value.isdigit():
+        return f"arn:aws:iam::{value}:root"
+    return value
+
+
+def _principals(node: JNode, element: str, ctx: _Ctx) -> tuple[Principal, ...] | None:
+    if isinstance(node, JString):
+        if node.value == "*":
+            return (Principal("*", "*", node.pos),)
+        ctx.err(
+            node,
+            f'`{element}` must be `"*"` or an object such as {{"AWS": ...}}, not the string `{node.value}`',
+        )
+        return None
+    if not isinstance(node, JObject):
+        ctx.err(node, f'`{element}` must be `"*"` or an object, not {kind_name(node)}')
+        return None
+    out: list[Principal] = []
+    for m in node.members:
+        if m.key not in PRINCIPAL_TYPES:
+            ctx.diags.append(
+                error(
+                    m.key_pos,
+                    f"unknown principal type `{m.key}`" + _suggest(m.key, PRINCIPAL_TYPES),
+                )
+            )
+            continue
+        values = _strings(m.value, f"{element}.{m.key}", ctx) or ()
+        items = m.value.items if isinstance(m.value, JArray) else (m.value,)
+        for item, value in zip(items, values, strict=False):
+            v = normalise_aws_principal(value) if m.key == "AWS" else value
+            out.append(Principal(m.key, v, item.pos))
+    if not node.members:
+        ctx.err(node, f"`{element}` is an empty object")
+    return tuple(out)
+
+
+def parse_operator(op: str) -> tuple[SetOp | None, str, bool] | None:
+    """(`ForAnyValue:StringLikeIfExists`) -> (FOR_ANY_VALUE, `StringLike`, True), or None."""
+    set_op = None
+    rest = op
+    if ":" in op:
+        prefix, rest = op.split(":", 1)
+        try:
+            set_op = SetOp(prefix)
+        except ValueError:
+            return None
+    if_exists = rest.endswith("IfExists")
+    base = rest[: -len("IfExists")] if if_exists else rest
+    if base not in OPERATORS or (if_exists and base == "Null"):
+        return None
+    return set_op, base, if_exists
+
+
+def _operator_problem(op: str) -> str:
+    if ":" in op:
+        prefix, rest = op.split(":", 1)
+        if prefix not in ("ForAllValues", "ForAnyValue"):
+            hint = _suggest(prefix, ("ForAllValues", "ForAnyValue"))
+            return f"unknown set operator `{prefix}` in `{op}`{hint}"
+        op = rest
+    if op == "NullIfExists":
+        return "`Null` cannot take `IfExists`"
+    base = op.removesuffix("IfExists")
+    return f"unknown condition operator `{op}`" + _suggest(base, OPERATORS)
+
+
+def _scalar_text(node: JNode) -> str | None:
+    if isinstance(node, JString):
+        return node.value
+    if isinstance(node, JBool):
+        return "true" if node.value else "false"
+    if isinstance(node, JNumber):
+        v = node.value
+        return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+    return None
+
+
+def _conditions(node: JNode, ctx: _Ctx) -> tuple[Condition, ...]:
+    if not isinstance(node, JObject):
+        ctx.err(node, f"`Condition` must be an object, not {kind_name(node)}")
+        return ()
+    out: list[Condition] = []
+    for om in node.members:
+        parsed = parse_operator(om.key)
+        if parsed is None:
+            ctx.diags.append(error(om.key_pos, _operator_problem(om.key)))
+            continue
+        set_op, base, if_exists = parsed
+        block = om.value
+        if not isinstance(block, JObject):
+            ctx.err(
+                block,
+                f"the `{om.key}` block must be an object of condition keys, not {kind_name(block)}",
+            )
+            continue
+        for km in block.members:
+            vals = km.value.items if isinstance(km.value, JArray) else (km.value,)
+            texts: list[str] = []
+            for v in vals:
+                t = _scalar_text(v)
+                if t is None or isinstance(v, JNull):
+                    ctx.err(
+                        v,
+                        f"condition values must be strings, numbers or booleans, not {kind_name(v)}",
+                    )
+                else:
+                    texts.append(t)
+            if isinstance(km.value, JArray) and not km.value.items:
+                ctx.err(km.value, f"condition key `{km.key}` has an empty list of values")
+            out.append(
+                Condition(om.key, base, set_op, if_exists, km.key, tuple(texts), km.value.pos)
+            )
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------
+# grants (ListGrants shape, R4.1)
+
+GRANT_FIELDS = (
+    "KeyId",
+    "GrantId",
+    "Name",
+    "CreationDate",
+    "GranteePrincipal",
+    "GranteeServicePrincipal",
+    "RetiringPrincipal",
+    "RetiringServicePrincipal",
+    "IssuingAccount",
+    "Operations",
+    "Constraints",
+    "GrantToken",
+)
+CONSTRAINT_FIELDS = ("EncryptionContextSubset", "EncryptionContextEquals", "SourceArn")
+
+
+def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "") -> Grant | None:
+    """A `Grant` from one ListGrants entry; problems go to `ctx_diags`."""
+    ctx = _Ctx(PolicyKind.KEY_POLICY, ctx_diags)
+    if not isinstance(node, JObject):
+        ctx.err(node, f"a grant must be a JSON object, not {kind_name(node)}")
+        return None
+    vals: dict[str, str] = {}
+    ops: tuple[str, ...] = ()
+    subset = equals = None
+    source_arn = None
+    for m in node.members:
+        v = m.value
+        if m.key not in GRANT_FIELDS:
+            if m.key != "consistent":  # kmsprove-only note on eventual consistency (R4.9)
+                ctx.diags.append(
+                    error(
+                        m.key_pos, f"unknown grant field `{m.key}`" + _suggest(m.key, GRANT_FIELDS)
+                    )
+                )
+            continue
+        if m.key == "Operations":
+            ops = _strings(v, "Operations", ctx) or ()
+        elif m.key == "Constraints":
+            subset, equals, source_arn = _constraints(v, ctx)
+        elif isinstance(v, JString):
+            vals[m.key] = v.value
+        else:
+            ctx.err(v, f"`{m.key}` must be a string, not {kind_name(v)}")
+    if "Operations" not in node.names():
+        ctx.err(node, "grant has no `Operations`")
+    if "GranteePrincipal" not in vals and "GranteeServicePrincipal" not in vals:
+        ctx.err(node, "grant has no `GranteePrincipal` or `GranteeServicePrincipal`")
+    issuing = vals.get("IssuingAccount")
+    if issuing and issuing.startswith("arn:") and issuing.count(":") >= 5:
+        issuing = issuing.split(":")[4]
+    return Grant(
+        grant_id=vals.get("GrantId", ""),
+        key_id=vals.get("KeyId", default_key),
+        operations=ops,
+        grantee=vals.get("GranteePrincipal"),
+        grantee_service=vals.get("GranteeServicePrincipal"),
+        retiring=vals.get("RetiringPrincipal"),
+        retiring_service=vals.get("RetiringServicePrincipal"),
+        ec_subset=subset,
+        ec_equals=equals,
+        source_arn=source_arn,
+        issuing_account=issuing,
+        name=vals.get("Name", ""),
+        pos=node.pos,
+    )
+
+
+def _constraints(
+    node: JNode, ctx: _Ctx
+) -> tuple[tuple[tuple[str, str], ...] | None, tuple[tuple[str, str], ...] | None, str | None]:
+    if not isinstance(node, JObject):
+        ctx.err(node, f"`Constraints` must be an object, not {kind_name(node)}")
+        return None, None, None
+    found: dict[str, tuple[tuple[str, str], ...]] = {}
+    source_arn = None
+    for m in node.members:
+        if m.key not in CONSTRAINT_FIELDS:
+            ctx.diags.append(
+                error(
+                    m.key_pos,
+                    f"unknown grant constraint `{m.key}`" + _suggest(m.key, CONSTRAINT_FIELDS),
+                )
+            )
+            continue
+        v = m.value
+        if m.key == "SourceArn":
+            if isinstance(v, JString):
+                source_arn = v.value
+            else:
+                ctx.err(v, f"`SourceArn` must be a string, not {kind_name(v)}")
+            continue
+        if not isinstance(v, JObject):
+            ctx.err(v, f"`{m.key}` must be an object of string pairs, not {kind_name(v)}")
+            continue
+        pairs = []
+        for pm in v.members:
+            if isinstance(pm.value, JString):
+                pairs.append((pm.key, pm.value.value))
+            else:
+                ctx.err(
+                    pm.value,
+                    f"encryption context values must be strings, not {kind_name(pm.value)}",
+                )
+        found[m.key] = tuple(pairs)
+    if len(found) > 1:
+        ctx.err(
+            node,
+            "a grant can have `EncryptionContextSubset` or `EncryptionContextEquals`, not both",
+        )
+    return found.get("EncryptionContextSubset"), found.get("EncryptionContextEquals"), source_arn

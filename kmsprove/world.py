@@ -1,0 +1,177 @@
+"""World stage: the `World` value; `kmsprove.loader` builds it from files.
+
+A `World` is everything that decides access to the keys: keys with their
+policies and grants, accounts (open or complete) with principals, SCPs and
+RCPs, S3 buckets and VPC endpoint policies. Document values may be inline,
+paths relative to the world file, or AWS CLI output (`get-key-policy`,
+`list-grants`, `get-account-authorization-details`).
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from kmsprove.arn import parse_caller
+from kmsprove.ast import NOWHERE, Grant, Policy
+from kmsprove.errors import SourcePos
+
+EMPTY: Mapping[str, object] = types.MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    arn: str
+    policy: Policy
+    grants: tuple[Grant, ...] = ()
+    manager: str = "CUSTOMER"  # CUSTOMER | AWS (R7.5)
+    state: str = "Enabled"  # R9.2
+    aliases: tuple[str, ...] = ()  # `alias/NAME`
+    ram_policy: Policy | None = None  # the AWS_RAM key policy (R1.14)
+    key_spec: str = "SYMMETRIC_DEFAULT"
+    key_usage: str = "ENCRYPT_DECRYPT"
+    origin: str = "AWS_KMS"
+    multi_region: bool = False
+    multi_region_key_type: str | None = None  # PRIMARY | REPLICA
+    tags: tuple[tuple[str, str], ...] = ()
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+    @property
+    def region(self) -> str:
+        return self.arn.split(":")[3]
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def key_id(self) -> str:
+        return self.arn.split(":", 5)[5].split("/", 1)[1]
+
+    @property
+    def is_symmetric_encryption(self) -> bool:
+        return self.key_spec == "SYMMETRIC_DEFAULT" and self.key_usage == "ENCRYPT_DECRYPT"
+
+    @property
+    def policies(self) -> tuple[Policy, ...]:
+        """KP means both key policies (R1.14)."""
+        return (self.policy,) if self.ram_policy is None else (self.policy, self.ram_policy)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """An IAM user or role of the world, with what it carries."""
+
+    arn: str
+    policies: tuple[Policy, ...] = ()  # its own, its groups' and attached managed ones
+    boundary: Policy | None = None
+    tags: tuple[tuple[str, str], ...] = ()
+    trust_policy: Policy | None = None  # roles only
+    groups: tuple[str, ...] = ()
+    unknown_documents: tuple[str, ...] = ()  # managed policies named but not supplied
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def kind(self) -> str:
+        return parse_caller(self.arn).kind
+
+    @property
+    def name(self) -> str:
+        return parse_caller(self.arn).name
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: str
+    complete: bool = False  # False: principals we were not told about may exist (open)
+    organization: str | None = None
+    management: bool = False  # the organization's management account: no SCP/RCP applies
+    scps: tuple[Policy, ...] = ()  # empty: FullAWSAccess only
+    rcps: tuple[Policy, ...] = ()  # empty: RCPFullAWSAccess only
+    principals: Mapping[str, Identity] = field(default=EMPTY)  # type: ignore[assignment]
+    enabled_regions: tuple[str, ...] | None = None  # None: every Region enabled (R1.8)
+
+    def region_enabled(self, region: str) -> bool:
+        return self.enabled_regions is None or region in self.enabled_regions
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    arn: str
+    account: str
+    region: str = "us-east-1"
+    policy: Policy | None = None
+    kms_key: str | None = None  # default encryption key, a key ARN (R8.3)
+    bucket_key: bool = False  # S3 Bucket Key: EC is the bucket ARN (R8.2)
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+    @property
+    def name(self) -> str:
+        return self.arn.split(":::", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    keys: tuple[Key, ...] = ()
+    accounts: Mapping[str, Account] = field(default=EMPTY)  # type: ignore[assignment]
+    buckets: tuple[Bucket, ...] = ()
+    vpc_endpoints: Mapping[str, Policy] = field(default=EMPTY)  # type: ignore[assignment]
+    file: str = "<world>"
+
+    def account(self, account_id: str) -> Account:
+        """The account as the world knows it; an unknown account is open."""
+        return self.accounts.get(account_id) or Account(account_id)
+
+    def is_open(self, account_id: str) -> bool:
+        return not self.account(account_id).complete
+
+    def identity(self, arn: str) -> Identity | None:
+        """A user or role by ARN; a session resolves to its role (path ignored)."""
+        caller = parse_caller(arn)
+        if caller.account is None:
+            return None
+        acct = self.accounts.get(caller.account)
+        if acct is None:
+            return None
+        if arn in acct.principals:
+            return acct.principals[arn]
+        if caller.kind in ("assumed-role", "role"):
+            for ident in acct.principals.values():
+                c = parse_caller(ident.arn)
+                if c.kind == "role" and c.name == caller.name:
+                    return ident
+        if caller.kind == "user":
+            for ident in acct.principals.values():
+                c = parse_caller(ident.arn)
+                if c.kind == "user" and c.name == caller.name:
+                    return ident
+        return None
+
+    def find_key(self, ref: str) -> Key | None:
+        """A key by ARN, key id, alias name (`alias/x`) or alias ARN."""
+        for k in self.keys:
+            if ref in (k.arn, k.key_id):
+                return k
+            if ref.startswith("alias/") and ref in k.aliases:
+                return k
+            if (
+                ":alias/" in ref
+                and ref.split(":", 5)[5] in k.aliases
+                and ref.split(":")[4] == k.account
+            ):
+                return k
+        return None
+
+    def bucket(self, arn: str) -> Bucket | None:
+        for b in self.buckets:
+            if arn == b.arn or arn.startswith(b.arn + "/"):
+                return b
+        return None
+
+    def open_accounts(self) -> list[str]:
+        return sorted(a.id for a in self.accounts.values() if not a.complete)
