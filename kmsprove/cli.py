@@ -54,7 +54,9 @@ def main() -> None:
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(["key-policy", "identity-policy", "bucket-policy", "scp", "rcp", "grants", "world"]),
+    type=click.Choice(
+        ["key-policy", "identity-policy", "bucket-policy", "scp", "rcp", "grants", "world"]
+    ),
     default=None,
     help="What the files are (default: guessed from each file's content).",
 )
@@ -71,8 +73,13 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
             payload: Any = {
                 "valid": not errors,
                 "diagnostics": [
-                    {"file": d.pos.file, "line": d.pos.line, "col": d.pos.col,
-                     "severity": d.severity.value, "message": d.message}
+                    {
+                        "file": d.pos.file,
+                        "line": d.pos.line,
+                        "col": d.pos.col,
+                        "severity": d.severity.value,
+                        "message": d.message,
+                    }
                     for d in diags
                 ],
             }
@@ -93,7 +100,9 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
 @click.option("--action", default=None, help="Action, e.g. kms:Decrypt or s3:GetObject.")
 @click.option("--key", default=None, help="Key ARN, key id or alias/NAME.")
 @click.option("--resource", default=None, help="S3 object ARN (composed SSE-KMS read).")
-@click.option("--context", "context", multiple=True, help="KEY=VALUE; repeat a key for a multi-valued key.")
+@click.option(
+    "--context", "context", multiple=True, help="KEY=VALUE; repeat a key for a multi-valued key."
+)
 @click.option("--grant-id", default=None, help="GrantId for RetireGrant/RevokeGrant.")
 @click.option("--via-vpce", default=None, help="The call came through this KMS VPC endpoint.")
 @FORMAT

@@ -109,6 +109,7 @@ class Request:
     via_vpce: str | None = None  # the call came through this KMS VPC endpoint
     grant_id: str | None = None  # RetireGrant / RevokeGrant target
     key_id_as_sent: str | None = None  # how the caller named the key (alias -> RequestAlias)
+    federated_from: str | None = None  # the IAM user behind a federated-user session (R2.6)
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"principal": self.principal, "action": self.action}

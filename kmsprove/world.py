@@ -12,12 +12,15 @@ from __future__ import annotations
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import NOWHERE, Grant, Policy
 from kmsprove.errors import SourcePos
 
-EMPTY: Mapping[str, object] = types.MappingProxyType({})
+
+def _empty() -> Mapping[str, Any]:
+    return types.MappingProxyType({})
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +96,7 @@ class Account:
     management: bool = False  # the organization's management account: no SCP/RCP applies
     scps: tuple[Policy, ...] = ()  # empty: FullAWSAccess only
     rcps: tuple[Policy, ...] = ()  # empty: RCPFullAWSAccess only
-    principals: Mapping[str, Identity] = field(default=EMPTY)  # type: ignore[assignment]
+    principals: Mapping[str, Identity] = field(default_factory=_empty)
     enabled_regions: tuple[str, ...] | None = None  # None: every Region enabled (R1.8)
 
     def region_enabled(self, region: str) -> bool:
@@ -118,9 +121,9 @@ class Bucket:
 @dataclass(frozen=True, slots=True)
 class World:
     keys: tuple[Key, ...] = ()
-    accounts: Mapping[str, Account] = field(default=EMPTY)  # type: ignore[assignment]
+    accounts: Mapping[str, Account] = field(default_factory=_empty)
     buckets: tuple[Bucket, ...] = ()
-    vpc_endpoints: Mapping[str, Policy] = field(default=EMPTY)  # type: ignore[assignment]
+    vpc_endpoints: Mapping[str, Policy] = field(default_factory=_empty)
     file: str = "<world>"
 
     def account(self, account_id: str) -> Account:

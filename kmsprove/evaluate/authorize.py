@@ -1,0 +1,369 @@
+"""The decision procedure of kms-semantics.md R1.13, over every layer.
+
+`evaluate(world, request) -> Decision` is total: any request, even one naming
+an unknown key or action, gets a decision with a reason, never an exception.
+Twin: `kmsprove.encode.authorize`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from kmsprove.arn import Caller, parse_caller
+from kmsprove.ast import Policy
+from kmsprove.catalog import ActionInfo, action_info
+from kmsprove.evaluate.grants import grants_allow, retire_routes
+from kmsprove.evaluate.keystate import blocked_by
+from kmsprove.evaluate.layers import LayerMatch, Subject, key_policy_view, match_policies
+from kmsprove.evaluate.principals import Via
+from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
+from kmsprove.world import Identity, Key, World
+
+
+def evaluate(world: World, req: Request) -> Decision:
+    """Allow or deny one request, with the reasons per layer (R1.13)."""
+    if req.action.lower().startswith("s3:"):
+        from kmsprove.evaluate.s3 import evaluate_s3  # noqa: PLC0415  (s3 builds on this module)
+
+        return evaluate_s3(world, req)
+    info = action_info(req.action)
+    if info is None:
+        return Decision(False, reason=f"`{req.action}` is not an action kmsprove knows")
+    caller = parse_caller(req.principal)
+    if caller.kind in ("unknown", "role"):
+        why = (
+            "a role is not a caller; its sessions are"
+            if caller.kind == "role"
+            else "not a caller ARN"
+        )
+        return Decision(False, reason=f"`{req.principal}`: {why} (R1.2)")
+    if not info.on_key:
+        return _iam_only(world, req, caller, info)
+    key = world.find_key(req.key or "")
+    if key is None:
+        return Decision(False, reason=f"no key `{req.key}` in the world")
+    return _Kms(world, req, caller, info, key).decide()
+
+
+@dataclass
+class _Caps:
+    """The caller's identity side: IP, boundary, session policy (R1.6, R1.7b)."""
+
+    ip: LayerMatch
+    pb: LayerMatch | None
+    sp: LayerMatch | None
+
+    @property
+    def pb_ok(self) -> bool:
+        return self.pb is None or self.pb.allowed
+
+    @property
+    def sp_ok(self) -> bool:
+        return self.sp is None or self.sp.allowed
+
+    @property
+    def id_ok(self) -> bool:
+        return self.ip.allowed and self.pb_ok and self.sp_ok
+
+
+@dataclass
+class _Kms:
+    world: World
+    req: Request
+    caller: Caller
+    info: ActionInfo
+    key: Key
+    layers: list[LayerResult] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    # -- the caller's side ---------------------------------------------
+
+    def identity(self) -> Identity | None:
+        if self.caller.is_service or self.caller.kind == "root":
+            return None  # no identity policies (R1.4, R2.7)
+        if self.caller.kind == "federated-user":
+            return self.world.identity(self.req.federated_from) if self.req.federated_from else None
+        return self.world.identity(self.req.principal)
+
+    def subject(self, resource: str, kp: bool = False) -> Subject:
+        ident = self.identity()
+        ctx = key_policy_view(self.req.context) if kp else self.req.context
+        return Subject(
+            self.caller,
+            self.info.name,
+            resource,
+            ctx,
+            self.req.federated_from,
+            has_boundary=ident is not None and ident.boundary is not None,
+        )
+
+    def caps(self) -> _Caps:
+        ident = self.identity()
+        subj = self.subject(self.key.arn)
+        ip = match_policies(ident.policies if ident else (), subj)
+        pb = match_policies((ident.boundary,), subj) if ident and ident.boundary else None
+        sp = None
+        if self.req.session_policy is not None and self.caller.kind in (
+            "assumed-role",
+            "federated-user",
+        ):
+            sp = match_policies((self.req.session_policy,), subj)
+        self.report(Layer.IDENTITY, ip, "" if ident else self.no_identity_note())
+        if pb is not None:
+            self.report(Layer.BOUNDARY, pb)
+        if sp is not None:
+            self.report(Layer.SESSION, sp)
+        return _Caps(ip, pb, sp)
+
+    def no_identity_note(self) -> str:
+        if self.caller.is_service:
+            return "service principals have no identity policies (R2.7)"
+        if self.caller.kind == "root":
+            return "the root user carries no identity policies (R1.4)"
+        return "the world lists no identity policies for this caller"
+
+    def service_linked(self) -> bool:
+        ident = self.identity()
+        arn = ident.arn if ident else self.req.principal
+        return "/aws-service-role/" in arn or (
+            self.caller.kind == "assumed-role" and self.caller.name.startswith("AWSServiceRoleFor")
+        )
+
+    # -- reporting -------------------------------------------------------
+
+    def report(self, layer: Layer, m: LayerMatch, note: str = "") -> None:
+        effect = "deny" if m.denied else "allow" if m.allowed else "none"
+        self.layers.append(LayerResult(layer, effect, m.refs(), note))
+
+    def finish(self, allowed: bool, reason: str) -> Decision:
+        block = blocked_by(self.key, self.info.short) if allowed else None
+        return Decision(allowed, tuple(self.layers), reason, block, tuple(self.warnings))
+
+    # -- guardrails --------------------------------------------------------
+
+    def guardrails(self) -> str | None:
+        """SCP, RCP and VPC endpoint policy (R1.10): why they block, or None."""
+        subj = self.subject(self.key.arn)
+        if not self.caller.is_service and not self.service_linked():
+            acct = self.world.account(self.caller.account or "")
+            if acct.organization and not acct.management and acct.scps:
+                m = match_policies(acct.scps, subj)
+                self.report(Layer.SCP, m, f"SCPs of account {acct.id}")
+                if m.denied:
+                    return "an SCP denies it (R1.3)"
+                if not m.allowed:
+                    return "the SCPs give no Allow path (R1.10)"
+            key_acct = self.world.account(self.key.account)
+            retire = self.info.short == "RetireGrant"  # RCPs cannot restrict it (R1.10)
+            if self.key.manager == "CUSTOMER" and key_acct.organization and not key_acct.management:
+                if key_acct.rcps and not retire:
+                    m = match_policies(key_acct.rcps, subj)
+                    self.report(Layer.RCP, m, f"RCPs of account {key_acct.id}")
+                    if m.denied:
+                        return "an RCP denies it (R1.3)"
+        if self.req.via_vpce is not None:
+            policy = self.world.vpc_endpoints.get(self.req.via_vpce)
+            if policy is not None:
+                m = match_policies((policy,), subj)
+                self.report(Layer.VPCE, m, f"endpoint {self.req.via_vpce}")
+                if m.denied:
+                    return "the VPC endpoint policy denies it (R1.3)"
+                if not m.allowed:
+                    return "the VPC endpoint policy does not allow it (R1.10)"
+        return None
+
+    # -- the procedure -----------------------------------------------------
+
+    def decide(self) -> Decision:
+        cross = not self.caller.is_service and self.caller.account != self.key.account
+        if cross and not self.info.cross_account:
+            return self.finish(False, f"`{self.info.name}` cannot be used across accounts (R3.2)")
+        if cross and not self.world.account(self.caller.account or "").region_enabled(
+            self.key.region
+        ):
+            return self.finish(
+                False, f"account {self.caller.account} has not enabled {self.key.region} (R1.8)"
+            )
+        blocked = self.guardrails()
+        if self.info.short == "RetireGrant":
+            return self.retire(blocked)
+        kp = match_policies(self.key.policies, self.subject(self.key.arn, kp=True))
+        self.report(Layer.KEY_POLICY, kp)
+        caps = self.caps()
+        granted, grefs = grants_allow(self.key, self.caller, self.info, self.req.context)
+        self.layers.append(LayerResult(Layer.GRANTS, "allow" if granted else "none", tuple(grefs)))
+        if blocked:
+            return self.finish(False, blocked)
+        for layer, m in (
+            (Layer.KEY_POLICY, kp),
+            (Layer.IDENTITY, caps.ip),
+            (Layer.BOUNDARY, caps.pb),
+            (Layer.SESSION, caps.sp),
+        ):
+            if m is not None and m.denied:
+                return self.finish(False, f"an explicit Deny in the {layer.value} (R1.3)")
+        ok, why = self.policies_allow(kp, caps, cross)
+        if ok:
+            return self.finish(True, why)
+        if granted:
+            return self.finish(True, "a grant allows it (R1.9)")
+        return self.finish(False, why)
+
+    def policies_allow(self, kp: LayerMatch, caps: _Caps, cross: bool) -> tuple[bool, str]:
+        vias = kp.vias()
+        direct = vias - {Via.ACCOUNT}
+        root = self.caller.kind == "root"
+        if self.caller.is_service:
+            if direct:
+                return True, "the key policy allows the service principal (R2.7)"
+            return False, "no key policy statement allows the service principal (R2.7)"
+        if cross:
+            if not vias:
+                return False, "the key policy does not allow this external caller (R1.7a)"
+            if root:
+                return (
+                    True,
+                    "the key policy allows the external account; its root user needs no IAM policy (10.16)",
+                )
+            if caps.id_ok:
+                return True, "the key policy and the caller's identity side both allow it (R1.7)"
+            return False, self.identity_gap(
+                caps, "the caller's own account must also allow it (R1.7b)"
+            )
+        for via in direct:
+            if self.direct_allows(via, caps):
+                return True, f"the key policy names the caller ({via.value}) (R1.5, R1.6)"
+        if Via.ACCOUNT in vias:
+            if root:
+                return (
+                    True,
+                    "the key policy allows the account, which includes its root user (R1.4)",
+                )
+            if caps.id_ok:
+                return (
+                    True,
+                    "the key policy delegates to the account and an IAM policy allows it (R1.4)",
+                )
+            return False, self.identity_gap(
+                caps, "the key policy delegates to the account, but (R1.4)"
+            )
+        if direct:
+            return (
+                False,
+                "a key policy Allow names the caller, but a boundary or session policy caps it (R1.6)",
+            )
+        if caps.ip.allowed:
+            return (
+                False,
+                "an IAM policy allows it, but the key policy neither names the caller nor delegates to its account (R1.4, R1.5)",
+            )
+        return False, "no key policy statement allows it (R1.1)"
+
+    def direct_allows(self, via: Via, caps: _Caps) -> bool:
+        """The caps of R1.6 on a same-account key-policy allow."""
+        if via in (Via.ROLE, Via.FEDERATED_USER):
+            return caps.pb_ok and caps.sp_ok
+        if via is Via.WILDCARD:
+            self.warnings.append(
+                "plain `*` allows are not capped by boundaries or session policies (10.5)"
+            )
+        return True
+
+    def identity_gap(self, caps: _Caps, lead: str) -> str:
+        if not caps.ip.allowed:
+            return f"{lead}: no identity policy allows it"
+        if not caps.pb_ok:
+            return f"{lead}: the permissions boundary does not allow it"
+        return f"{lead}: the session policy does not allow it"
+
+    def retire(self, blocked: str | None) -> Decision:
+        """RetireGrant is decided by the grant (R4.7); IAM denies still apply."""
+        grant = next((g for g in self.key.grants if g.grant_id == self.req.grant_id), None)
+        caps = self.caps()
+        if grant is None:
+            return self.finish(False, f"no grant `{self.req.grant_id}` on this key (R4.7)")
+        if blocked:
+            return self.finish(False, blocked)
+        for layer, m in (
+            (Layer.IDENTITY, caps.ip),
+            (Layer.BOUNDARY, caps.pb),
+            (Layer.SESSION, caps.sp),
+        ):
+            if m is not None and m.denied:
+                return self.finish(False, f"an explicit Deny in the {layer.value} (R1.3)")
+        direct, via_iam = retire_routes(grant, self.key, self.caller)
+        ref = StatementRef.at(
+            grant.grant_id,
+            grant.pos,
+            bool(direct or via_iam),
+            "Allow",
+            "; ".join(direct + via_iam) or "the caller may not retire it",
+        )
+        self.layers.append(LayerResult(Layer.GRANTS, "allow" if direct else "none", (ref,)))
+        if direct:
+            return self.finish(True, f"the caller is {direct[0]} (R4.7)")
+        if via_iam and caps.id_ok:
+            return self.finish(
+                True,
+                f"an IAM policy allows kms:RetireGrant and the caller is in {via_iam[0]} (R4.7)",
+            )
+        if via_iam:
+            return self.finish(
+                False,
+                f"the caller is in {via_iam[0]}, but no IAM policy allows kms:RetireGrant (R4.7)",
+            )
+        return self.finish(
+            False,
+            "the caller is not a retiring principal, a retiring grantee, nor in the issuing or key account (R4.7)",
+        )
+
+
+def _iam_only(world: World, req: Request, caller: Caller, info: ActionInfo) -> Decision:
+    """Actions on no key (CreateKey, ListKeys, GenerateRandom): IAM alone decides (R3.1)."""
+    ident = world.identity(req.principal) if not caller.is_service else None
+    subj = Subject(
+        caller,
+        info.name,
+        "*",
+        req.context,
+        req.federated_from,
+        ident is not None and ident.boundary is not None,
+    )
+    layers = []
+    pols: tuple[Policy, ...] = ident.policies if ident else ()
+    ip = match_policies(pols, subj)
+    layers.append(
+        LayerResult(
+            Layer.IDENTITY, "deny" if ip.denied else "allow" if ip.allowed else "none", ip.refs()
+        )
+    )
+    acct = world.account(caller.account or "")
+    if acct.organization and not acct.management and acct.scps:
+        scp = match_policies(acct.scps, subj)
+        layers.append(
+            LayerResult(
+                Layer.SCP, "deny" if scp.denied else "allow" if scp.allowed else "none", scp.refs()
+            )
+        )
+        if scp.denied or not scp.allowed:
+            return Decision(False, tuple(layers), "the SCPs do not allow it (R1.10)")
+    if caller.kind == "root":
+        return Decision(
+            not ip.denied, tuple(layers), "the root user may call IAM-only KMS actions (R1.4)"
+        )
+    boundary_ok = (
+        ident is None or ident.boundary is None or match_policies((ident.boundary,), subj).allowed
+    )
+    if ip.denied:
+        return Decision(False, tuple(layers), "an explicit Deny in the identity policy (R1.3)")
+    if ip.allowed and boundary_ok:
+        return Decision(
+            True,
+            tuple(layers),
+            f"`{info.name}` is IAM-only and an identity policy allows it (R3.1)",
+        )
+    return Decision(
+        False,
+        tuple(layers),
+        f"`{info.name}` is IAM-only and no identity policy allows it (R3.1, R3.3)",
+    )

@@ -1,0 +1,133 @@
+"""Grants as a source of allow (R4), and the RetireGrant rule (R4.7) — evaluator side.
+
+Twin: `kmsprove.encode.grants`.
+"""
+
+from __future__ import annotations
+
+from kmsprove.arn import Caller
+from kmsprove.ast import Grant
+from kmsprove.catalog import ActionInfo
+from kmsprove.evaluate.principals import grantee_covers, is_service_name
+from kmsprove.request import Context, StatementRef
+from kmsprove.world import Key
+
+
+def _lower_pairs(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+    # grant-constraint keys compare case-insensitively (10.1); values exactly (R4.5)
+    return {k.lower(): v for k, v in pairs}
+
+
+def ec_satisfies(grant: Grant, ec: dict[str, str]) -> bool:
+    """EncryptionContextSubset / Equals against the request's context (R4.5)."""
+    have = {k.lower(): v for k, v in ec.items()}
+    if grant.ec_equals is not None:
+        return have == _lower_pairs(grant.ec_equals)
+    if grant.ec_subset is not None:
+        want = _lower_pairs(grant.ec_subset)
+        return all(have.get(k) == v for k, v in want.items())
+    return True
+
+
+def child_within(grant: Grant, ctx: Context) -> tuple[bool, str]:
+    """CreateGrant through a grant: the child stays within the parent (R4.6)."""
+    ops = ctx.get("kms:GrantOperations")
+    if not ops:
+        return False, "the CreateGrant request names no operations (kms:GrantOperations)"
+    extra = [op for op in ops if op not in grant.operations]
+    if extra:
+        return False, f"child operations {extra} exceed the grant's"
+    kind = (ctx.get("kms:GrantConstraintType") or (None,))[0]
+    asked = ctx.encryption_context()
+    if grant.ec_equals is not None:
+        if kind != "EncryptionContextEquals" or _lower_pairs(tuple(asked.items())) != _lower_pairs(
+            grant.ec_equals
+        ):
+            return False, "the parent's EncryptionContextEquals must be kept exactly"
+    elif grant.ec_subset is not None:
+        have = _lower_pairs(tuple(asked.items()))
+        if kind not in ("EncryptionContextSubset", "EncryptionContextEquals") or any(
+            have.get(k) != v for k, v in _lower_pairs(grant.ec_subset).items()
+        ):
+            return False, "the child must keep the parent's EncryptionContextSubset pairs"
+    return True, ""
+
+
+def grant_allows(
+    grant: Grant, key: Key, caller: Caller, info: ActionInfo, ctx: Context
+) -> tuple[bool, str]:
+    """Whether one grant allows the request (R4.2), and why not."""
+    if info.short not in grant.operations:
+        return False, f"`{info.short}` is not among its operations"
+    if grant.grantee_service is not None:
+        if not (caller.is_service and caller.arn == grant.grantee_service):
+            return False, "its grantee is the service `" + grant.grantee_service + "`"
+    elif grant.grantee is not None and is_service_name(grant.grantee):
+        pass  # grantees unknown: may cover anyone (R4.3)
+    elif grant.grantee is None or not grantee_covers(grant.grantee, caller):
+        return False, f"its grantee `{grant.grantee}` does not cover `{caller.arn}`"
+    if info.short == "CreateGrant":
+        return child_within(grant, ctx)
+    if info.encryption_context and key.is_symmetric_encryption:
+        # EC constraints bind only operations that take an EC (R4.5, 10.26)
+        if not ec_satisfies(grant, ctx.encryption_context()):
+            return False, "the encryption context does not meet its constraint"
+    if grant.source_arn is not None and caller.is_service:
+        # "only evaluated when the request is made by an AWS service" (10.14)
+        if grant.source_arn not in (ctx.get("aws:SourceArn") or ()):
+            return False, "aws:SourceArn does not match its SourceArn constraint"
+    return True, "allows"
+
+
+def grants_allow(
+    key: Key, caller: Caller, info: ActionInfo, ctx: Context
+) -> tuple[bool, list[StatementRef]]:
+    """Whether some grant on the key allows the request; a reference per grant."""
+    refs = []
+    ok = False
+    for g in key.grants:
+        allowed, why = grant_allows(g, key, caller, info, ctx)
+        if g.grantee is not None and is_service_name(g.grantee) and allowed:
+            why = f"its grantee `{g.grantee}` is a service, so who it covers is unknown (R4.3)"
+        refs.append(StatementRef.at(g.grant_id or g.name or None, g.pos, allowed, "Allow", why))
+        ok = ok or allowed
+    return ok, refs
+
+
+def retire_routes(grant: Grant, key: Key, caller: Caller) -> tuple[list[str], list[str]]:
+    """Who may retire `grant` (R4.7): (routes needing nothing more, routes needing IAM).
+
+    The second list names routes that hold only if the caller's IAM policies
+    allow kms:RetireGrant.
+    """
+    direct: list[str] = []
+    via_iam: list[str] = []
+    if (
+        grant.retiring_service is not None
+        and caller.is_service
+        and caller.arn == grant.retiring_service
+    ):
+        direct.append("the retiring service principal")
+    if grant.retiring is not None and grantee_covers(grant.retiring, caller):
+        if grant.retiring.endswith(":root") and caller.kind != "root":
+            via_iam.append("the retiring account delegates through IAM (R4.7 (5))")
+        else:
+            direct.append("the retiring principal")
+    if "RetireGrant" in grant.operations:
+        if (
+            grant.grantee_service is not None
+            and caller.is_service
+            and caller.arn == grant.grantee_service
+        ):
+            direct.append("the grantee service, with RetireGrant in its operations")
+        elif grant.grantee is not None and grantee_covers(grant.grantee, caller):
+            direct.append("the grantee, with RetireGrant in its operations")
+    if not caller.is_service:
+        if caller.account == grant.issuing_account:
+            if caller.kind == "root":
+                direct.append("the root user of the issuing account")
+            else:
+                via_iam.append("the issuing account (10.4)")
+        if caller.account == key.account:
+            via_iam.append("the key's account")
+    return direct, via_iam

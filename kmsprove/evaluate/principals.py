@@ -1,0 +1,109 @@
+"""Who a policy principal or a grantee covers (R2, R4.3) — evaluator side.
+
+Twin: `kmsprove.encode.principals`.
+"""
+
+from __future__ import annotations
+
+import enum
+
+from kmsprove.arn import Caller, parse_caller
+from kmsprove.ast import Principal
+
+
+class Via(enum.Enum):
+    """How a resource-policy principal entry covered the caller (R1.6 rows)."""
+
+    USER = "user"  # the IAM user ARN
+    FEDERATED_USER = "federated user"  # the IAM user behind a GetFederationToken session
+    ROLE = "role"  # the role ARN, covering its sessions
+    SESSION = "session"  # the exact assumed-role or federated-user session ARN
+    WILDCARD = "wildcard"  # Principal "*"
+    ACCOUNT = "account"  # arn:aws:iam::ACCT:root: the account delegates (R1.4)
+    SERVICE = "service"  # a service principal calling as itself (R2.7)
+
+
+def role_name_of(arn: str) -> str:
+    """`arn:aws:iam::A:role/path/name` -> `name` (sessions carry no path, R2.3)."""
+    return arn.rsplit("/", 1)[-1]
+
+
+def entry_covers(entry: Principal, caller: Caller, federated_from: str | None) -> Via | None:
+    """How one Principal entry covers the caller, or None (R2.1-R2.8)."""
+    if entry.is_wildcard:
+        return Via.WILDCARD  # also service principals (10.6)
+    if entry.kind == "Service":
+        return Via.SERVICE if caller.is_service and entry.value == caller.arn else None
+    if entry.kind != "AWS" or caller.is_service or caller.account is None:
+        return None  # Federated and CanonicalUser match no KMS caller (R2.6)
+    target = parse_caller(entry.value)
+    if target.account != caller.account:
+        return None
+    if target.kind == "root":
+        return Via.ACCOUNT
+    if target.kind == "user":
+        if caller.kind == "user" and target.name == caller.name and target.path == caller.path:
+            return Via.USER
+        if caller.kind == "federated-user" and federated_from == entry.value:
+            return Via.FEDERATED_USER
+        return None
+    if target.kind == "role":
+        if caller.kind == "assumed-role" and target.name == caller.name:
+            return Via.ROLE
+        return None
+    if target.kind in ("assumed-role", "federated-user") and entry.value == caller.arn:
+        return Via.SESSION
+    return None
+
+
+def statement_covers(
+    entries: tuple[Principal, ...], caller: Caller, federated_from: str | None
+) -> set[Via]:
+    """Every way the entries of one Principal element cover the caller (ORed, R2.10)."""
+    out = set()
+    for e in entries:
+        via = entry_covers(e, caller, federated_from)
+        if via is not None:
+            out.add(via)
+    return out
+
+
+def not_principal_exempts(
+    entries: tuple[Principal, ...], caller: Caller, federated_from: str | None, has_boundary: bool
+) -> bool:
+    """Deny + NotPrincipal: whether the caller is exempt (10.7).
+
+    Exempt when the caller, its role, its user, or its account is listed; a
+    caller with a permissions boundary is never exempt (R2.9).
+    """
+    if has_boundary:
+        return False
+    return bool(statement_covers(entries, caller, federated_from))
+
+
+def grantee_covers(grantee: str, caller: Caller) -> bool:
+    """Whether a grant's GranteePrincipal or RetiringPrincipal covers the caller (R4.3).
+
+    A user or session ARN covers itself, a role ARN its sessions, an account
+    ARN every principal of the account (10.3).
+    """
+    if caller.is_service:
+        return False
+    target = parse_caller(grantee)
+    if target.account is None or target.account != caller.account:
+        return False
+    match target.kind:
+        case "root":
+            return True
+        case "role":
+            return caller.kind == "assumed-role" and caller.name == target.name
+        case "user":
+            return caller.kind == "user" and caller.name == target.name
+        case "assumed-role" | "federated-user":
+            return grantee == caller.arn
+    return False
+
+
+def is_service_name(value: str) -> bool:
+    """A service principal name such as `rds.us-east-1.amazonaws.com` (R4.3)."""
+    return not value.startswith("arn:") and "." in value

@@ -1,0 +1,191 @@
+"""`kmsprove explain`: build a request from a file or flags, complete it, decide it.
+
+Request file (JSON): `{"principal", "action", "key" | "resource", "context": {KEY: string or
+list}}` plus the optional `session_policy` (a document), `via_vpce`, `grant_id`,
+`key_id_as_sent`, `federated_from`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from kmsprove.arn import parse_caller
+from kmsprove.ast import PolicyKind
+from kmsprove.catalog import action_info, canonical_action
+from kmsprove.errors import InputError, SourcePos, error
+from kmsprove.evaluate import evaluate
+from kmsprove.policy import build_policy
+from kmsprove.request import Context, Decision, Request, complete_request
+from kmsprove.syntax.json import (
+    JArray,
+    JBool,
+    JNode,
+    JNumber,
+    JObject,
+    JString,
+    kind_name,
+    parse_file,
+)
+from kmsprove.world import World
+
+REQUEST_FIELDS = (
+    "principal",
+    "action",
+    "key",
+    "resource",
+    "context",
+    "session_policy",
+    "via_vpce",
+    "grant_id",
+    "key_id_as_sent",
+    "federated_from",
+    "grant_tokens",
+)
+CLI = SourcePos("<cli>", 1, 1)
+
+
+def explain_request(world: World, req: Request) -> tuple[Decision, Request]:
+    """The decision for `req` and the completed request it was made on."""
+    return evaluate(world, req), req
+
+
+def _check_target(world: World, req: Request, where: SourcePos) -> Request:
+    """Resolve the key reference; reject what cannot be a request."""
+    caller = parse_caller(req.principal)
+    problems = []
+    if caller.kind == "unknown":
+        problems.append(
+            f"`{req.principal}` is not a caller: give a user, assumed-role session, federated user, root or service principal"
+        )
+    elif caller.kind == "role":
+        problems.append(
+            f"`{req.principal}` is a role; callers are its sessions, e.g. "
+            f"`arn:aws:sts::{caller.account}:assumed-role/{caller.name}/session`"
+        )
+    is_s3 = req.action.lower().startswith("s3:")
+    info = action_info(req.action)
+    if not is_s3 and info is None:
+        problems.append(f"unknown action `{req.action}`")
+    if is_s3:
+        if req.resource is None:
+            problems.append(f"`{req.action}` needs a resource: the S3 object ARN")
+        elif world.bucket(req.resource) is None:
+            problems.append(f"no bucket in the world holds `{req.resource}`")
+    elif info is not None and info.on_key:
+        if req.key is None:
+            if len(world.keys) == 1:
+                req = replace(req, key=world.keys[0].arn)
+            else:
+                problems.append(f"`{req.action}` needs a key: give its ARN, id or alias")
+        if req.key is not None:
+            key = world.find_key(req.key)
+            if key is None:
+                problems.append(f"no key `{req.key}` in the world")
+            else:
+                sent = req.key_id_as_sent or (req.key if req.key != key.arn else None)
+                req = replace(req, key=key.arn, key_id_as_sent=sent)
+    if problems:
+        raise InputError([error(where, p) for p in problems])
+    return replace(req, action=canonical_action(req.action))
+
+
+def request_from_cli(
+    world: World,
+    principal: str | None,
+    action: str | None,
+    key: str | None,
+    resource: str | None,
+    context: tuple[str, ...],
+    grant_id: str | None = None,
+    via_vpce: str | None = None,
+) -> Request:
+    if not principal or not action:
+        raise InputError.at_cli("give --request FILE, or --principal and --action")
+    pairs: dict[str, list[str]] = {}
+    for item in context:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise InputError.at_cli(f"--context `{item}` is not KEY=VALUE")
+        pairs.setdefault(name, []).append(value)
+    ctx = Context.of({k: v[0] if len(v) == 1 else v for k, v in pairs.items()})
+    req = Request(principal, action, key, resource, ctx, grant_id=grant_id, via_vpce=via_vpce)
+    return complete_request(world, _check_target(world, req, CLI), CLI)
+
+
+def _string(node: JNode | None, name: str, problems: list) -> str | None:  # type: ignore[type-arg]
+    if node is None:
+        return None
+    if isinstance(node, JString):
+        return node.value
+    problems.append(error(node.pos, f"`{name}` must be a string, not {kind_name(node)}"))
+    return None
+
+
+def request_from_file(world: World, path: str) -> Request:
+    """A completed `Request` from a request file; bad input raises `InputError`."""
+    root = parse_file(Path(path), path)
+    if not isinstance(root, JObject):
+        raise InputError.at(root.pos, f"a request must be a JSON object, not {kind_name(root)}")
+    problems: list = []  # type: ignore[type-arg]
+    for m in root.members:
+        if m.key not in REQUEST_FIELDS:
+            problems.append(error(m.key_pos, f"unknown request field `{m.key}`"))
+    vals = {
+        f: _string(root.get(f), f, problems)
+        for f in REQUEST_FIELDS
+        if f not in ("context", "session_policy", "grant_tokens")
+    }
+    for need in ("principal", "action"):
+        if vals.get(need) is None and root.get(need) is None:
+            problems.append(error(root.pos, f"request has no `{need}`"))
+    ctx = _context(root.get("context"), problems)
+    session = None
+    if root.get("session_policy") is not None:
+        session, diags = build_policy(
+            root.get("session_policy"), PolicyKind.SESSION, f"{path}#session_policy"
+        )  # type: ignore[arg-type]
+        problems.extend(d for d in diags if d.is_error)
+    if problems:
+        raise InputError(problems)
+    req = Request(
+        principal=vals["principal"] or "",
+        action=vals["action"] or "",
+        key=vals.get("key"),
+        resource=vals.get("resource"),
+        context=ctx,
+        session_policy=session,
+        via_vpce=vals.get("via_vpce"),
+        grant_id=vals.get("grant_id"),
+        key_id_as_sent=vals.get("key_id_as_sent"),
+        federated_from=vals.get("federated_from"),
+    )
+    return complete_request(world, _check_target(world, req, root.pos), root.pos)
+
+
+def _text(node: JNode) -> str:
+    if isinstance(node, JBool):
+        return "true" if node.value else "false"
+    return str(node.value)  # type: ignore[attr-defined]
+
+
+def _context(node: JNode | None, problems: list) -> Context:  # type: ignore[type-arg]
+    if node is None:
+        return Context()
+    if not isinstance(node, JObject):
+        problems.append(error(node.pos, f"`context` must be an object, not {kind_name(node)}"))
+        return Context()
+    pairs: dict[str, str | list[str]] = {}
+    for m in node.members:
+        v = m.value
+        if isinstance(v, (JString, JBool, JNumber)):
+            pairs[m.key] = _text(v)
+        elif isinstance(v, JArray) and all(
+            isinstance(i, (JString, JBool, JNumber)) for i in v.items
+        ):
+            pairs[m.key] = [_text(i) for i in v.items]
+        else:
+            problems.append(
+                error(v.pos, f"context `{m.key}` must be a string or a list of strings")
+            )
+    return Context.of(pairs)
