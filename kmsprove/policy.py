@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 
 from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, SetOp, Statement
 from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.syntax.json import JArray, JBool, JNode, JNull, JNumber, JObject, JString, kind_name
+from kmsprove.syntax.json import (
+    JArray,
+    JBool,
+    JNode,
+    JNull,
+    JNumber,
+    JObject,
+    JString,
+    kind_name,
+    to_python,
+)
 
 POLICY_ELEMENTS = ("Version", "Id", "Statement")
 STATEMENT_ELEMENTS = (
@@ -360,6 +370,11 @@ CONSTRAINT_FIELDS = ("EncryptionContextSubset", "EncryptionContextEquals", "Sour
 
 def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "") -> Grant | None:
     """A `Grant` from one ListGrants entry; problems go to `ctx_diags`."""
+    if isinstance(node, JObject) and node.is_lazy:
+        # bulk files: read the decoded value; build nodes only to report a problem
+        fast = _plain_grant(to_python(node), node, default_key)
+        if fast is not None:
+            return fast
     ctx = _Ctx(PolicyKind.KEY_POLICY, ctx_diags)
     if not isinstance(node, JObject):
         ctx.err(node, f"a grant must be a JSON object, not {kind_name(node)}")
@@ -406,6 +421,57 @@ def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "")
         source_arn=source_arn,
         issuing_account=issuing,
         name=vals.get("Name", ""),
+        pos=node.pos,
+    )
+
+
+def _pairs(value: object) -> tuple[tuple[str, str], ...] | None:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        return None
+    return tuple(value.items())
+
+
+def _plain_grant(raw: object, node: JNode, default_key: str) -> Grant | None:
+    """The same `Grant` as the node path builds, or None when anything is off."""
+    if not isinstance(raw, dict) or not set(raw) <= {*GRANT_FIELDS, "consistent"}:
+        return None
+    strings = {k: v for k, v in raw.items() if k not in ("Operations", "Constraints", "consistent")}
+    if not all(isinstance(v, str) for v in strings.values()):
+        return None
+    ops = raw.get("Operations")
+    if not isinstance(ops, list) or not ops or not all(isinstance(o, str) for o in ops):
+        return None
+    if "GranteePrincipal" not in raw and "GranteeServicePrincipal" not in raw:
+        return None
+    cons = raw.get("Constraints", {})
+    if not isinstance(cons, dict) or not set(cons) <= set(CONSTRAINT_FIELDS):
+        return None
+    subset = _pairs(cons["EncryptionContextSubset"]) if "EncryptionContextSubset" in cons else None
+    equals = _pairs(cons["EncryptionContextEquals"]) if "EncryptionContextEquals" in cons else None
+    source_arn = cons.get("SourceArn")
+    if (
+        ("EncryptionContextSubset" in cons and subset is None)
+        or ("EncryptionContextEquals" in cons and equals is None)
+        or (subset is not None and equals is not None)
+        or not isinstance(source_arn, (str, type(None)))
+    ):
+        return None
+    issuing = strings.get("IssuingAccount")
+    if issuing and issuing.startswith("arn:") and issuing.count(":") >= 5:
+        issuing = issuing.split(":")[4]
+    return Grant(
+        grant_id=strings.get("GrantId", ""),
+        key_id=strings.get("KeyId", default_key),
+        operations=tuple(ops),
+        grantee=strings.get("GranteePrincipal"),
+        grantee_service=strings.get("GranteeServicePrincipal"),
+        retiring=strings.get("RetiringPrincipal"),
+        retiring_service=strings.get("RetiringServicePrincipal"),
+        ec_subset=subset,
+        ec_equals=equals,
+        source_arn=source_arn,
+        issuing_account=issuing,
+        name=strings.get("Name", ""),
         pos=node.pos,
     )
 

@@ -190,8 +190,11 @@ class _Kms:
         kp = match_policies(self.key.policies, self.subject(self.key.arn, kp=True))
         self.report(Layer.KEY_POLICY, kp)
         caps = self.caps()
-        granted, grefs = grants_allow(self.key, self.caller, self.info, self.req.context)
-        self.layers.append(LayerResult(Layer.GRANTS, "allow" if granted else "none", tuple(grefs)))
+        granted, grefs, others = grants_allow(self.key, self.caller, self.info, self.req.context)
+        note = f"{others} grant(s) for other grantees" if others else ""
+        self.layers.append(
+            LayerResult(Layer.GRANTS, "allow" if granted else "none", tuple(grefs), note)
+        )
         if blocked:
             return self.finish(False, blocked)
         for layer, m in (

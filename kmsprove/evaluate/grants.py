@@ -53,19 +53,24 @@ def child_within(grant: Grant, ctx: Context) -> tuple[bool, str]:
     return True, ""
 
 
+def grant_is_for(grant: Grant, caller: Caller) -> bool:
+    """Whether the grant's grantee covers the caller (R4.3)."""
+    if grant.grantee_service is not None:
+        return caller.is_service and caller.arn == grant.grantee_service
+    if grant.grantee is not None and is_service_name(grant.grantee):
+        return True  # grantees unknown: may cover anyone (R4.3)
+    return grant.grantee is not None and grantee_covers(grant.grantee, caller)
+
+
 def grant_allows(
     grant: Grant, key: Key, caller: Caller, info: ActionInfo, ctx: Context
 ) -> tuple[bool, str]:
     """Whether one grant allows the request (R4.2), and why not."""
+    if not grant_is_for(grant, caller):
+        who = grant.grantee or grant.grantee_service
+        return False, f"its grantee `{who}` does not cover `{caller.arn}`"
     if info.short not in grant.operations:
         return False, f"`{info.short}` is not among its operations"
-    if grant.grantee_service is not None:
-        if not (caller.is_service and caller.arn == grant.grantee_service):
-            return False, "its grantee is the service `" + grant.grantee_service + "`"
-    elif grant.grantee is not None and is_service_name(grant.grantee):
-        pass  # grantees unknown: may cover anyone (R4.3)
-    elif grant.grantee is None or not grantee_covers(grant.grantee, caller):
-        return False, f"its grantee `{grant.grantee}` does not cover `{caller.arn}`"
     if info.short == "CreateGrant":
         return child_within(grant, ctx)
     if info.encryption_context and key.is_symmetric_encryption:
@@ -81,17 +86,25 @@ def grant_allows(
 
 def grants_allow(
     key: Key, caller: Caller, info: ActionInfo, ctx: Context
-) -> tuple[bool, list[StatementRef]]:
-    """Whether some grant on the key allows the request; a reference per grant."""
+) -> tuple[bool, list[StatementRef], int]:
+    """Whether some grant on the key allows the request.
+
+    Returns a reference for every grant that allows it or whose grantee covers
+    the caller, and the count of the other grants (a key may hold 50,000).
+    """
     refs = []
     ok = False
+    others = 0
     for g in key.grants:
+        if not grant_is_for(g, caller):
+            others += 1
+            continue
         allowed, why = grant_allows(g, key, caller, info, ctx)
         if g.grantee is not None and is_service_name(g.grantee) and allowed:
             why = f"its grantee `{g.grantee}` is a service, so who it covers is unknown (R4.3)"
         refs.append(StatementRef.at(g.grant_id or g.name or None, g.pos, allowed, "Allow", why))
         ok = ok or allowed
-    return ok, refs
+    return ok, refs, others
 
 
 def retire_routes(grant: Grant, key: Key, caller: Caller) -> tuple[list[str], list[str]]:

@@ -118,6 +118,11 @@ class _Container(JNode):
             object.__setattr__(self, "_lazy", None)
         return kids  # type: ignore[return-value]
 
+    @property
+    def is_lazy(self) -> bool:
+        """Built by the bulk path and not read yet: `to_python` is free."""
+        return self._lazy is not None
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and self._children() == other._children()  # type: ignore[attr-defined]
 
