@@ -11,8 +11,9 @@ import json
 import re
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
+
+from kmsprove.resources import read_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +37,7 @@ class ActionInfo:
 
 
 def _load(name: str) -> Any:
-    return json.loads(resources.files("kmsprove.specs").joinpath(name).read_text("utf-8"))
+    return json.loads(read_data("specs", name))
 
 
 @cache

@@ -20,13 +20,13 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import lark
 
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
+from kmsprove.resources import read_data
 
 LARK_LIMIT = 1_000_000  # characters; above this the bulk scanner is used
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -264,7 +264,7 @@ def parse_json(text: str, file: str = "<input>") -> JNode:
 
 @cache
 def _lark_parser() -> lark.Lark:
-    grammar = resources.files("kmsprove.grammar").joinpath("json.lark").read_text("utf-8")
+    grammar = read_data("grammar", "json.lark")
     return lark.Lark(grammar, parser="lalr", lexer="basic", maybe_placeholders=False)
 
 
