@@ -73,12 +73,17 @@ def not_principal_exempts(
 ) -> bool:
     """Deny + NotPrincipal: whether the caller is exempt (10.7).
 
-    Exempt when the caller, its role, its user, or its account is listed; a
-    caller with a permissions boundary is never exempt (R2.9).
+    Exempt when the caller itself, its role or its user is listed (the
+    account ARN exempts only the root user; AWS also wants it listed for the
+    others, which the validator warns about); a caller with a permissions
+    boundary is never exempt (R2.9).
     """
     if has_boundary:
         return False
-    return bool(statement_covers(entries, caller, federated_from))
+    vias = statement_covers(entries, caller, federated_from)
+    if caller.kind != "root":
+        vias.discard(Via.ACCOUNT)
+    return bool(vias)
 
 
 def grantee_covers(grantee: str, caller: Caller) -> bool:
