@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from kmsprove.arn import parse_caller
-from kmsprove.ast import PolicyKind
+from kmsprove.arn import parse_arn, parse_caller
+from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, canonical_action
 from kmsprove.errors import InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
@@ -41,7 +41,9 @@ REQUEST_FIELDS = (
     "key_id_as_sent",
     "federated_from",
     "grant_tokens",
+    "api_params",
 )
+UNSIGNED = ("anonymous", "*")  # an unsigned caller: always denied (R1.2)
 CLI = SourcePos("<cli>", 1, 1)
 
 
@@ -54,7 +56,9 @@ def _check_target(world: World, req: Request, where: SourcePos) -> Request:
     """Resolve the key reference; reject what cannot be a request."""
     caller = parse_caller(req.principal)
     problems = []
-    if caller.kind == "unknown":
+    if req.principal in UNSIGNED:
+        pass
+    elif caller.kind == "unknown":
         problems.append(
             f"`{req.principal}` is not a caller: give a user, assumed-role session, federated user, root or service principal"
         )
@@ -72,6 +76,13 @@ def _check_target(world: World, req: Request, where: SourcePos) -> Request:
             problems.append(f"`{req.action}` needs a resource: the S3 object ARN")
         elif world.bucket(req.resource) is None:
             problems.append(f"no bucket in the world holds `{req.resource}`")
+    elif (
+        info is not None
+        and info.resource == "alias+key"
+        and req.key is None
+        and ":alias/" in (req.resource or "")
+    ):
+        pass  # the alias half of an alias operation
     elif info is not None and info.on_key:
         if req.key is None:
             if len(world.keys) == 1:
@@ -80,14 +91,22 @@ def _check_target(world: World, req: Request, where: SourcePos) -> Request:
                 problems.append(f"`{req.action}` needs a key: give its ARN, id or alias")
         if req.key is not None:
             key = world.find_key(req.key)
-            if key is None:
-                problems.append(f"no key `{req.key}` in the world")
-            else:
+            if key is None and not _is_arn_of_key_or_alias(req.key):
+                problems.append(
+                    f"no key `{req.key}` in the world (name keys of other accounts by ARN)"
+                )
+            elif key is not None:
                 sent = req.key_id_as_sent or (req.key if req.key != key.arn else None)
                 req = replace(req, key=key.arn, key_id_as_sent=sent)
     if problems:
         raise InputError([error(where, p) for p in problems])
     return replace(req, action=canonical_action(req.action))
+
+
+def _is_arn_of_key_or_alias(ref: str) -> bool:
+    """A well-formed key or alias ARN: a key the world lacks is a deny, not an error."""
+    a = parse_arn(ref)
+    return a is not None and a.service == "kms" and a.resource.startswith(("key/", "alias/"))
 
 
 def request_from_cli(
@@ -134,7 +153,7 @@ def request_from_file(world: World, path: str) -> Request:
     vals = {
         f: _string(root.get(f), f, problems)
         for f in REQUEST_FIELDS
-        if f not in ("context", "session_policy", "grant_tokens")
+        if f not in ("context", "session_policy", "grant_tokens", "api_params")
     }
     for need in ("principal", "action"):
         if vals.get(need) is None and root.get(need) is None:
@@ -146,6 +165,7 @@ def request_from_file(world: World, path: str) -> Request:
             root.get("session_policy"), PolicyKind.SESSION, f"{path}#session_policy"
         )  # type: ignore[arg-type]
         problems.extend(d for d in diags if d.is_error)
+    new_policy = _new_policy(root.get("api_params"), path, problems)
     if problems:
         raise InputError(problems)
     req = Request(
@@ -159,8 +179,30 @@ def request_from_file(world: World, path: str) -> Request:
         grant_id=vals.get("grant_id"),
         key_id_as_sent=vals.get("key_id_as_sent"),
         federated_from=vals.get("federated_from"),
+        new_policy=new_policy,
     )
     return complete_request(world, _check_target(world, req, root.pos), root.pos)
+
+
+def _new_policy(node: JNode | None, path: str, problems: list) -> Policy | None:  # type: ignore[type-arg]
+    """`api_params.Policy` of a PutKeyPolicy request: a document or its JSON text."""
+    if node is None:
+        return None
+    if not isinstance(node, JObject):
+        problems.append(error(node.pos, f"`api_params` must be an object, not {kind_name(node)}"))
+        return None
+    doc = node.get("Policy")
+    if doc is None:
+        return None
+    if isinstance(doc, JString):
+        try:
+            doc = parse_json(doc.value, f"{path}#Policy")
+        except InputError as exc:
+            problems.extend(exc.diagnostics)
+            return None
+    policy, diags = build_policy(doc, PolicyKind.KEY_POLICY, f"{path}#Policy")
+    problems.extend(d for d in diags if d.is_error)
+    return policy
 
 
 def _text(node: JNode) -> str:

@@ -67,6 +67,18 @@ DEFAULT_KEY_POLICY_NOTE = (
 )
 
 
+# Cases where kmsprove keeps a different answer, with the reason (cases README:
+# "keep your answer, pin it with a test and say why").
+KMSPROVE_ANSWERS: dict[str, dict[str, str]] = {
+    "prin-006": {
+        "input_error": "partial wildcard",
+        "why": "KMS never stores a key policy with a partial-wildcard principal (R2.4), so no"
+        " real key has this policy; kmsprove rejects the world with a positioned error"
+        " instead of deciding a request on it. The statement would match nobody anyway.",
+    },
+}
+
+
 def default_key_policy(account: str) -> dict[str, Any]:
     """The policy CreateKey installs without a Policy parameter (R7.2)."""
     return {
@@ -447,6 +459,7 @@ class Converter:
 
     def expected(self, request_files: list[str]) -> dict[str, Any]:
         c = self.case
+        override = KMSPROVE_ANSWERS.get(c["id"])
         out: dict[str, Any] = {"id": c["id"], "topic": c.get("topic"), "decision": c["expected"]}
         if c.get("outcome"):
             out["outcome"] = c["outcome"]
@@ -467,6 +480,8 @@ class Converter:
         out["supported"] = not self.unsupported
         if self.unsupported:
             out["unsupported_reason"] = "; ".join(self.unsupported)
+        if override:
+            out["kmsprove"] = override
         return out
 
     def check_subrequest(self, world: dict[str, Any]) -> None:

@@ -13,8 +13,9 @@ from kmsprove.arn import Caller, parse_caller
 from kmsprove.ast import Policy
 from kmsprove.catalog import ActionInfo, action_info
 from kmsprove.evaluate.grants import grants_allow, retire_routes
-from kmsprove.evaluate.keystate import blocked_by
+from kmsprove.evaluate.keystate import blocked_by, type_forbids
 from kmsprove.evaluate.layers import LayerMatch, Subject, key_policy_view, match_policies
+from kmsprove.evaluate.lockout import put_key_policy_refusal
 from kmsprove.evaluate.principals import Via
 from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
 from kmsprove.world import Identity, Key, World
@@ -23,7 +24,7 @@ from kmsprove.world import Identity, Key, World
 def evaluate(world: World, req: Request) -> Decision:
     """Allow or deny one request, with the reasons per layer (R1.13)."""
     if req.action.lower().startswith("s3:"):
-        from kmsprove.evaluate.s3 import evaluate_s3  # noqa: PLC0415  (s3 builds on this module)
+        from kmsprove.evaluate.s3 import evaluate_s3
 
         return evaluate_s3(world, req)
     info = action_info(req.action)
@@ -38,10 +39,16 @@ def evaluate(world: World, req: Request) -> Decision:
         )
         return Decision(False, reason=f"`{req.principal}`: {why} (R1.2)")
     if not info.on_key:
-        return _iam_only(world, req, caller, info)
+        return _iam_only(world, req, caller, info, "*")
+    if info.resource == "alias+key" and req.key is None and ":alias/" in (req.resource or ""):
+        # the alias half of an alias operation: IAM policies only (R3.1, R3.3)
+        return _iam_only(world, req, caller, info, req.resource or "")
     key = world.find_key(req.key or "")
     if key is None:
-        return Decision(False, reason=f"no key `{req.key}` in the world")
+        return Decision(
+            False,
+            reason=f"no key `{req.key}` in the world: KMS finds no such key for this caller (R3.2)",
+        )
     return _Kms(world, req, caller, info, key).decide()
 
 
@@ -136,8 +143,26 @@ class _Kms:
         self.layers.append(LayerResult(layer, effect, m.refs(), note))
 
     def finish(self, allowed: bool, reason: str) -> Decision:
+        if allowed:
+            refused = self.refusal()
+            if refused:
+                return Decision(False, tuple(self.layers), refused, None, tuple(self.warnings))
         block = blocked_by(self.key, self.info.short) if allowed else None
         return Decision(allowed, tuple(self.layers), reason, block, tuple(self.warnings))
+
+    def refusal(self) -> str | None:
+        """Why KMS refuses an authorized call for good (key type, lockout check)."""
+        ops = (
+            self.req.context.get("kms:GrantOperations")
+            if self.info.short == "CreateGrant"
+            else None
+        )
+        forbid = type_forbids(self.key, self.info.short, ops or ())
+        if forbid:
+            return forbid
+        if self.info.short == "PutKeyPolicy":
+            return put_key_policy_refusal(self.world, self.req, self.key)
+        return None
 
     # -- guardrails --------------------------------------------------------
 
@@ -321,13 +346,16 @@ class _Kms:
         )
 
 
-def _iam_only(world: World, req: Request, caller: Caller, info: ActionInfo) -> Decision:
-    """Actions on no key (CreateKey, ListKeys, GenerateRandom): IAM alone decides (R3.1)."""
+def _iam_only(
+    world: World, req: Request, caller: Caller, info: ActionInfo, resource: str
+) -> Decision:
+    """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom)
+    and the alias half of alias operations (R3.1)."""
     ident = world.identity(req.principal) if not caller.is_service else None
     subj = Subject(
         caller,
         info.name,
-        "*",
+        resource,
         req.context,
         req.federated_from,
         ident is not None and ident.boundary is not None,

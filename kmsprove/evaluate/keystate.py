@@ -95,9 +95,27 @@ def usage_class(key: Key) -> str:
 
 
 def blocked_by(key: Key, action_short: str) -> str | None:
-    """Why the call fails although authorized, or None (R1.12)."""
+    """Why the call fails although authorized, for the key's state (R1.12, R9.2).
+
+    A state passes (a disabled key can be enabled again), so the decision stays
+    allow and this is reported beside it.
+    """
     if action_short in _failing(key.state):
         return f"key state {key.state}: {action_short} fails (R9.2)"
+    return None
+
+
+def type_forbids(key: Key, action_short: str, grant_operations: tuple[str, ...] = ()) -> str | None:
+    """Why the key's type can never perform the call, or None (R3.5).
+
+    A key's spec and usage never change, so kmsprove decides such a request
+    as deny (docs/choices.md): no principal can ever make it succeed.
+    """
+    for op in grant_operations:
+        if op in _crypto() | {"GetPublicKey"} and op not in key_usage_operations().get(
+            usage_class(key), frozenset()
+        ):
+            return f"a grant for {op} is rejected on a {key.key_spec}/{key.key_usage} key (R3.5)"
     typed = _crypto() | {"GetPublicKey"}
     if action_short in typed:
         allowed = key_usage_operations().get(usage_class(key), frozenset())

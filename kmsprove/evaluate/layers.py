@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from kmsprove.arn import Caller
 from kmsprove.ast import Effect, Policy, Statement
 from kmsprove.catalog import action_matches
-from kmsprove.evaluate.conditions import conditions_hold
 from kmsprove.evaluate import match
+from kmsprove.evaluate.conditions import conditions_hold
 from kmsprove.evaluate.principals import Via, not_principal_exempts, statement_covers
 from kmsprove.request import Context, StatementRef
 

@@ -19,13 +19,26 @@ ROOT_A = f"arn:aws:iam::{A}:root"
 ROOT_B = f"arn:aws:iam::{B}:root"
 
 
-def stmt(effect: str = "Allow", principal: Any = None, action: Any = "kms:*", resource: Any = "*",
-         condition: dict[str, Any] | None = None, sid: str | None = None, **extra: Any) -> dict[str, Any]:
+def stmt(
+    effect: str = "Allow",
+    principal: Any = None,
+    action: Any = "kms:*",
+    resource: Any = "*",
+    condition: dict[str, Any] | None = None,
+    sid: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     s: dict[str, Any] = {"Effect": effect}
     if sid:
         s["Sid"] = sid
     if principal is not None:
-        s["Principal"] = principal if principal == "*" else {"AWS": principal} if isinstance(principal, (str, list)) else principal
+        s["Principal"] = (
+            principal
+            if principal == "*"
+            else {"AWS": principal}
+            if isinstance(principal, (str, list))
+            else principal
+        )
     if action is not None:
         s["Action"] = action
     if resource is not None:
@@ -47,9 +60,16 @@ def allow_ip(action: Any = "kms:Decrypt", resource: Any = KEY, **kw: Any) -> dic
     return policy(stmt(action=action, resource=resource, **kw))
 
 
-def make_world(tmp: Path, key_policy: dict[str, Any] | None = None, *, principals: dict[str, Any] | None = None,
-               grants: list[dict[str, Any]] | None = None, accounts: dict[str, Any] | None = None,
-               key: dict[str, Any] | None = None, **top: Any) -> World:
+def make_world(
+    tmp: Path,
+    key_policy: dict[str, Any] | None = None,
+    *,
+    principals: dict[str, Any] | None = None,
+    grants: list[dict[str, Any]] | None = None,
+    accounts: dict[str, Any] | None = None,
+    key: dict[str, Any] | None = None,
+    **top: Any,
+) -> World:
     """`principals`: ARN -> {"policies": [...], "boundary": ..., "tags": {...}}, placed in their accounts."""
     accts: dict[str, Any] = json.loads(json.dumps(accounts or {}))
     for arn, spec in (principals or {}).items():
@@ -62,8 +82,13 @@ def make_world(tmp: Path, key_policy: dict[str, Any] | None = None, *, principal
     return load_world(path)
 
 
-def decide(world: World, principal: str, action: str = "kms:Decrypt", context: dict[str, Any] | None = None,
-           **kw: Any) -> Decision:
+def decide(
+    world: World,
+    principal: str,
+    action: str = "kms:Decrypt",
+    context: dict[str, Any] | None = None,
+    **kw: Any,
+) -> Decision:
     kw.setdefault("key", world.keys[0].arn if world.keys and not action.startswith("s3:") else None)
     req = Request(principal, action, context=Context.of(context or {}), **kw)
     return evaluate(world, complete_request(world, req))

@@ -25,7 +25,9 @@ SESSION_B = f"arn:aws:sts::{B}:assumed-role/Reader/s1"
 
 
 def test_r1_1_default_deny_even_for_root_without_a_statement(tmp_path):
-    w = make_world(tmp_path, policy(stmt(principal=f"arn:aws:iam::{A}:user/other", action="kms:Decrypt")))
+    w = make_world(
+        tmp_path, policy(stmt(principal=f"arn:aws:iam::{A}:user/other", action="kms:Decrypt"))
+    )
     d = decide(w, ROOT_A)
     assert not d.allowed
 
@@ -52,7 +54,9 @@ def test_r1_3_deny_in_key_policy_beats_grant(tmp_path):
 
 
 def test_r1_4_account_principal_delegates_to_iam(tmp_path):
-    w = make_world(tmp_path, DEFAULT_KP, principals={ROLE_A: {"policies": [allow_ip()]}, USER_A: {}})
+    w = make_world(
+        tmp_path, DEFAULT_KP, principals={ROLE_A: {"policies": [allow_ip()]}, USER_A: {}}
+    )
     assert decide(w, SESSION_A).allowed
     assert not decide(w, USER_A).allowed  # no IAM allow
 
@@ -63,12 +67,16 @@ def test_r1_4_account_principal_allows_root_directly(tmp_path):
 
 
 def test_r1_4_bare_account_id_means_account_principal(tmp_path):
-    w = make_world(tmp_path, policy(stmt(principal=A)), principals={ROLE_A: {"policies": [allow_ip()]}})
+    w = make_world(
+        tmp_path, policy(stmt(principal=A)), principals={ROLE_A: {"policies": [allow_ip()]}}
+    )
     assert decide(w, SESSION_A).allowed
 
 
 def test_r1_5_key_policy_naming_the_role_suffices_without_iam(tmp_path):
-    w = make_world(tmp_path, policy(stmt(principal=ROLE_A, action="kms:Decrypt")), principals={ROLE_A: {}})
+    w = make_world(
+        tmp_path, policy(stmt(principal=ROLE_A, action="kms:Decrypt")), principals={ROLE_A: {}}
+    )
     assert decide(w, SESSION_A).allowed
 
 
@@ -108,14 +116,21 @@ def test_r1_6_role_arn_allow_is_capped_by_session_policy(tmp_path):
 
     kp = policy(stmt(principal=ROLE_A, action="kms:Decrypt"))
     w = make_world(tmp_path, kp, principals={ROLE_A: {}})
-    sp, _ = build_policy(parse_json('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'), PolicyKind.SESSION)
+    sp, _ = build_policy(
+        parse_json(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+        ),
+        PolicyKind.SESSION,
+    )
     assert not decide(w, SESSION_A, session_policy=sp).allowed
     assert decide(w, SESSION_A).allowed
 
 
 def test_r1_6_account_principal_path_is_capped_by_boundary(tmp_path):
     boundary = policy(stmt(action="s3:*", resource="*"))
-    w = make_world(tmp_path, DEFAULT_KP, principals={ROLE_A: {"policies": [allow_ip()], "boundary": boundary}})
+    w = make_world(
+        tmp_path, DEFAULT_KP, principals={ROLE_A: {"policies": [allow_ip()], "boundary": boundary}}
+    )
     assert not decide(w, SESSION_A).allowed
 
 
@@ -193,7 +208,14 @@ def test_r1_10_key_account_scp_does_not_bind_external_callers(tmp_path):
 
 
 def test_r1_10_rcp_deny_binds_external_callers(tmp_path):
-    rcp = policy(stmt("Deny", principal="*", action="kms:*", condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-aaaaaaaaaa"}}))
+    rcp = policy(
+        stmt(
+            "Deny",
+            principal="*",
+            action="kms:*",
+            condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-aaaaaaaaaa"}},
+        )
+    )
     kp = policy(stmt(principal=ROOT_B, action="kms:Decrypt"))
     accounts = {A: {"organization": "o-aaaaaaaaaa", "rcps": [rcp]}}
     w = make_world(tmp_path, kp, accounts=accounts, principals={ROLE_B: {"policies": [allow_ip()]}})
@@ -224,8 +246,12 @@ def test_r1_11_key_policy_statement_without_resource_is_inert(tmp_path):
 
 def test_r1_11_alias_arn_in_iam_resource_does_not_cover_the_key(tmp_path):
     alias_arn = f"arn:aws:kms:us-east-1:{A}:alias/app"
-    w = make_world(tmp_path, DEFAULT_KP, principals={ROLE_A: {"policies": [allow_ip(resource=alias_arn)]}},
-                   key={"aliases": ["alias/app"]})
+    w = make_world(
+        tmp_path,
+        DEFAULT_KP,
+        principals={ROLE_A: {"policies": [allow_ip(resource=alias_arn)]}},
+        key={"aliases": ["alias/app"]},
+    )
     assert not decide(w, SESSION_A).allowed
 
 
@@ -237,15 +263,27 @@ def test_r1_12_allowed_but_disabled_key_reports_block(tmp_path):
     assert decide(w, ROOT_A, "kms:DescribeKey").blocked_by is None
 
 
-def test_r1_12_key_type_gates_operations(tmp_path):
+def test_r3_5_key_type_makes_the_call_impossible_so_deny(tmp_path):
+    # kmsprove's choice (docs/choices.md): a key's type never changes, so an
+    # operation it cannot perform is denied rather than "allowed but failing"
     w = make_world(tmp_path, DEFAULT_KP, key={"key_spec": "RSA_2048", "key_usage": "SIGN_VERIFY"})
-    assert decide(w, ROOT_A, "kms:Sign").blocked_by is None
-    assert "key type" in (decide(w, ROOT_A, "kms:Decrypt").blocked_by or "")
+    assert decide(w, ROOT_A, "kms:Sign").allowed
+    d = decide(w, ROOT_A, "kms:Decrypt")
+    assert not d.allowed and "key type" in d.reason
+    grant_sign = {"kms:GrantOperations": ["Sign"]}
+    sym = make_world(tmp_path, DEFAULT_KP)
+    assert not decide(sym, ROOT_A, "kms:CreateGrant", grant_sign).allowed
+    assert decide(sym, ROOT_A, "kms:CreateGrant", {"kms:GrantOperations": ["Decrypt"]}).allowed
 
 
 def test_r1_14_aws_ram_key_policy_counts_and_recipient_needs_iam(tmp_path):
     ram = policy(stmt(principal=ROOT_B, action=["kms:Decrypt"], sid="AWSRAMShare"))
-    w = make_world(tmp_path, DEFAULT_KP, key={"aws_ram_policy": ram}, principals={ROLE_B: {"policies": [allow_ip()]}})
+    w = make_world(
+        tmp_path,
+        DEFAULT_KP,
+        key={"aws_ram_policy": ram},
+        principals={ROLE_B: {"policies": [allow_ip()]}},
+    )
     assert decide(w, SESSION_B).allowed
     assert not decide(w, f"arn:aws:sts::{B}:assumed-role/NoIam/s").allowed
 
@@ -274,10 +312,17 @@ def test_other_account_grantee_needs_no_iam_10_3(tmp_path):
 def test_grant_is_capped_by_caller_scp_but_not_by_boundary_10_3(tmp_path):
     grant = {"GrantId": "g", "GranteePrincipal": ROLE_B, "Operations": ["Decrypt"]}
     boundary = policy(stmt(action="s3:*", resource="*"))
-    w = make_world(tmp_path, DEFAULT_KP, grants=[grant], principals={ROLE_B: {"boundary": boundary}})
+    w = make_world(
+        tmp_path, DEFAULT_KP, grants=[grant], principals={ROLE_B: {"boundary": boundary}}
+    )
     assert decide(w, SESSION_B).allowed
     scp = policy(stmt(action="*"), stmt("Deny", action="kms:Decrypt"))
-    w2 = make_world(tmp_path, DEFAULT_KP, grants=[grant], accounts={B: {"organization": "o-bbbbbbbbbb", "scps": [scp]}})
+    w2 = make_world(
+        tmp_path,
+        DEFAULT_KP,
+        grants=[grant],
+        accounts={B: {"organization": "o-bbbbbbbbbb", "scps": [scp]}},
+    )
     assert not decide(w2, SESSION_B).allowed
 
 

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from tests.rules.helpers import A, B, C, DEFAULT_KP, ROOT_A, ROOT_B, allow_ip, decide, make_world, policy, stmt
+from tests.rules.helpers import (
+    A,
+    B,
+    C,
+    DEFAULT_KP,
+    ROOT_A,
+    ROOT_B,
+    allow_ip,
+    decide,
+    make_world,
+    policy,
+    stmt,
+)
 
 ROLE_A = f"arn:aws:iam::{A}:role/app"
 SESSION_A = f"arn:aws:sts::{A}:assumed-role/app/s1"
@@ -14,19 +26,27 @@ CT = "cloudtrail.amazonaws.com"
 
 def test_r2_3_role_with_path_covers_sessions_without_path(tmp_path):
     role = f"arn:aws:iam::{A}:role/team/app"
-    w = make_world(tmp_path, policy(stmt(principal=role, action="kms:Decrypt")), principals={role: {}})
+    w = make_world(
+        tmp_path, policy(stmt(principal=role, action="kms:Decrypt")), principals={role: {}}
+    )
     assert decide(w, SESSION_A).allowed
 
 
 def test_r2_3_principal_arn_of_a_session_is_the_role_arn(tmp_path):
     role = f"arn:aws:iam::{A}:role/team/app"
     cond = {"ArnEquals": {"aws:PrincipalArn": role}}
-    w = make_world(tmp_path, policy(stmt(principal="*", action="kms:Decrypt", condition=cond)), principals={role: {}})
+    w = make_world(
+        tmp_path,
+        policy(stmt(principal="*", action="kms:Decrypt", condition=cond)),
+        principals={role: {}},
+    )
     assert decide(w, SESSION_A).allowed
 
 
 def test_r2_6_federated_principal_matches_no_kms_caller(tmp_path):
-    kp = policy(stmt(principal={"Federated": "cognito-identity.amazonaws.com"}, action="kms:Decrypt"))
+    kp = policy(
+        stmt(principal={"Federated": "cognito-identity.amazonaws.com"}, action="kms:Decrypt")
+    )
     w = make_world(tmp_path, kp)
     assert not decide(w, SESSION_A).allowed
 
@@ -39,14 +59,26 @@ def test_r2_6_federated_user_session_of_a_named_user_is_capped_by_session_policy
     kp = policy(stmt(principal=USER_A, action="kms:Decrypt"))
     w = make_world(tmp_path, kp, principals={USER_A: {}})
     fed = f"arn:aws:sts::{A}:federated-user/alice"
-    s3_only, _ = build_policy(parse_json('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'), PolicyKind.SESSION)
-    kms_ok, _ = build_policy(parse_json('{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}'), PolicyKind.SESSION)
+    s3_only, _ = build_policy(
+        parse_json(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}'
+        ),
+        PolicyKind.SESSION,
+    )
+    kms_ok, _ = build_policy(
+        parse_json(
+            '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}'
+        ),
+        PolicyKind.SESSION,
+    )
     assert not decide(w, fed, session_policy=s3_only, federated_from=USER_A).allowed
     assert decide(w, fed, session_policy=kms_ok, federated_from=USER_A).allowed
 
 
 def test_r2_7_service_principal_needs_only_the_key_policy(tmp_path):
-    kp = policy(stmt(principal=ROOT_A), stmt(principal={"Service": CT}, action="kms:GenerateDataKey*"))
+    kp = policy(
+        stmt(principal=ROOT_A), stmt(principal={"Service": CT}, action="kms:GenerateDataKey*")
+    )
     w = make_world(tmp_path, kp)
     assert decide(w, CT, "kms:GenerateDataKey").allowed
     assert not decide(w, CT, "kms:Decrypt").allowed
@@ -62,12 +94,18 @@ def test_r2_7_source_account_condition_pins_the_service(tmp_path):
 
 
 def test_r2_8_wildcard_same_account_needs_nothing_more(tmp_path):
-    w = make_world(tmp_path, policy(stmt(principal="*", action="kms:Decrypt")), principals={ROLE_A: {}})
+    w = make_world(
+        tmp_path, policy(stmt(principal="*", action="kms:Decrypt")), principals={ROLE_A: {}}
+    )
     assert decide(w, SESSION_A).allowed
 
 
 def test_r2_8_wildcard_external_caller_still_needs_its_iam(tmp_path):
-    w = make_world(tmp_path, policy(stmt(principal="*", action="kms:Decrypt")), principals={ROLE_B: {"policies": [allow_ip()]}})
+    w = make_world(
+        tmp_path,
+        policy(stmt(principal="*", action="kms:Decrypt")),
+        principals={ROLE_B: {"policies": [allow_ip()]}},
+    )
     assert decide(w, SESSION_B).allowed
     assert not decide(w, f"arn:aws:sts::{C}:assumed-role/x/s").allowed
 
@@ -113,8 +151,13 @@ def test_r4_3_role_grantee_covers_its_sessions_and_user_grantee_itself(tmp_path)
 
 def test_r4_3_grantee_service_principal_covers_only_that_service(tmp_path):
     arn = f"arn:aws:rds:us-east-1:{A}:db:x"
-    g = {"GrantId": "g", "GranteeServicePrincipal": "rds.amazonaws.com", "RetiringServicePrincipal": "rds.amazonaws.com",
-         "Operations": ["Decrypt"], "Constraints": {"SourceArn": arn}}
+    g = {
+        "GrantId": "g",
+        "GranteeServicePrincipal": "rds.amazonaws.com",
+        "RetiringServicePrincipal": "rds.amazonaws.com",
+        "Operations": ["Decrypt"],
+        "Constraints": {"SourceArn": arn},
+    }
     w = make_world(tmp_path, policy(stmt(principal=ROOT_A, action="kms:DescribeKey")), grants=[g])
     assert decide(w, "rds.amazonaws.com", context={"aws:SourceArn": arn}).allowed
     assert not decide(w, "rds.amazonaws.com", context={"aws:SourceArn": arn + "2"}).allowed
@@ -123,49 +166,82 @@ def test_r4_3_grantee_service_principal_covers_only_that_service(tmp_path):
 
 def test_r4_5_subset_allows_extra_pairs_equals_does_not(tmp_path):
     grants = [
-        {"GrantId": "sub", "GranteePrincipal": ROLE_A, "Operations": ["Decrypt"],
-         "Constraints": {"EncryptionContextSubset": {"Department": "IT"}}},
-        {"GrantId": "eq", "GranteePrincipal": USER_A, "Operations": ["Decrypt"],
-         "Constraints": {"EncryptionContextEquals": {"Department": "IT"}}},
+        {
+            "GrantId": "sub",
+            "GranteePrincipal": ROLE_A,
+            "Operations": ["Decrypt"],
+            "Constraints": {"EncryptionContextSubset": {"Department": "IT"}},
+        },
+        {
+            "GrantId": "eq",
+            "GranteePrincipal": USER_A,
+            "Operations": ["Decrypt"],
+            "Constraints": {"EncryptionContextEquals": {"Department": "IT"}},
+        },
     ]
     w = make_world(tmp_path, policy(stmt(principal=f"arn:aws:iam::{A}:role/admin")), grants=grants)
     two = {"kms:EncryptionContext:Department": "IT", "kms:EncryptionContext:Purpose": "Test"}
     one = {"kms:EncryptionContext:Department": "IT"}
     assert decide(w, SESSION_A, context=two).allowed
-    assert not decide(w, SESSION_A, context={"kms:EncryptionContext:Department": "it"}).allowed  # values exact
+    assert not decide(
+        w, SESSION_A, context={"kms:EncryptionContext:Department": "it"}
+    ).allowed  # values exact
     assert not decide(w, USER_A, context=two).allowed
     assert decide(w, USER_A, context=one).allowed
     assert not decide(w, SESSION_A).allowed  # no EC at all
 
 
 def test_r4_5_constraint_key_case_is_insensitive_10_1(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "Operations": ["Decrypt"],
-         "Constraints": {"EncryptionContextSubset": {"Department": "IT"}}}
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "Operations": ["Decrypt"],
+        "Constraints": {"EncryptionContextSubset": {"Department": "IT"}},
+    }
     w = make_world(tmp_path, policy(stmt(principal=ROOT_A, action="kms:DescribeKey")), grants=[g])
     assert decide(w, SESSION_A, context={"kms:EncryptionContext:department": "IT"}).allowed
 
 
 def test_r4_5_ec_constraint_does_not_bind_describe_key(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "Operations": ["DescribeKey"],
-         "Constraints": {"EncryptionContextEquals": {"a": "b"}}}
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "Operations": ["DescribeKey"],
+        "Constraints": {"EncryptionContextEquals": {"a": "b"}},
+    }
     w = make_world(tmp_path, policy(stmt(principal=ROOT_A, action="kms:Decrypt")), grants=[g])
     assert decide(w, SESSION_A, "kms:DescribeKey").allowed
 
 
 def test_r4_5_ec_constraint_is_no_constraint_on_asymmetric_keys_10_26(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "Operations": ["Decrypt"],
-         "Constraints": {"EncryptionContextEquals": {"a": "b"}}}
-    w = make_world(tmp_path, policy(stmt(principal=ROOT_A, action="kms:DescribeKey")), grants=[g],
-                   key={"key_spec": "RSA_2048", "key_usage": "ENCRYPT_DECRYPT"})
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "Operations": ["Decrypt"],
+        "Constraints": {"EncryptionContextEquals": {"a": "b"}},
+    }
+    w = make_world(
+        tmp_path,
+        policy(stmt(principal=ROOT_A, action="kms:DescribeKey")),
+        grants=[g],
+        key={"key_spec": "RSA_2048", "key_usage": "ENCRYPT_DECRYPT"},
+    )
     assert decide(w, SESSION_A).allowed
 
 
 def test_r4_6_grant_made_grants_stay_within_the_parent(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "Operations": ["Decrypt", "CreateGrant"],
-         "Constraints": {"EncryptionContextSubset": {"Department": "IT"}}}
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "Operations": ["Decrypt", "CreateGrant"],
+        "Constraints": {"EncryptionContextSubset": {"Department": "IT"}},
+    }
     w = make_world(tmp_path, policy(stmt(principal=ROOT_A, action="kms:DescribeKey")), grants=[g])
-    within = {"kms:GrantOperations": ["Decrypt"], "kms:GrantConstraintType": "EncryptionContextSubset",
-              "kms:EncryptionContext:Department": "IT"}
+    within = {
+        "kms:GrantOperations": ["Decrypt"],
+        "kms:GrantConstraintType": "EncryptionContextSubset",
+        "kms:EncryptionContext:Department": "IT",
+    }
     assert decide(w, SESSION_A, "kms:CreateGrant", within).allowed
     wider = dict(within, **{"kms:GrantOperations": ["Decrypt", "Encrypt"]})
     assert not decide(w, SESSION_A, "kms:CreateGrant", wider).allowed
@@ -174,40 +250,87 @@ def test_r4_6_grant_made_grants_stay_within_the_parent(tmp_path):
 
 
 def test_r4_7_retiring_principal_may_retire_even_across_accounts(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "RetiringPrincipal": ROLE_B, "Operations": ["Decrypt"],
-         "IssuingAccount": ROOT_A}
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "RetiringPrincipal": ROLE_B,
+        "Operations": ["Decrypt"],
+        "IssuingAccount": ROOT_A,
+    }
     w = make_world(tmp_path, DEFAULT_KP, grants=[g])
     assert decide(w, SESSION_B, "kms:RetireGrant", grant_id="g").allowed
-    assert not decide(w, f"arn:aws:sts::{B}:assumed-role/Other/s", "kms:RetireGrant", grant_id="g").allowed
+    assert not decide(
+        w, f"arn:aws:sts::{B}:assumed-role/Other/s", "kms:RetireGrant", grant_id="g"
+    ).allowed
 
 
 def test_r4_7_grantee_retires_only_with_retire_grant_in_operations(tmp_path):
-    g1 = {"GrantId": "g1", "GranteePrincipal": ROLE_B, "Operations": ["Decrypt", "RetireGrant"], "IssuingAccount": ROOT_A}
-    g2 = {"GrantId": "g2", "GranteePrincipal": ROLE_B, "Operations": ["Decrypt"], "IssuingAccount": ROOT_A}
+    g1 = {
+        "GrantId": "g1",
+        "GranteePrincipal": ROLE_B,
+        "Operations": ["Decrypt", "RetireGrant"],
+        "IssuingAccount": ROOT_A,
+    }
+    g2 = {
+        "GrantId": "g2",
+        "GranteePrincipal": ROLE_B,
+        "Operations": ["Decrypt"],
+        "IssuingAccount": ROOT_A,
+    }
     w = make_world(tmp_path, DEFAULT_KP, grants=[g1, g2])
     assert decide(w, SESSION_B, "kms:RetireGrant", grant_id="g1").allowed
     assert not decide(w, SESSION_B, "kms:RetireGrant", grant_id="g2").allowed
 
 
 def test_r4_7_key_account_principal_retires_through_iam_and_key_policy_has_no_say(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_B, "Operations": ["Decrypt"], "IssuingAccount": ROOT_A}
-    kp = policy(stmt(principal=ROOT_A, action="kms:DescribeKey"), stmt(principal=ROLE_A, action="kms:RetireGrant"))
-    w = make_world(tmp_path, kp, grants=[g], principals={ROLE_A: {}, USER_A: {"policies": [allow_ip("kms:RetireGrant")]}})
-    assert not decide(w, SESSION_A, "kms:RetireGrant", grant_id="g").allowed  # KP RetireGrant is inert
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_B,
+        "Operations": ["Decrypt"],
+        "IssuingAccount": ROOT_A,
+    }
+    kp = policy(
+        stmt(principal=ROOT_A, action="kms:DescribeKey"),
+        stmt(principal=ROLE_A, action="kms:RetireGrant"),
+    )
+    w = make_world(
+        tmp_path,
+        kp,
+        grants=[g],
+        principals={ROLE_A: {}, USER_A: {"policies": [allow_ip("kms:RetireGrant")]}},
+    )
+    assert not decide(
+        w, SESSION_A, "kms:RetireGrant", grant_id="g"
+    ).allowed  # KP RetireGrant is inert
     assert decide(w, USER_A, "kms:RetireGrant", grant_id="g").allowed
     assert decide(w, ROOT_A, "kms:RetireGrant", grant_id="g").allowed  # issuing account root
 
 
 def test_r4_7_iam_deny_blocks_retiring(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "RetiringPrincipal": ROLE_A, "Operations": ["Decrypt"]}
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "RetiringPrincipal": ROLE_A,
+        "Operations": ["Decrypt"],
+    }
     deny = policy(stmt("Deny", action="kms:RetireGrant", resource="*"))
     w = make_world(tmp_path, DEFAULT_KP, grants=[g], principals={ROLE_A: {"policies": [deny]}})
     assert not decide(w, SESSION_A, "kms:RetireGrant", grant_id="g").allowed
 
 
 def test_r4_7_revoke_grant_is_a_policy_action(tmp_path):
-    g = {"GrantId": "g", "GranteePrincipal": ROLE_A, "RetiringPrincipal": ROLE_A, "Operations": ["RetireGrant"]}
-    w = make_world(tmp_path, policy(stmt(principal=ROLE_A, action="kms:Decrypt")), grants=[g], principals={ROLE_A: {}})
+    g = {
+        "GrantId": "g",
+        "GranteePrincipal": ROLE_A,
+        "RetiringPrincipal": ROLE_A,
+        "Operations": ["RetireGrant"],
+    }
+    w = make_world(
+        tmp_path,
+        policy(stmt(principal=ROLE_A, action="kms:Decrypt")),
+        grants=[g],
+        principals={ROLE_A: {}},
+    )
     assert not decide(w, SESSION_A, "kms:RevokeGrant", grant_id="g").allowed
 
 
