@@ -9,6 +9,7 @@ Accepted shapes (DESIGN.md "World file", plus the extensions in README.md):
 
 from __future__ import annotations
 
+import json
 import types
 import urllib.parse
 from pathlib import Path
@@ -83,6 +84,15 @@ def load_world_with_warnings(path: str | Path) -> tuple[World, list[Diagnostic]]
     if errors or world is None:
         raise InputError(errors or diags)
     return world, diags
+
+
+def load_world_json(doc: object, name: str = "<world>") -> World:
+    """A world from a JSON-able value (tests, generated worlds); paths resolve from cwd."""
+    world, diags = WorldLoader(Path(name)).load(json.dumps(doc, indent=1))
+    errors = [d for d in diags if d.is_error]
+    if errors or world is None:
+        raise InputError(errors or diags)
+    return world
 
 
 class WorldLoader:
@@ -201,9 +211,10 @@ class WorldLoader:
 
     # -- the world -------------------------------------------------------
 
-    def load(self) -> tuple[World | None, list[Diagnostic]]:
+    def load(self, text: str | None = None) -> tuple[World | None, list[Diagnostic]]:
+        """Load the world file, or `text` as if it were that file."""
         try:
-            root = parse_file(self.path)
+            root = parse_file(self.path) if text is None else parse_json(text, str(self.path))
         except InputError as exc:
             return None, list(exc.diagnostics)
         if not isinstance(root, JObject):

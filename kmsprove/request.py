@@ -42,13 +42,28 @@ class Context:
 
     @staticmethod
     def of(pairs: Mapping[str, str | Iterable[str]] | None = None) -> Context:
+        """A context from name -> value(s).
+
+        Names differing only in case (`kms:EncryptionContext:Dept` and `...:dept`)
+        are one condition key (R5.4); which value AWS tests is unstated (10.23),
+        so each distinct value becomes a state of an open key (per effect).
+        """
         values: dict[str, tuple[str, ...]] = {}
         names: dict[str, str] = {}
+        states: dict[str, list[tuple[str, ...]]] = {}
         for name, v in (pairs or {}).items():
             vals = (v,) if isinstance(v, str) else tuple(v)
             values[name.lower()] = vals
             names[name.lower()] = name
-        return Context(types.MappingProxyType(values), types.MappingProxyType(names))
+            seen = states.setdefault(name.lower(), [])
+            if vals not in seen:
+                seen.append(vals)
+        open_keys = {k: tuple(v) for k, v in states.items() if len(v) > 1}
+        return Context(
+            types.MappingProxyType(values),
+            types.MappingProxyType(names),
+            types.MappingProxyType(open_keys),  # type: ignore[arg-type]
+        )
 
     def get(self, name: str) -> tuple[str, ...] | None:
         return self.values.get(name.lower())
@@ -60,7 +75,7 @@ class Context:
         merged: dict[str, str | Iterable[str]] = {self.names[k]: v for k, v in self.values.items()}
         merged.update(pairs)
         out = Context.of(merged)
-        return replace(out, open_keys=self.open_keys)
+        return replace(out, open_keys=types.MappingProxyType({**out.open_keys, **self.open_keys}))
 
     def with_open(self, name: str, states: tuple[tuple[str, ...] | None, ...]) -> Context:
         keys = dict(self.open_keys)

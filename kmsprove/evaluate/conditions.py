@@ -263,24 +263,3 @@ def explain(cond: Condition, ctx: Context, variables: bool) -> str:
 
 # --------------------------------------------------------------------------
 # building contexts whose key names collide in case (R5.4, 10.23)
-
-
-def context_with_case_variants(pairs: Mapping[str, str | Iterable[str]]) -> Context:
-    """`Context.of(pairs)`, but names differing only in case become open keys.
-
-    `kms:EncryptionContext:Dept` and `kms:EncryptionContext:dept` are one
-    condition key (R5.4); which value AWS tests is unstated (10.23), so every
-    distinct value is a state and the result is per effect. `Context.of` alone
-    keeps only the last one.
-    """
-    groups: dict[str, list[tuple[str, ...]]] = {}
-    for name, v in pairs.items():
-        vals = (v,) if isinstance(v, str) else tuple(v)
-        states = groups.setdefault(name.lower(), [])
-        if vals not in states:
-            states.append(vals)
-    ctx = Context.of(pairs)
-    for low, states in groups.items():
-        if len(states) > 1:
-            ctx = ctx.with_open(low, tuple(states))
-    return ctx

@@ -142,20 +142,10 @@ def _resource_covers(entry: str, policy: Policy, subj: Subject) -> bool:
     if entry == "*":
         return True
     if policy.variables_enabled and "${" in entry:
-        # variables only in the resource part of the ARN (R6.10)
-        head, sep, tail = entry.partition(":") if entry.count(":") < 5 else _split5(entry)
-        if "${" in head:
-            return False
-        resolved = match.substitute(tail, subj.ctx)
-        if resolved is None:
-            return False
-        entry = head + sep + resolved
+        # variables only in the resource part of the ARN; unresolved: no match (R6.10)
+        resolved = match.substitute_resource(entry, subj.ctx)
+        return resolved is not None and match.arn_like(resolved, subj.resource)
     return match.arn_like(entry, subj.resource)
-
-
-def _split5(entry: str) -> tuple[str, str, str]:
-    parts = entry.split(":", 5)
-    return ":".join(parts[:5]), ":", parts[5]
 
 
 def _resource_part(st: Statement, policy: Policy, subj: Subject) -> tuple[bool, str]:

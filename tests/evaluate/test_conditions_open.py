@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from kmsprove.evaluate.conditions import conditions_hold, context_with_case_variants
+from kmsprove.evaluate.conditions import conditions_hold
 from kmsprove.request import Context
 
 from .helpers import ALLOW, DENY, A, B, both, cond, holds
@@ -144,7 +144,7 @@ def test_per_effect_reason_names_the_open_point() -> None:
 
 def test_10_23_encryption_context_keys_differing_only_in_case() -> None:
     pairs = {"kms:EncryptionContext:Dept": "IT", "kms:EncryptionContext:dept": "HR"}
-    ctx = context_with_case_variants(pairs)
+    ctx = Context.of(pairs)
     assert both(cond("StringEquals", "kms:EncryptionContext:dept", "IT"), ctx) == (True, False)
     assert both(cond("StringEquals", "kms:EncryptionContext:DEPT", "HR"), ctx) == (True, False)
     assert both(cond("StringEquals", "kms:EncryptionContext:dept", "IT", "HR"), ctx) == (
@@ -155,7 +155,7 @@ def test_10_23_encryption_context_keys_differing_only_in_case() -> None:
         False,
         False,
     )
-    same = context_with_case_variants(
+    same = Context.of(
         {"kms:EncryptionContext:Dept": "IT", "kms:EncryptionContext:dept": "IT"}
     )
     assert same.open_keys == {}
