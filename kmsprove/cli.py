@@ -141,3 +141,7 @@ def explain(
         return render_decision(decision, full), ExitCode.OK, []
 
     _run(body)
+
+
+if __name__ == "__main__":
+    main()

@@ -29,6 +29,10 @@ def _layer(lr: LayerResult) -> list[str]:
     return lines
 
 
+def _value(v: str | list[str]) -> str:
+    return v if isinstance(v, str) else "[" + ", ".join(v) + "]"
+
+
 def render_decision(decision: Decision, request: Request) -> str:
     target = request.key or request.resource or "*"
     lines = [
@@ -40,7 +44,7 @@ def render_decision(decision: Decision, request: Request) -> str:
     ctx = request.context.as_json()
     if ctx:
         lines.append("context:")
-        lines += [f"  {k} = {v}" for k, v in ctx.items()]
+        lines += [f"  {k} = {_value(v)}" for k, v in ctx.items()]
     if decision.layers:
         lines.append("layers (+ matched, - did not match):")
         for lr in decision.layers:
