@@ -10,6 +10,7 @@ Accepted shapes (DESIGN.md "World file", plus the extensions in README.md):
 from __future__ import annotations
 
 import json
+import re
 import types
 import urllib.parse
 from pathlib import Path
@@ -32,6 +33,7 @@ from kmsprove.syntax.json import (
 )
 from kmsprove.world import Account, Bucket, Identity, Key, World
 
+KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[A-Za-z0-9-]+")
 WORLD_FIELDS = ("version", "keys", "accounts", "buckets", "vpc_endpoints")
 KEY_FIELDS = (
     "arn",
@@ -266,7 +268,7 @@ class WorldLoader:
         arn = self.string(node.get("arn"), "arn")
         if node.get("arn") is None:
             self.err(node, "key has no `arn`")
-        if arn is not None and key_arn_parts(arn) is None:
+        if arn is not None and not KEY_ARN_RE.fullmatch(arn):
             self.err(
                 node.get("arn"), f"`{arn}` is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
             )  # type: ignore[arg-type]
