@@ -252,7 +252,7 @@ def test_world_is_a_directory(tmp_path: Path) -> None:
 
 def test_missing_document_path_is_positioned(tmp_path: Path) -> None:
     p = tmp_path / "world.json"
-    p.write_text('{"version": 1,\n "keys": [{"arn": "%s", "policy": "nope.json"}]}' % KEY)
+    p.write_text('{"version": 1,\n "keys": [{"arn": "' + KEY + '", "policy": "nope.json"}]}')
     code, _, err = run("explain", str(p), "--principal", SESSION_B, "--action", "kms:Decrypt")
     assert code == 2
     assert err.startswith(f"{p}:2:") and "cannot read `nope.json`: no such file" in err, err
