@@ -18,6 +18,7 @@ from pathlib import Path
 from kmsprove import validate
 from kmsprove.arn import ACCOUNT_RE, key_arn_parts, parse_caller
 from kmsprove.ast import Grant, Policy, PolicyKind
+from kmsprove.catalog import s3_facts
 from kmsprove.errors import Diagnostic, InputError, error
 from kmsprove.policy import _suggest, build_grant, build_policy
 from kmsprove.syntax.json import (
@@ -278,14 +279,16 @@ class WorldLoader:
             self.err(node.get("manager"), f"`manager` must be `CUSTOMER` or `AWS`, not `{manager}`")  # type: ignore[arg-type]
         policy_node = node.get("policy")
         policy = self.document(policy_node, PolicyKind.KEY_POLICY, "")
-        if policy_node is None:
+        aliases = self.string_list(node.get("aliases"), "aliases")
+        if policy_node is None and manager == "AWS" and arn is not None:
+            policy = self.managed_policy(arn, aliases, node)
+        elif policy_node is None:
             self.err(node, "key has no `policy` (a key always has a key policy, R1.4)")
         state = self.string(node.get("state"), "state") or "Enabled"
         if state not in KEY_STATES:
             self.err(
                 node.get("state"), f"unknown key state `{state}`" + _suggest(state, KEY_STATES)
             )  # type: ignore[arg-type]
-        aliases = self.string_list(node.get("aliases"), "aliases")
         for a_node, a in zip(getattr(node.get("aliases"), "items", ()), aliases, strict=False):
             if not a.startswith("alias/"):
                 self.err(a_node, f"alias `{a}` must start with `alias/`")
@@ -317,6 +320,27 @@ class WorldLoader:
             tags=self.tags(node.get("tags")),
             pos=node.pos,
         )
+
+    def managed_policy(self, arn: str, aliases: tuple[str, ...], node: JObject) -> Policy | None:
+        """The fixed policy of an AWS managed key `alias/aws/SERVICE` (R7.5, specs/)."""
+        services = [a.split("/", 2)[2] for a in aliases if a.startswith("alias/aws/")]
+        if not services:
+            self.err(
+                node, "an AWS managed key without `policy` needs its `alias/aws/SERVICE` alias"
+            )
+            return None
+        region, account, _ = key_arn_parts(arn)  # type: ignore[misc]
+        service = s3_facts()["via_service_names"].get(services[0], services[0])
+        text = json.dumps(s3_facts()["aws_managed_key_policy"])
+        for name, value in (("ACCOUNT", account), ("REGION", region), ("SERVICE", service)):
+            text = text.replace("${" + name + "}", value)
+        policy, diags = build_policy(
+            parse_json(text, f"<aws managed policy of alias/aws/{services[0]}>"),
+            PolicyKind.KEY_POLICY,
+            f"alias/aws/{services[0]}",
+        )
+        self.diags.extend(diags)
+        return policy
 
     def grants(self, node: JNode | None, key_arn: str) -> list[Grant]:
         if node is None or isinstance(node, JNull):

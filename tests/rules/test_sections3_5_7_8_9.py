@@ -321,3 +321,16 @@ def test_r9_2_key_state_blocks_but_does_not_decide(tmp_path, state, action, fail
     )
     assert d.allowed
     assert (d.blocked_by is not None) == fails, d.blocked_by
+
+
+def test_r7_5_aws_managed_key_without_policy_gets_the_fixed_policy(tmp_path):
+    import json
+
+    doc = {"version": 1, "keys": [{"arn": KEY, "manager": "AWS", "aliases": ["alias/aws/ebs"]}]}
+    (tmp_path / "w.json").write_text(json.dumps(doc))
+    from kmsprove.loader import load_world
+
+    w = load_world(tmp_path / "w.json")
+    assert decide(w, SESSION_A, context={"kms:ViaService": "ec2.us-east-1.amazonaws.com"}).allowed  # EBS calls as ec2
+    assert not decide(w, SESSION_A).allowed
+    assert decide(w, ROOT_A, "kms:DescribeKey").allowed
