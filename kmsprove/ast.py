@@ -130,3 +130,60 @@ class Grant:
     issuing_account: str | None = None  # account id of IssuingAccount
     name: str = ""
     pos: SourcePos = field(default=NOWHERE, compare=False)
+
+
+# --------------------------------------------------------------------------
+# queries: `can <who> [ever] <actions> [on <target>] [where <cond> {and <cond>}]`
+
+
+class WhoKind(enum.Enum):
+    ANYONE = "anyone"  # any signed request: IAM principals of any account, roots, services
+    ANY_PRINCIPAL = "any principal"  # the same as anyone
+    OUTSIDE_ACCOUNTS = "outside account"  # any principal whose account is not listed
+    IN_ACCOUNTS = "in account"  # any principal of the listed accounts
+    OUTSIDE_ORG = "outside org"  # any principal whose account is not in the organization
+    PRINCIPAL = "principal"  # one ARN, or a pattern with * and ?
+    SERVICE = "service"  # a service principal name
+
+
+@dataclass(frozen=True, slots=True)
+class Who:
+    kind: WhoKind
+    accounts: tuple[str, ...] = ()
+    org: str | None = None
+    pattern: str | None = None  # PRINCIPAL: ARN or pattern; SERVICE: the name
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+
+class CondOp(enum.Enum):
+    EQ = "=="
+    NE = "!="
+    LIKE = "like"  # glob with * and ?, as StringLike
+    HAS = "has"  # the key is present
+    NOT_HAS = "not has"  # the key is absent
+
+
+@dataclass(frozen=True, slots=True)
+class QueryCond:
+    key: str  # a condition key, e.g. `kms:EncryptionContext:Dept`, `aws:SourceIp`
+    op: CondOp
+    value: str | None = None  # None for HAS / NOT_HAS
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: str  # "key" (ARN, id or alias/NAME) or "bucket" (ARN)
+    ref: str
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    who: Who
+    actions: tuple[str, ...]  # as written, wildcards allowed (`kms:ReEncrypt*`)
+    ever: bool = False
+    target: Target | None = None  # None: the world's only key, or every key
+    conditions: tuple[QueryCond, ...] = ()
+    text: str = ""
+    pos: SourcePos = field(default=NOWHERE, compare=False)
