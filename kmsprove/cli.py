@@ -143,5 +143,55 @@ def explain(
     _run(body)
 
 
+@main.command()
+@click.argument("world")
+@click.argument("query")
+@FORMAT
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Solver time limit per key, seconds.",
+)
+@click.option("--trust", multiple=True, help="A trusted principal (used with `ever`).")
+def query(world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...]) -> None:
+    """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
+    from kmsprove.loader import load_world
+    from kmsprove.query import Verdict, ask
+    from kmsprove.report.text import render_answers
+    from kmsprove.syntax.query import parse_query
+
+    def body() -> tuple[str, int, list[str]]:
+        q = parse_query(query)
+        w = load_world(world)
+        answers = ask(w, q, timeout)
+        unknown = any(a.verdict is Verdict.UNKNOWN for a in answers)
+        code = ExitCode.UNKNOWN if unknown else ExitCode.OK
+        if fmt == "json":
+            docs = [a.as_json() for a in answers]
+            if len(docs) == 1:
+                payload: Any = docs[0]
+            else:
+                overall = (
+                    "yes"
+                    if any(d["answer"] == "yes" for d in docs)
+                    else "unknown"
+                    if unknown
+                    else "no"
+                )
+                first = next((d for d in docs if d["answer"] == "yes"), docs[0])
+                payload = {
+                    **first,
+                    "answer": overall,
+                    "keys": docs,
+                    "seconds": round(sum(d["seconds"] for d in docs), 4),
+                }
+            return json.dumps(payload, indent=2), code, []
+        return render_answers(answers, world), code, []
+
+    _run(body)
+
+
 if __name__ == "__main__":
     main()

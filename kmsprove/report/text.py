@@ -51,3 +51,101 @@ def render_decision(decision: Decision, request: Request) -> str:
             lines += _layer(lr)
     lines += [f"note: {w}" for w in decision.warnings]
     return "\n".join(lines) + "\n"
+
+
+def explain_command(world_file: str, req: Request) -> str:
+    """The `kmsprove explain` command that reproduces a counterexample."""
+    import shlex
+
+    parts = [
+        "kmsprove",
+        "explain",
+        world_file,
+        "--principal",
+        req.principal,
+        "--action",
+        req.action,
+    ]
+    if req.key:
+        parts += ["--key", req.key]
+    if req.resource:
+        parts += ["--resource", req.resource]
+    derived = {
+        "aws:principalarn",
+        "aws:principalaccount",
+        "kms:calleraccount",
+        "aws:principalisawsservice",
+        "aws:principaltype",
+        "aws:securetransport",
+        "aws:viaawsservice",
+        "aws:requestedregion",
+        "kms:keyspec",
+        "kms:keyusage",
+        "kms:keyorigin",
+        "kms:multiregion",
+        "kms:resourcealiases",
+        "aws:username",
+        "aws:principalorgid",
+        "kms:encryptioncontextkeys",
+        "aws:principalservicename",
+    }
+    for low, vals in sorted(req.context.values.items()):
+        if low in derived or low.startswith("aws:resourcetag/"):
+            continue
+        parts += [x for v in vals for x in ("--context", f"{req.context.names[low]}={v}")]
+    return " ".join(shlex.quote(p) for p in parts)
+
+
+def render_answers(answers: list, world_file: str) -> str:  # type: ignore[type-arg]
+    lines: list[str] = []
+    for a in answers:
+        head = f"{a.verdict.value}" + (f" (key {a.key})" if a.key else "")
+        lines.append(head)
+        if a.counterexample is not None and a.verdict.value == "yes":
+            r = a.counterexample
+            lines.append(f"  {r.principal} may call {r.action}")
+            lines.append(f"  because {a.reason}")
+            ctx = r.context.as_json()
+            shown = {
+                k: v
+                for k, v in ctx.items()
+                if not k.startswith(
+                    (
+                        "aws:Principal",
+                        "kms:Key",
+                        "aws:Secure",
+                        "aws:Requested",
+                        "kms:MultiRegion",
+                        "kms:ResourceAliases",
+                        "aws:ViaAWSService",
+                        "kms:CallerAccount",
+                    )
+                )
+            }
+            if shown:
+                lines.append(
+                    "  with context: " + ", ".join(f"{k}={_value(v)}" for k, v in shown.items())
+                )
+            for w in a.witness:
+                lines.append(f"  assuming {w}")
+            if a.decision is not None:
+                for lr in a.decision.layers:
+                    for s in lr.statements:
+                        if s.matched:
+                            what = (
+                                f"grant `{s.sid}`"
+                                if lr.layer is Layer.GRANTS
+                                else (f"Sid `{s.sid}`" if s.sid else "statement")
+                            )
+                            lines.append(
+                                f"    {lr.layer.value}: {s.effect} {what} at {s.file}:{s.line}"
+                            )
+            lines.append(f"  reproduce: {explain_command(world_file, r)}")
+        elif a.verdict.value == "unknown":
+            lines.append(f"  {a.reason}")
+        else:
+            lines.append(f"  {a.reason}")
+        if a.open_accounts:
+            lines.append(f"  open accounts assumed: {', '.join(a.open_accounts)}")
+        lines.append(f"  solver time: {a.seconds:.3f} s")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,234 @@
+"""The decision procedure of kms-semantics.md R1.13 as one formula.
+
+`encode_allowed(world, key, universe, sym)` is true exactly for the requests
+AWS allows. Twin: `kmsprove.evaluate.authorize`; never imports it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from kmsprove.ast import Policy
+from kmsprove.catalog import key_usage_operations
+from kmsprove.encode.grants import grants_formula, retire_formula
+from kmsprove.encode.layers import LayerFormula, Target, layer
+from kmsprove.encode.principals import Via, is_entry
+from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.universe import FRESH, Universe
+from kmsprove.world import Identity, Key, World
+
+CRYPTO = {
+    "Encrypt",
+    "Decrypt",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GenerateDataKey",
+    "GenerateDataKeyPair",
+    "GenerateDataKeyPairWithoutPlaintext",
+    "GenerateDataKeyWithoutPlaintext",
+    "GenerateMac",
+    "VerifyMac",
+    "Sign",
+    "Verify",
+    "DeriveSharedSecret",
+    "Encapsulate",
+    "Decapsulate",
+    "GetPublicKey",
+}
+
+
+@dataclass
+class Identities:
+    """The caller's identity side over every universe entry (R1.6, R1.7b)."""
+
+    allow: z3.BoolRef
+    deny: z3.BoolRef
+    pb_ok: z3.BoolRef
+    pb_deny: z3.BoolRef
+    sp_ok: z3.BoolRef
+    sp_deny: z3.BoolRef
+
+    @property
+    def ok(self) -> z3.BoolRef:
+        return z3.And(self.allow, self.pb_ok, self.sp_ok)
+
+
+def identities(u: Universe, sym: Sym, target: Target, session_policy: Policy | None) -> Identities:
+    allow: list[z3.BoolRef] = []
+    deny: list[z3.BoolRef] = []
+    pb_fail: list[z3.BoolRef] = []
+    pb_deny: list[z3.BoolRef] = []
+    cache: dict[int, tuple[LayerFormula, LayerFormula | None]] = {}
+    for e in u.entries:
+        here = sym.pid == e.index
+        if e.any_iam:
+            if not sym.fixed:
+                allow.append(here)  # its administrators may give it any identity policy
+            continue
+        ident: Identity | None = e.identity
+        if ident is None or e.kind in ("root", "service"):
+            continue
+        if id(ident) not in cache:
+            ip = layer(ident.policies, sym, u, target)
+            pb = layer((ident.boundary,), sym, u, target) if ident.boundary else None
+            cache[id(ident)] = (ip, pb)
+        ip, pb = cache[id(ident)]
+        allow.append(z3.And(here, ip.allow))
+        deny.append(z3.And(here, ip.deny))
+        if pb is not None:
+            pb_fail.append(z3.And(here, z3.Not(pb.allow)))
+            pb_deny.append(z3.And(here, pb.deny))
+    sp_ok, sp_deny = z3.BoolVal(True), z3.BoolVal(False)
+    if session_policy is not None:
+        sessions = is_entry(sym, [e.index for e in u.entries if e.kind in ("session", "federated")])
+        sp = layer((session_policy,), sym, u, target)
+        sp_ok, sp_deny = z3.Implies(sessions, sp.allow), z3.And(sessions, sp.deny)
+    return Identities(
+        allow=z3.Or(*allow) if allow else z3.BoolVal(False),
+        deny=z3.Or(*deny) if deny else z3.BoolVal(False),
+        pb_ok=z3.Not(z3.Or(*pb_fail)) if pb_fail else z3.BoolVal(True),
+        pb_deny=z3.Or(*pb_deny) if pb_deny else z3.BoolVal(False),
+        sp_ok=sp_ok,
+        sp_deny=sp_deny,
+    )
+
+
+def _usage_class(key: Key) -> str:
+    if key.key_usage == "ENCRYPT_DECRYPT":
+        return (
+            "ENCRYPT_DECRYPT/SYMMETRIC"
+            if key.key_spec == "SYMMETRIC_DEFAULT"
+            else "ENCRYPT_DECRYPT/ASYMMETRIC"
+        )
+    return key.key_usage
+
+
+def type_forbids(key: Key, sym: Sym) -> z3.BoolRef:
+    """The key type can never do it (R3.5): kmsprove decides deny (docs/choices.md)."""
+    fit = key_usage_operations().get(_usage_class(key), frozenset())
+    unfit = {op for op in CRYPTO if op not in fit}
+    if key.origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
+        unfit |= {"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"}
+    parts = [sym.is_action({f"kms:{op}" for op in unfit})]
+    if unfit and "kms:CreateGrant" in {a.name for a in sym.actions}:
+        ops = sym.key("kms:GrantOperations")
+        bad = [
+            z3.And(a, z3.Or(*[e == z3.StringVal(o) for o in sorted(unfit)]))
+            for a, e in ops.members()
+        ]
+        parts.append(z3.And(sym.is_action({"kms:CreateGrant"}), z3.Or(*bad)))
+    return z3.Or(*parts)
+
+
+def _guardrails(
+    world: World, key: Key, u: Universe, sym: Sym, target: Target, exempt: z3.BoolRef
+) -> tuple[z3.BoolRef, z3.BoolRef, z3.BoolRef]:
+    """(SCP block, RCP deny, VPC endpoint block) (R1.10)."""
+    scp_parts = []
+    for i, acct_id in enumerate(u.accounts):
+        acct = world.account(acct_id)
+        if acct.organization and not acct.management and acct.scps:
+            scp = layer(acct.scps, sym, u, target)
+            mine = is_entry(
+                sym, [e.index for e in u.entries if e.account == i and e.kind != "service"]
+            )
+            scp_parts.append(z3.And(mine, z3.Or(scp.deny, z3.Not(scp.allow))))
+    scp_block = z3.And(z3.Not(exempt), z3.Or(*scp_parts)) if scp_parts else z3.BoolVal(False)
+    rcp_deny = z3.BoolVal(False)
+    key_acct = world.account(key.account)
+    if (
+        key.manager == "CUSTOMER"
+        and key_acct.organization
+        and not key_acct.management
+        and key_acct.rcps
+    ):
+        rcp = layer(key_acct.rcps, sym, u, target)
+        rcp_deny = z3.And(z3.Not(exempt), z3.Not(sym.is_action({"kms:RetireGrant"})), rcp.deny)
+    vpce_parts = []
+    if sym.via_vpce is not None:
+        for vid, policy in world.vpc_endpoints.items():
+            m = layer((policy,), sym, u, target)
+            vpce_parts.append(
+                z3.And(sym.via_vpce == z3.StringVal(vid), z3.Or(m.deny, z3.Not(m.allow)))
+            )
+    vpce_block = z3.Or(*vpce_parts) if vpce_parts else z3.BoolVal(False)
+    return scp_block, rcp_deny, vpce_block
+
+
+def encode_allowed(
+    world: World, key: Key, u: Universe, sym: Sym, session_policy: Policy | None = None
+) -> z3.BoolRef:
+    """True exactly when AWS allows the symbolic request on `key` (R1.13)."""
+    target = Target(arn=key.arn)
+    is_service = is_entry(sym, [e.index for e in u.entries if e.kind == "service"])
+    is_root = is_entry(sym, [e.index for e in u.entries if e.kind == "root"])
+    slr_entries = [
+        e.index
+        for e in u.entries
+        if e.kind == "session"
+        and e.name is not None
+        and ("/aws-service-role/" in (e.arn or "") or e.name.startswith("AWSServiceRoleFor"))
+    ]
+    fresh_roles = [e.index for e in u.entries if e.kind == "session" and e.name is None]
+    slr = z3.Or(
+        is_entry(sym, slr_entries),
+        z3.And(
+            is_entry(sym, fresh_roles), z3.PrefixOf(z3.StringVal("AWSServiceRoleFor"), sym.name)
+        ),
+    )
+    cross = z3.And(z3.Not(is_service), sym.acct != z3.StringVal(key.account))
+    cross_actions = {a.name for a in sym.actions if a.cross_account}
+    disabled = [
+        i for i, a in enumerate(u.accounts) if not world.account(a).region_enabled(key.region)
+    ]
+    region_off = is_entry(sym, [e.index for e in u.entries if e.account in disabled])
+    scp_block, rcp_deny, vpce_block = _guardrails(
+        world, key, u, sym, target, z3.Or(is_service, slr)
+    )
+
+    kp = layer(key.policies, sym, u, Target(arn=key.arn, key_policy=True))
+    ids = identities(u, sym, target, session_policy)
+    direct = z3.Or(
+        kp.via(Via.USER),
+        kp.via(Via.SESSION),
+        kp.via(Via.WILDCARD),
+        z3.And(z3.Or(kp.via(Via.ROLE), kp.via(Via.FEDERATED_USER)), ids.pb_ok, ids.sp_ok),
+    )
+    account_ok = z3.And(kp.via(Via.ACCOUNT), z3.Or(is_root, ids.ok))
+    any_via = z3.Or(*kp.vias.values()) if kp.vias else z3.BoolVal(False)
+    service_ok = z3.Or(kp.via(Via.SERVICE), kp.via(Via.WILDCARD))
+    policies_ok = z3.If(
+        is_service,
+        service_ok,
+        z3.If(cross, z3.And(any_via, z3.Or(is_root, ids.ok)), z3.Or(direct, account_ok)),
+    )
+    granted = grants_formula(key, u, sym, is_service)
+    denied = z3.Or(kp.deny, ids.deny, ids.pb_deny, ids.sp_deny)
+    blocked = z3.Or(
+        scp_block,
+        rcp_deny,
+        vpce_block,
+        z3.And(cross, z3.Not(sym.is_action(cross_actions))),
+        z3.And(cross, region_off),
+    )
+    refused = type_forbids(key, sym)
+    if key.manager == "AWS":
+        refused = z3.Or(refused, sym.is_action({"kms:PutKeyPolicy"}))  # R7.5
+    normal = z3.And(z3.Not(denied), z3.Not(blocked), z3.Or(policies_ok, granted), z3.Not(refused))
+    if "kms:RetireGrant" not in {a.name for a in sym.actions}:
+        return normal
+    retire = z3.And(
+        z3.Not(z3.Or(ids.deny, ids.pb_deny, ids.sp_deny, scp_block, vpce_block)),
+        z3.Not(z3.And(cross, region_off)),
+        retire_formula(key, u, sym, ids.ok, sym.acct, is_root, is_service),
+    )
+    return z3.If(sym.is_action({"kms:RetireGrant"}), retire, normal)
+
+
+def account_of_entry(u: Universe, index: int) -> str | None:
+    e = u.entries[index]
+    if e.account is None:
+        return None
+    return None if e.account == FRESH else u.accounts[e.account]

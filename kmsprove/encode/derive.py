@@ -1,0 +1,368 @@
+"""What ties a symbolic request together: the caller's names and account, the
+context keys AWS derives, and which keys an action can carry (R5).
+
+`free_facts` is the free mode (the solver picks any real request); `fix_request`
+pins every symbol to a concrete `Request` (differential tests). Twin of
+`kmsprove.request.derived_context` plus `complete_request`'s open keys.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from kmsprove.arn import parse_caller
+from kmsprove.catalog import ActionInfo
+from kmsprove.encode.match import ANY, ANY_RUN, glob_re
+from kmsprove.encode.symbolic import EC_PREFIX, MULTI_VALUED, Sym
+from kmsprove.encode.universe import FRESH, Entry, Universe
+from kmsprove.request import Request
+from kmsprove.world import Key
+
+DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
+NAME_RE = z3.Plus(
+    z3.Union(
+        z3.Range("a", "z"),
+        z3.Range("A", "Z"),
+        z3.Range("0", "9"),
+        z3.Re("+"),
+        z3.Re("="),
+        z3.Re(","),
+        z3.Re("."),
+        z3.Re("@"),
+        z3.Re("_"),
+        z3.Re("-"),
+    )
+)
+GLOBAL_FREE = (  # keys any request may carry, whatever the action (R5.3)
+    "aws:sourceip",
+    "aws:currenttime",
+    "aws:epochtime",
+    "aws:multifactorauthpresent",
+    "aws:multifactorauthage",
+    "aws:sourcevpce",
+    "aws:sourcevpc",
+    "aws:vpcsourceip",
+    "aws:userid",
+    "aws:tokenissuetime",
+    "aws:referer",
+    "aws:useragent",
+    "aws:requestedregion",
+)
+
+
+def _supplies(info: ActionInfo, low: str) -> bool:
+    for k in info.condition_keys:
+        kl = k.lower()
+        if kl == low or (kl.endswith("*") and low.startswith(kl[:-1])):
+            return True
+    return False
+
+
+def _arn(e: Entry, u: Universe, sym: Sym) -> z3.SeqRef:
+    """aws:PrincipalArn of the entry (R5.3): a session's is its role's ARN."""
+    if e.arn is not None and e.kind in ("user", "session", "root"):
+        return z3.StringVal(e.arn)
+    acct = sym.acct
+    if e.kind == "user":
+        return z3.Concat(z3.StringVal("arn:aws:iam::"), acct, z3.StringVal(":user/"), sym.name)
+    if e.kind == "session":
+        return z3.Concat(z3.StringVal("arn:aws:iam::"), acct, z3.StringVal(":role/"), sym.name)
+    if e.kind == "federated":
+        return z3.Concat(
+            z3.StringVal("arn:aws:sts::"), acct, z3.StringVal(":federated-user/"), sym.session
+        )
+    if e.kind == "root":
+        return z3.Concat(z3.StringVal("arn:aws:iam::"), acct, z3.StringVal(":root"))
+    return z3.StringVal(e.arn or "")
+
+
+def _set(sym: Sym, low: str, present: z3.BoolRef, value: z3.SeqRef | str) -> z3.BoolRef:
+    var = sym.key(low)
+    v = z3.StringVal(value) if isinstance(value, str) else value
+    if var.multi:
+        return z3.And(
+            var.present == present, z3.Implies(present, z3.And(var.count == 1, var.elems[0] == v))
+        )  # type: ignore[operator]
+    return z3.And(var.present == present, z3.Implies(present, var.value == v))  # type: ignore[operator]
+
+
+def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
+    """What holds when the caller is entry `e`."""
+    world = u.world
+    out: list[z3.BoolRef] = []
+    acct = (
+        None
+        if e.account is None
+        else (sym.fresh_account if e.account == FRESH else z3.StringVal(u.accounts[e.account]))
+    )
+    service = e.kind == "service"
+    out.append(sym.acct == (acct if acct is not None else z3.StringVal("")))
+    if service:
+        name = z3.StringVal(e.name) if e.name else sym.name
+        if e.name is None:
+            named = [x.name for x in u.entries if x.kind == "service" and x.name]
+            out.append(
+                z3.And(
+                    z3.InRe(sym.name, z3.Concat(NAME_RE, z3.Re(".amazonaws.com"))),
+                    *[sym.name != z3.StringVal(n) for n in named],
+                )
+            )
+        out += [
+            _set(sym, "aws:principalisawsservice", z3.BoolVal(True), "true"),
+            _set(sym, "aws:principalservicename", z3.BoolVal(True), name),
+        ]
+        for k in (
+            "aws:principalarn",
+            "aws:principalaccount",
+            "kms:calleraccount",
+            "aws:principalorgid",
+            "aws:principaltype",
+            "aws:username",
+            "kms:viaservice",
+        ):
+            out.append(z3.Not(sym.key(k).present))
+        return out
+    if e.fresh and e.kind != "root":
+        named = [
+            x.name for x in u.entries if x.kind == e.kind and x.account == e.account and x.name
+        ]
+        out.append(z3.InRe(sym.name, NAME_RE))
+        out += [sym.name != z3.StringVal(n) for n in named]
+    arn = _arn(e, u, sym)
+    out += [
+        _set(sym, "aws:principalarn", z3.BoolVal(True), arn),
+        _set(sym, "aws:principalaccount", z3.BoolVal(True), acct),  # type: ignore[arg-type]
+        _set(sym, "aws:principalisawsservice", z3.BoolVal(True), "false"),
+        _set(
+            sym,
+            "aws:principaltype",
+            z3.BoolVal(True),
+            {
+                "root": "Account",
+                "user": "User",
+                "session": "AssumedRole",
+                "federated": "FederatedUser",
+            }[e.kind],
+        ),
+        z3.Not(sym.key("aws:principalservicename").present),
+        z3.Not(sym.key("aws:sourcearn").present),
+        z3.Not(sym.key("aws:sourceaccount").present),
+    ]
+    if e.kind == "user":
+        out.append(
+            _set(
+                sym, "aws:username", z3.BoolVal(True), z3.StringVal(e.name) if e.name else sym.name
+            )
+        )
+    else:
+        out.append(z3.Not(sym.key("aws:username").present))
+    acct_id = None if e.account in (None, FRESH) else u.accounts[e.account]  # type: ignore[index]
+    org = world.account(acct_id).organization if acct_id else None
+    if org:
+        out.append(_set(sym, "aws:principalorgid", z3.BoolVal(True), org))
+    if e.identity is not None and not e.any_iam:
+        tags = dict(e.identity.tags)
+        for name in list(sym.ctx):
+            if name.startswith("aws:principaltag/"):
+                t = next((k for k in tags if k.lower() == name.split("/", 1)[1]), None)
+                out.append(_set(sym, name, z3.BoolVal(t is not None), tags.get(t, "") if t else ""))
+    elif e.kind == "root":
+        out += [z3.Not(v.present) for n, v in sym.ctx.items() if n.startswith("aws:principaltag/")]
+    return out
+
+
+def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
+    """Key properties every key operation carries (R5.2)."""
+    out = [
+        _set(sym, "kms:keyspec", z3.BoolVal(True), key.key_spec),
+        _set(sym, "kms:keyusage", z3.BoolVal(True), key.key_usage),
+        _set(sym, "kms:keyorigin", z3.BoolVal(True), key.origin),
+        _set(sym, "kms:multiregion", z3.BoolVal(True), "true" if key.multi_region else "false"),
+        _set(sym, "aws:requestedregion", z3.BoolVal(True), key.region),
+        _set(sym, "aws:securetransport", z3.BoolVal(True), "true"),
+    ]
+    mrk = sym.key("kms:multiregionkeytype")
+    if key.multi_region and key.multi_region_key_type:
+        out.append(_set(sym, "kms:multiregionkeytype", z3.BoolVal(True), key.multi_region_key_type))
+    else:
+        out.append(z3.Not(mrk.present))
+    aliases = sym.key("kms:resourcealiases")
+    n = min(len(key.aliases), sym.set_bound)
+    out.append(aliases.present == bool(key.aliases))
+    out.append(aliases.count == n)  # type: ignore[operator]
+    out += [aliases.elems[i] == z3.StringVal(a) for i, a in enumerate(key.aliases[:n])]
+    tags = dict(key.tags)
+    for name in list(sym.ctx):
+        if name.startswith("aws:resourcetag/"):
+            t = next((k for k in tags if k.lower() == name.split("/", 1)[1]), None)
+            out.append(_set(sym, name, z3.BoolVal(t is not None), tags.get(t, "") if t else ""))
+    alias = sym.key("kms:requestalias")
+    if key.aliases:
+        out.append(
+            z3.Implies(alias.present, z3.Or(*[alias.value == z3.StringVal(a) for a in key.aliases]))
+        )  # type: ignore[operator]
+    else:
+        out.append(z3.Not(alias.present))
+    return out
+
+
+def action_facts(sym: Sym) -> list[z3.BoolRef]:
+    """A key is present only on actions that supply it (R5.1); EC keys and the EC key set agree."""
+    out: list[z3.BoolRef] = []
+    fixed_elsewhere = (
+        "aws:principal",
+        "aws:username",
+        "aws:securetransport",
+        "aws:viaawsservice",
+        "kms:calleraccount",
+    )
+    for low, var in sym.ctx.items():
+        if (
+            low.startswith(fixed_elsewhere)
+            or low in GLOBAL_FREE
+            or low.startswith(("aws:source", "aws:calledvia"))
+        ):
+            continue
+        if low == "kms:viaservice":
+            continue
+        ok = [i for i, a in enumerate(sym.actions) if _supplies(a, low)]
+        if len(ok) < len(sym.actions):
+            out.append(
+                z3.Implies(
+                    var.present, z3.Or(*[sym.action == i for i in ok]) if ok else z3.BoolVal(False)
+                )
+            )
+    via = sym.key("kms:viaservice")
+    label = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-")))
+    endpoint = z3.Concat(label, z3.Re("."), label, z3.Re(".amazonaws.com"))
+    out.append(
+        z3.Implies(via.present, z3.InRe(via.value, endpoint))
+    )  # SERVICE.REGION.amazonaws.com (R5.2)
+    out.append(
+        _set(
+            sym,
+            "aws:viaawsservice",
+            z3.BoolVal(True),
+            z3.If(via.present, z3.StringVal("true"), z3.StringVal("false")),
+        )
+    )
+    out.append(
+        _set(
+            sym,
+            "kms:calleraccount",
+            z3.Not(sym.key("aws:principalisawsservice").value == z3.StringVal("true")),
+            sym.acct,
+        )
+    )  # type: ignore[operator]
+    called = sym.key("aws:calledvia")
+    out.append(z3.Implies(z3.Not(via.present), z3.Not(called.present)))
+    ec_keys = sym.key("kms:encryptioncontextkeys")
+    groups = [low[len(EC_PREFIX) :] for low in sym.ctx if low.startswith(EC_PREFIX)]
+    for g in groups:
+        var = sym.ctx[EC_PREFIX + g]
+        same = glob_re(g, ignore_case=True, literal=True)
+        out.append(
+            var.present == z3.Or(*[z3.And(a, z3.InRe(e, same)) for a, e in ec_keys.members()])
+        )
+    out.append(ec_keys.present == (ec_keys.count > 0))  # type: ignore[operator]
+    for i, (a, e) in enumerate(ec_keys.members()):
+        out.append(z3.Implies(a, z3.InRe(e, z3.Concat(ANY, ANY_RUN))))
+        del i
+    return out
+
+
+def open_keys(sym: Sym) -> None:
+    """Keys the documentation leaves open (10.15, 10.22): decided per effect."""
+    via = sym.key("kms:viaservice")
+    grant_calls = sym.is_action({"kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"})
+    sym.open_keys["kms:grantisforawsresource"] = (
+        z3.And(grant_calls, z3.Not(via.present)),
+        (None, ("false",)),
+    )
+    # aws:CalledVia on a forwarded call: absent, or the forwarding service (10.15)
+    v = via.value
+    service = z3.Concat(
+        z3.SubString(v, 0, z3.IndexOf(v, z3.StringVal("."), 0)), z3.StringVal(".amazonaws.com")
+    )  # type: ignore[arg-type]
+    sym.open_keys.setdefault("aws:calledvia", (via.present, (None, (service,))))  # type: ignore[arg-type]
+
+
+def free_facts(u: Universe, key: Key, sym: Sym) -> list[z3.BoolRef]:
+    out = list(sym.facts)
+    out.append(z3.And(sym.pid >= 0, sym.pid < len(u.entries)))
+    out.append(z3.InRe(sym.fresh_account, DIGITS12))
+    out += [sym.fresh_account != z3.StringVal(a) for a in u.accounts]
+    out.append(z3.InRe(sym.session, NAME_RE))
+    for e in u.entries:
+        out.append(z3.Implies(sym.pid == e.index, z3.And(*entry_facts(e, u, sym))))
+    out += key_facts(key, sym)
+    out += action_facts(sym)
+    for low, var in sym.ctx.items():
+        if low in MULTI_VALUED:
+            continue
+        if var.value is not None and low not in ("aws:principalarn",):
+            out.append(z3.Length(var.value) <= 256)
+    return out
+
+
+def fix_request(u: Universe, key: Key, sym: Sym, req: Request) -> list[z3.BoolRef]:
+    """Pin every symbol to `req` (its context as completed by request.complete_request)."""
+    caller = parse_caller(req.principal)
+    entry = match_entry(u, req)
+    if entry is None:
+        return [z3.BoolVal(False)]
+    out = [sym.pid == entry.index]
+    acct = caller.account or ""
+    out.append(sym.acct == z3.StringVal(acct))
+    if entry.account == FRESH:
+        out.append(sym.fresh_account == z3.StringVal(acct))
+    name = caller.name if caller.kind != "federated-user" else ""
+    out.append(sym.name == z3.StringVal(name or ""))
+    out.append(
+        sym.session
+        == z3.StringVal(
+            caller.session
+            if caller.kind == "assumed-role"
+            else caller.name
+            if caller.kind == "federated-user"
+            else ""
+        )
+    )
+    idx = [i for i, a in enumerate(sym.actions) if a.name == req.action]
+    out.append(sym.action == (idx[0] if idx else -1))
+    return out
+
+
+def match_entry(u: Universe, req: Request) -> Entry | None:
+    """The universe entry a concrete caller falls in."""
+    c = parse_caller(req.principal)
+    for e in u.entries:
+        if e.kind == "service" and c.kind == "service" and e.name == c.arn:
+            return e
+    acct_index = u.accounts.index(c.account) if c.account in u.accounts else FRESH
+    kind = {
+        "user": "user",
+        "assumed-role": "session",
+        "federated-user": "federated",
+        "root": "root",
+        "service": "service",
+    }.get(c.kind)
+    if kind is None:
+        return None
+    fallback = None
+    for e in u.entries:
+        if e.kind != kind or (kind != "service" and e.account != acct_index):
+            continue
+        if kind == "federated":
+            if e.arn is not None and e.arn == req.federated_from:
+                return e
+            if e.arn is None and fallback is None:
+                fallback = e
+            continue
+        if e.name == (c.name if kind != "root" else "root") or (
+            kind == "root" and e.account == FRESH
+        ):
+            return e
+        if e.name is None and fallback is None:
+            fallback = e
+    return fallback

@@ -1,0 +1,159 @@
+"""The symbolic request: Z3 variables for who calls, which action, and the context.
+
+One function builds every symbol, with stable names (`req.pid`, `ctx.<key>`).
+A request is either *free* (the solver chooses it; the context keys AWS derives
+are tied to the caller and the key) or *fixed* to a concrete `Request` (for the
+differential tests and for checking a counterexample's formula).
+
+Multi-valued keys are bounded sets: `SET_BOUND` elements at most. Bound
+argument: a condition on a set key asks "some element matches P" or "every
+element matches one of P1..Pn"; a witness set needs at most one element per
+"some element" test that must hold and one per "every element" test that must
+fail, plus one per encryption-context key the policies name (so that
+kms:EncryptionContextKeys can list them). `set_bound()` counts those for the
+world at hand; tests check the bound is reached but never exceeded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import z3
+
+from kmsprove.catalog import ActionInfo
+
+MULTI_VALUED = (
+    "kms:encryptioncontextkeys",
+    "kms:grantoperations",
+    "kms:resourcealiases",
+    "aws:calledvia",
+    "aws:tagkeys",
+)
+EC_PREFIX = "kms:encryptioncontext:"
+MAX_SET_BOUND = 6
+
+
+@dataclass
+class CtxVar:
+    """One condition key: present?, its value (or bounded set of values)."""
+
+    name: str  # lower-cased
+    present: z3.BoolRef
+    value: z3.SeqRef | None = None  # single-valued keys
+    count: z3.ArithRef | None = None  # multi-valued keys
+    elems: list[z3.SeqRef] = field(default_factory=list)
+    typed: dict[str, object] = field(default_factory=dict)  # cached numeric/date/ip views
+
+    @property
+    def multi(self) -> bool:
+        return self.count is not None
+
+    def members(self) -> list[tuple[z3.BoolRef, z3.SeqRef]]:
+        """(is-in-the-set, value) pairs; a single value is a set of one."""
+        if self.count is None:
+            assert self.value is not None
+            return [(z3.BoolVal(True), self.value)]
+        return [(self.count > i, e) for i, e in enumerate(self.elems)]
+
+
+@dataclass
+class Sym:
+    """A symbolic request."""
+
+    pid: z3.ArithRef  # index into Universe.entries
+    acct: z3.SeqRef  # the caller's account id (services: "")
+    fresh_account: z3.SeqRef  # the id of the fresh account class
+    name: z3.SeqRef  # a fresh principal's user/role/service name
+    session: z3.SeqRef  # a session name (roles) or federated user name
+    action: z3.ArithRef  # index into `actions`
+    actions: list[ActionInfo]
+    ctx: dict[str, CtxVar] = field(default_factory=dict)
+    set_bound: int = 3
+    facts: list[z3.BoolRef] = field(default_factory=list)  # well-formedness, derivations
+    fixed: bool = False
+    # keys whose presence the docs leave open: name -> (guard, states); None = absent
+    open_keys: dict[str, tuple[z3.BoolRef, tuple[tuple[str, ...] | None, ...]]] = field(
+        default_factory=dict
+    )
+    via_vpce: z3.SeqRef | None = None
+    grant_id: z3.SeqRef | None = None
+    session_policy_free: bool = True  # the caller chooses its own session policy
+
+    def key(self, name: str) -> CtxVar:
+        """The variable of a condition key, created on first use."""
+        low = name.lower()
+        var = self.ctx.get(low)
+        if var is None:
+            var = self._new(low)
+            self.ctx[low] = var
+        return var
+
+    def _new(self, low: str) -> CtxVar:
+        if self.fixed:  # a key the fixed request does not carry is absent
+            if low in MULTI_VALUED:
+                empty = [z3.StringVal("")] * self.set_bound
+                return CtxVar(low, z3.BoolVal(False), count=z3.IntVal(0), elems=empty)
+            return CtxVar(low, z3.BoolVal(False), value=z3.StringVal(""))
+        safe = low.replace(" ", "_")
+        present = z3.Bool(f"ctx.{safe}.present")
+        if low in MULTI_VALUED:
+            count = z3.Int(f"ctx.{safe}.count")
+            elems = [z3.String(f"ctx.{safe}.{i}") for i in range(self.set_bound)]
+            var = CtxVar(low, present, count=count, elems=elems)
+            self.facts.append(z3.And(count >= 0, count <= self.set_bound))
+            self.facts.append(z3.Implies(z3.Not(present), count == 0))
+            for i in range(self.set_bound):
+                for j in range(i):
+                    self.facts.append(z3.Implies(count > i, elems[i] != elems[j]))
+            return var
+        return CtxVar(low, present, value=z3.String(f"ctx.{safe}"))
+
+    def is_action(self, names: set[str]) -> z3.BoolRef:
+        """The symbolic action is one of `names` (full names, `kms:Decrypt`)."""
+        idx = [i for i, a in enumerate(self.actions) if a.name in names]
+        if not idx:
+            return z3.BoolVal(False)
+        if len(idx) == len(self.actions):
+            return z3.BoolVal(True)
+        return z3.Or(*[self.action == i for i in idx])
+
+
+def bind_context(
+    sym: Sym,
+    values: dict[str, tuple[str, ...]],
+    open_states: dict[str, tuple[tuple[str, ...] | None, ...]],
+) -> None:
+    """Fixed mode: every context key of the request becomes constants."""
+    for low, vals in values.items():
+        if low in MULTI_VALUED:
+            if len(vals) > sym.set_bound:
+                from kmsprove.encode.conditions import Unmodelled  # noqa: PLC0415
+
+                raise Unmodelled(
+                    f"`{low}` has {len(vals)} values, more than the set bound {sym.set_bound}"
+                )
+            elems = [z3.StringVal(v) for v in vals] + [z3.StringVal("")] * (
+                sym.set_bound - len(vals)
+            )
+            sym.ctx[low] = CtxVar(low, z3.BoolVal(True), count=z3.IntVal(len(vals)), elems=elems)
+        else:
+            sym.ctx[low] = CtxVar(
+                low, z3.BoolVal(True), value=z3.StringVal(vals[0] if vals else "")
+            )
+    for low, states in open_states.items():
+        sym.open_keys[low] = (z3.BoolVal(True), states)
+
+
+def new_sym(actions: list[ActionInfo], set_bound: int) -> Sym:
+    sym = Sym(
+        pid=z3.Int("req.pid"),
+        acct=z3.String("req.account"),
+        fresh_account=z3.String("req.fresh_account"),
+        name=z3.String("req.name"),
+        session=z3.String("req.session"),
+        action=z3.Int("req.action"),
+        actions=actions,
+        set_bound=set_bound,
+    )
+    sym.facts.append(z3.And(sym.action >= 0, sym.action < len(actions)))
+    return sym

@@ -1,0 +1,214 @@
+"""The finite universe of principal classes a symbolic request chooses from.
+
+Small-model argument (why these classes cover every real principal):
+a policy can tell two callers apart only through (1) equality with an ARN it
+names (Principal elements, grantees, retiring principals), (2) the caller's
+account, its organization and the account's documents (SCPs, enabled
+Regions), (3) the caller's identity documents (IAM policies, boundary, tags),
+and (4) string tests on condition keys derived from the caller (aws:PrincipalArn,
+aws:username...). So the universe holds:
+
+- every principal the world or a policy names, with its known documents
+  (a role stands for all its sessions; the session name stays symbolic);
+- the root user of every account anything mentions;
+- for every open account mentioned, and for one fresh account that nothing
+  mentions (its id symbolic and different from all mentioned ones), a fresh
+  user, a fresh role session and a fresh federated user whose names are
+  symbolic and differ from every named one, with *any* identity policy (their
+  administrators choose it), so IAM allows are free and tags are free;
+- every service principal mentioned, plus a fresh one.
+
+Any real principal falls in one class: it is named (then its documents are
+known), or it is unnamed in some account, which is either mentioned (its
+class is that account's fresh class) or not (the fresh account's class,
+whose id ranges over every unmentioned id). Within a class, names are
+symbolic, so (4) is decided by the solver over all names, not by a sample.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from kmsprove.arn import ACCOUNT_RE, parse_caller
+from kmsprove.ast import Policy, Query, WhoKind
+from kmsprove.world import Identity, Key, World
+
+FRESH = -1  # the account index of the fresh account
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One principal class: concrete when `name` is set, else its names are symbolic."""
+
+    index: int
+    kind: str  # user | session | federated | root | service
+    account: int | None  # index into Universe.accounts (FRESH for the fresh account); None: service
+    name: str | None = None  # user name, role name, service name; None: fresh
+    arn: str | None = None  # user ARN, role ARN (sessions), root ARN, service name
+    identity: Identity | None = None  # known documents
+    any_iam: bool = False  # unnamed principal of an open account: any identity policy
+    path: str = "/"
+
+    @property
+    def fresh(self) -> bool:
+        return self.name is None
+
+
+@dataclass
+class Universe:
+    world: World
+    key: Key | None
+    accounts: list[str] = field(default_factory=list)  # known account ids; FRESH is the last class
+    entries: list[Entry] = field(default_factory=list)
+    federation: bool = False  # some policy can tell federated users apart
+
+    def account_index(self, acct: str) -> int:
+        return self.accounts.index(acct)
+
+    def account_id(self, index: int) -> str | None:
+        return None if index == FRESH else self.accounts[index]
+
+
+def _policies(world: World) -> Iterable[Policy]:
+    for k in world.keys:
+        yield from k.policies
+    for acct in world.accounts.values():
+        yield from acct.scps
+        yield from acct.rcps
+        for ident in acct.principals.values():
+            yield from ident.policies
+            if ident.boundary:
+                yield ident.boundary
+            if ident.trust_policy:
+                yield ident.trust_policy
+    for b in world.buckets:
+        if b.policy:
+            yield b.policy
+    yield from world.vpc_endpoints.values()
+
+
+def mentioned(
+    world: World, query: Query | None, extra: Iterable[str] = ()
+) -> tuple[set[str], set[str], set[str]]:
+    """(account ids, principal ARNs, service names) that anything mentions."""
+    accounts: set[str] = (
+        set(world.accounts) | {k.account for k in world.keys} | {b.account for b in world.buckets}
+    )
+    arns: set[str] = set(extra)
+    services: set[str] = set()
+    for p in _policies(world):
+        for st in p.statements:
+            for pr in (st.principal or ()) + (st.not_principal or ()):
+                if pr.kind == "AWS" and pr.value != "*":
+                    arns.add(pr.value)
+                elif pr.kind == "Service":
+                    services.add(pr.value)
+            for c in st.conditions:
+                for v in c.values:
+                    accounts.update(m.group(0) for m in re.finditer(r"(?<!\d)\d{12}(?!\d)", v))
+    for k in world.keys:
+        for g in k.grants:
+            for v in (g.grantee, g.retiring):
+                if v and v.startswith("arn:"):
+                    arns.add(v)
+                elif v:
+                    services.add(v)
+            for v in (g.grantee_service, g.retiring_service):
+                if v:
+                    services.add(v)
+    for acct in world.accounts.values():
+        arns.update(acct.principals)
+    if query is not None:
+        accounts.update(query.who.accounts)
+        if (
+            query.who.kind is WhoKind.PRINCIPAL
+            and query.who.pattern
+            and "*" not in query.who.pattern
+            and "?" not in query.who.pattern
+        ):
+            arns.add(query.who.pattern)
+        if query.who.kind is WhoKind.SERVICE and query.who.pattern:
+            services.add(query.who.pattern)
+    for a in list(arns):
+        c = parse_caller(a)
+        if c.account:
+            accounts.add(c.account)
+        if c.kind == "service":
+            services.add(a)
+            arns.discard(a)
+    return {a for a in accounts if ACCOUNT_RE.fullmatch(a)}, arns, services
+
+
+def build_universe(
+    world: World, key: Key | None, query: Query | None = None, extra: Iterable[str] = ()
+) -> Universe:
+    accounts, arns, services = mentioned(world, query, extra)
+    u = Universe(world, key, sorted(accounts))
+    text = repr([p for p in _policies(world)]).lower()
+    u.federation = "federated" in text or any("federated-user" in a for a in arns)
+
+    def add(**kw: object) -> None:
+        u.entries.append(Entry(index=len(u.entries), **kw))  # type: ignore[arg-type]
+
+    roles: dict[tuple[str, str], str] = {}
+    users: dict[tuple[str, str], str] = {}
+    for arn in sorted(arns):
+        c = parse_caller(arn)
+        if c.account is None:
+            continue
+        if c.kind in ("role", "assumed-role"):
+            role_arn = arn if c.kind == "role" else None
+            roles.setdefault(
+                (c.account, c.name), role_arn or f"arn:aws:iam::{c.account}:role/{c.name}"
+            )
+        elif c.kind in ("user", "federated-user"):
+            if c.kind == "user":
+                users.setdefault((c.account, c.name), arn)
+    for (acct, name), arn in sorted(roles.items()):
+        ident = world.identity(arn)
+        if ident is None and world.account(acct).complete:
+            continue  # a role the complete account does not have
+        add(
+            kind="session",
+            account=u.account_index(acct),
+            name=name,
+            arn=ident.arn if ident else arn,
+            identity=ident,
+            any_iam=ident is None,
+            path=parse_caller(ident.arn if ident else arn).path,
+        )
+    for (acct, name), arn in sorted(users.items()):
+        ident = world.identity(arn)
+        if ident is None and world.account(acct).complete:
+            continue
+        add(
+            kind="user",
+            account=u.account_index(acct),
+            name=name,
+            arn=ident.arn if ident else arn,
+            identity=ident,
+            any_iam=ident is None,
+            path=parse_caller(ident.arn if ident else arn).path,
+        )
+        if u.federation:
+            add(
+                kind="federated",
+                account=u.account_index(acct),
+                name=None,
+                arn=ident.arn if ident else arn,
+                identity=ident,
+                any_iam=ident is None,
+            )
+    for i, acct in enumerate(u.accounts):
+        add(kind="root", account=i, name="root", arn=f"arn:aws:iam::{acct}:root")
+        if not world.account(acct).complete:
+            for kind in ("user", "session", "federated"):
+                add(kind=kind, account=i, any_iam=True)
+    for kind in ("root", "user", "session", "federated"):
+        add(kind=kind, account=FRESH, any_iam=kind != "root")
+    for s in sorted(services):
+        add(kind="service", account=None, name=s, arn=s)
+    add(kind="service", account=None)
+    return u

@@ -1,0 +1,504 @@
+"""Query stage: `Query` -> `Answer`. Solve "∃ request: allowed ∧ matches the query",
+decode a counterexample, and check it again with the concrete evaluator.
+
+The only module (with the tests) that imports both the evaluator and the
+encoder: they meet here, in the re-check of every "yes".
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from kmsprove.arn import parse_caller
+from kmsprove.ast import CondOp, PolicyKind, Query, WhoKind
+from kmsprove.catalog import action_info, expand
+from kmsprove.encode.authorize import encode_allowed
+from kmsprove.encode.conditions import Unmodelled
+from kmsprove.encode.derive import free_facts, open_keys
+from kmsprove.encode.match import arn_re, glob_re
+from kmsprove.encode.symbolic import MAX_SET_BOUND, Sym, new_sym
+from kmsprove.encode.universe import FRESH, Universe, build_universe
+from kmsprove.errors import InputError, SourcePos
+from kmsprove.evaluate import evaluate
+from kmsprove.policy import build_policy
+from kmsprove.request import Context, Decision, Request, complete_request
+from kmsprove.syntax.json import parse_json
+from kmsprove.world import Account, Identity, Key, World
+
+EXAMPLE_ACCOUNT = "999999999999"
+EXAMPLE_NAME = "example"
+
+
+class Verdict(enum.Enum):
+    YES = "yes"  # some request matching the query is allowed: here it is
+    NO = "no"  # no request matching the query is allowed (a proof, under the assumptions)
+    UNKNOWN = "unknown"  # timeout or something not modelled: neither yes nor no
+
+
+@dataclass
+class Answer:
+    verdict: Verdict
+    key: str | None = None
+    counterexample: Request | None = None
+    decision: Decision | None = None  # the evaluator's decision on the counterexample
+    witness: list[str] = field(
+        default_factory=list
+    )  # identity policies assumed for unnamed principals
+    open_accounts: list[str] = field(default_factory=list)
+    reason: str = ""
+    seconds: float = 0.0
+
+    def as_json(self) -> dict[str, Any]:
+        ce = None
+        if self.counterexample is not None:
+            r = self.counterexample
+            ce = {
+                "principal": r.principal,
+                "action": r.action,
+                "key": r.key,
+                "context": r.context.as_json(),
+                "trace": [],
+            }
+            if r.federated_from:
+                ce["federated_from"] = r.federated_from
+            if self.witness:
+                ce["assumed_identity_policies"] = self.witness
+        return {
+            "answer": self.verdict.value,
+            "key": self.key,
+            "counterexample": ce,
+            "assumptions": {"open_accounts": self.open_accounts},
+            "reason": self.reason,
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def query_actions(query: Query) -> list[str]:
+    out: list[str] = []
+    for pattern in query.actions:
+        names = expand(pattern) if pattern.lower().startswith("kms:") else (pattern,)
+        out += [n for n in names if n not in out]
+    return out
+
+
+def ask(world: World, query: Query, timeout: float = 30.0) -> list[Answer]:
+    """One answer per key the query is about."""
+    if query.target is not None and query.target.kind == "key":
+        key = world.find_key(query.target.ref)
+        if key is None:
+            raise InputError.at(query.target.pos, f"no key `{query.target.ref}` in the world")
+        keys = [key]
+    elif query.target is not None:
+        return [
+            Answer(
+                Verdict.UNKNOWN,
+                reason="`on bucket` (the S3 composed read) is not modelled by the solver yet",
+                open_accounts=world.open_accounts(),
+            )
+        ]
+    else:
+        keys = list(world.keys)
+    return [ask_key(world, query, k, timeout) for k in keys]
+
+
+def ask_key(world: World, query: Query, key: Key, timeout: float) -> Answer:
+    start = time.perf_counter()
+    answer = _solve(world, query, key, timeout)
+    answer.seconds = time.perf_counter() - start
+    answer.key = key.arn
+    return answer
+
+
+def _open_accounts(world: World, u: Universe) -> list[str]:
+    return sorted(
+        {a for a in u.accounts if not world.account(a).complete} | {"(any other account)"}
+    )
+
+
+def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
+    if query.ever:
+        return Answer(
+            Verdict.UNKNOWN,
+            reason="`ever` (steps over time) is not modelled yet: only today's permissions are",
+        )
+    names = query_actions(query)
+    infos = [action_info(n) for n in names]
+    if any(i is None or not i.on_key for i in infos):
+        bad = [n for n, i in zip(names, infos, strict=True) if i is None or not i.on_key]
+        return Answer(
+            Verdict.UNKNOWN, reason=f"actions not on a key are not modelled: {', '.join(bad)}"
+        )
+    u = build_universe(world, key, query)
+    try:
+        sym = new_sym([i for i in infos if i is not None], set_bound=_set_bound(world))
+        open_keys(sym)
+        allowed = encode_allowed(world, key, u, sym)
+        who = who_formula(query, u, sym)
+        conds = [cond_formula(c, sym) for c in query.conditions]
+        facts = free_facts(u, key, sym)
+    except Unmodelled as exc:
+        return Answer(
+            Verdict.UNKNOWN, reason=f"not modelled: {exc}", open_accounts=_open_accounts(world, u)
+        )
+    solver = z3.Solver()
+    solver.set("timeout", int(timeout * 1000))
+    solver.add(*facts, allowed, who, *conds)
+    result = solver.check()
+    opens = _open_accounts(world, u)
+    if result == z3.unsat:
+        return Answer(
+            Verdict.NO, open_accounts=opens, reason="no request matching the query is allowed"
+        )
+    if result == z3.unknown:
+        return Answer(
+            Verdict.UNKNOWN, open_accounts=opens, reason=f"solver: {solver.reason_unknown()}"
+        )
+    model = _nicer(solver, sym, u)
+    req, witness = decode(model, sym, u, key)
+    checked_world = witness_world(world, req, witness)
+    try:
+        full = complete_request(checked_world, req)
+    except InputError as exc:
+        return Answer(
+            Verdict.UNKNOWN,
+            counterexample=req,
+            open_accounts=opens,
+            reason=f"encoder and evaluator disagree: {exc.diagnostics[0].message}",
+        )
+    decision = evaluate(checked_world, full)
+    if not decision.allowed:
+        return Answer(
+            Verdict.UNKNOWN,
+            counterexample=full,
+            decision=decision,
+            open_accounts=opens,
+            reason=f"encoder and evaluator disagree: the evaluator denies it ({decision.reason})",
+        )
+    notes = [f"{arn}: {text}" for arn, text in witness.items()]
+    return Answer(
+        Verdict.YES,
+        counterexample=full,
+        decision=decision,
+        witness=notes,
+        open_accounts=opens,
+        reason=decision.reason,
+    )
+
+
+def _set_bound(world: World) -> int:
+    """Elements a set-valued key needs (see kmsprove.encode.symbolic): one per
+    set test plus one per encryption-context key named, capped."""
+    count = 1
+    for k in world.keys:
+        for p in k.policies:
+            for st in p.statements:
+                count += sum(1 for c in st.conditions if c.set_op is not None)
+        for g in k.grants:
+            count = max(count, len(g.ec_equals or g.ec_subset or ()) + 1)
+    return max(2, min(count, MAX_SET_BOUND))
+
+
+def _nicer(solver: z3.Solver, sym: Sym, u: Universe) -> z3.ModelRef:
+    """Prefer short example names and the example account when the model allows."""
+    model = solver.model()
+    derived = (
+        "aws:principal",
+        "aws:username",
+        "aws:securetransport",
+        "aws:viaawsservice",
+        "kms:calleraccount",
+        "kms:key",
+        "kms:multiregion",
+        "kms:resourcealiases",
+        "aws:requestedregion",
+        "aws:resourcetag/",
+    )
+    optional = [z3.Not(v.present) for n, v in sym.ctx.items() if not n.startswith(derived)]
+    prefs = [
+        z3.And(*optional) if optional else z3.BoolVal(True),
+        sym.fresh_account == z3.StringVal(EXAMPLE_ACCOUNT),
+        sym.name == z3.StringVal(EXAMPLE_NAME),
+        sym.session == z3.StringVal(EXAMPLE_NAME),
+    ]
+    for p in prefs:
+        solver.push()
+        solver.add(p)
+        if solver.check() == z3.sat:
+            model = solver.model()
+            solver.pop()
+            solver.add(p)
+        else:
+            solver.pop()
+    return model
+
+
+def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
+    who = query.who
+    service = z3.Or(*[sym.pid == e.index for e in u.entries if e.kind == "service"])
+    match who.kind:
+        case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
+            return z3.BoolVal(True)
+        case WhoKind.OUTSIDE_ACCOUNTS | WhoKind.IN_ACCOUNTS:
+            inside = z3.Or(*[sym.acct == z3.StringVal(a) for a in who.accounts])
+            src_acct = sym.key("aws:SourceAccount")
+            src_arn = sym.key("aws:SourceArn")
+            pinned = z3.Or(
+                *[
+                    z3.Or(
+                        z3.And(src_acct.present, src_acct.value == z3.StringVal(a)),  # type: ignore[operator]
+                        z3.And(src_arn.present, z3.InRe(src_arn.value, arn_re(f"*:*:*:*:{a}:*"))),
+                    )  # type: ignore[arg-type]
+                    for a in who.accounts
+                ]
+            )
+            inside = z3.If(service, pinned, inside)
+            return z3.Not(inside) if who.kind is WhoKind.OUTSIDE_ACCOUNTS else inside
+        case WhoKind.OUTSIDE_ORG:
+            org = sym.key("aws:PrincipalOrgID")
+            return z3.Or(
+                service, z3.Not(z3.And(org.present, org.value == z3.StringVal(who.org or "")))
+            )  # type: ignore[operator]
+        case WhoKind.PRINCIPAL:
+            pattern = who.pattern or ""
+            arn = caller_arn_term(sym, u)
+            parn = sym.key("aws:PrincipalArn")
+            rx = glob_re(pattern)
+            return z3.Or(z3.InRe(arn, rx), z3.And(parn.present, z3.InRe(parn.value, rx)))  # type: ignore[arg-type]
+        case WhoKind.SERVICE:
+            return z3.Or(
+                *[
+                    sym.pid == e.index
+                    for e in u.entries
+                    if e.kind == "service" and e.name == who.pattern
+                ]
+                or [z3.BoolVal(False)]
+            )
+    return z3.BoolVal(False)
+
+
+def caller_arn_term(sym: Sym, u: Universe) -> z3.SeqRef:
+    """The caller's own ARN (a session's session ARN) as a term over the entry."""
+    term: z3.SeqRef = z3.StringVal("")
+    for e in reversed(u.entries):
+        if e.kind == "session":
+            role = z3.StringVal(e.name) if e.name else sym.name
+            arn = z3.Concat(
+                z3.StringVal("arn:aws:sts::"),
+                sym.acct,
+                z3.StringVal(":assumed-role/"),
+                role,
+                z3.StringVal("/"),
+                sym.session,
+            )
+        elif e.kind == "user":
+            arn = (
+                z3.StringVal(e.arn)
+                if e.arn
+                else z3.Concat(
+                    z3.StringVal("arn:aws:iam::"), sym.acct, z3.StringVal(":user/"), sym.name
+                )
+            )
+        elif e.kind == "federated":
+            arn = z3.Concat(
+                z3.StringVal("arn:aws:sts::"),
+                sym.acct,
+                z3.StringVal(":federated-user/"),
+                sym.session,
+            )
+        elif e.kind == "root":
+            arn = z3.Concat(z3.StringVal("arn:aws:iam::"), sym.acct, z3.StringVal(":root"))
+        else:
+            arn = z3.StringVal(e.name) if e.name else sym.name
+        term = z3.If(sym.pid == e.index, arn, term)
+    return term
+
+
+def cond_formula(c: Any, sym: Sym) -> z3.BoolRef:
+    var = sym.key(c.key)
+    first = var.members()[0][1]
+    match c.op:
+        case CondOp.HAS:
+            return var.present
+        case CondOp.NOT_HAS:
+            return z3.Not(var.present)
+        case CondOp.EQ:
+            return z3.And(
+                var.present,
+                z3.Or(*[z3.And(a, e == z3.StringVal(c.value)) for a, e in var.members()]),
+            )
+        case CondOp.NE:
+            return z3.Not(z3.And(var.present, first == z3.StringVal(c.value)))
+        case CondOp.LIKE:
+            return z3.And(
+                var.present,
+                z3.Or(*[z3.And(a, z3.InRe(e, glob_re(c.value or ""))) for a, e in var.members()]),
+            )
+    return z3.BoolVal(True)
+
+
+# --------------------------------------------------------------------------
+# decoding a model into a request
+
+
+def _s(model: z3.ModelRef, term: z3.ExprRef) -> str:
+    v = model.eval(term, model_completion=True)
+    return v.as_string() if z3.is_string_value(v) else str(v)
+
+
+def _fraction(v: z3.ExprRef) -> Fraction:
+    if z3.is_rational_value(v):
+        return Fraction(v.numerator_as_long(), v.denominator_as_long())
+    return Fraction(str(v))
+
+
+def _typed_text(model: z3.ModelRef, var: Any, i: int) -> str | None:
+    import datetime as dt
+
+    for kind in ("numeric", "date"):
+        view = var.typed.get(f"{kind}.{i}")
+        if view is not None and z3.is_true(model.eval(view[0], model_completion=True)):
+            f = _fraction(model.eval(view[1], model_completion=True))
+            if kind == "numeric":
+                return str(f.numerator) if f.denominator == 1 else str(float(f))
+            return dt.datetime.fromtimestamp(float(f), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    view = var.typed.get(f"ip.{i}")
+    if view is not None and z3.is_true(model.eval(view[0], model_completion=True)):
+        import ipaddress
+
+        n = model.eval(view[2], model_completion=True).as_long()
+        v6 = z3.is_true(model.eval(view[1], model_completion=True))
+        return str(ipaddress.IPv6Address(n) if v6 else ipaddress.IPv4Address(n & 0xFFFFFFFF))
+    return None
+
+
+def decode(model: z3.ModelRef, sym: Sym, u: Universe, key: Key) -> tuple[Request, dict[str, str]]:
+    """The model as a readable request, and the IAM policies assumed for unnamed callers."""
+    e = u.entries[model.eval(sym.pid, model_completion=True).as_long()]
+    acct = _s(model, sym.acct)
+    name = e.name if e.name else _s(model, sym.name)
+    session = _s(model, sym.session)
+    federated_from = None
+    if e.kind == "service":
+        principal = name
+    elif e.kind == "root":
+        principal = f"arn:aws:iam::{acct}:root"
+    elif e.kind == "user":
+        principal = e.arn if e.arn else f"arn:aws:iam::{acct}:user/{name}"
+    elif e.kind == "session":
+        principal = f"arn:aws:sts::{acct}:assumed-role/{name}/{session}"
+    else:
+        principal = f"arn:aws:sts::{acct}:federated-user/{session}"
+        federated_from = e.arn or f"arn:aws:iam::{acct}:user/{name}"
+    action = sym.actions[model.eval(sym.action, model_completion=True).as_long()].name
+    ctx: dict[str, str | list[str]] = {}
+    for low, var in sym.ctx.items():
+        if not z3.is_true(model.eval(var.present, model_completion=True)):
+            continue
+        display = _display(low)
+        if var.multi:
+            n = model.eval(var.count, model_completion=True).as_long()
+            ctx[display] = [_typed_text(model, var, i) or _s(model, var.elems[i]) for i in range(n)]
+        else:
+            ctx[display] = _typed_text(model, var, 0) or _s(model, var.value)
+    req = Request(
+        principal, action, key=key.arn, context=Context.of(ctx), federated_from=federated_from
+    )
+    witness: dict[str, str] = {}
+    if e.any_iam:
+        who = (
+            federated_from
+            if e.kind == "federated"
+            else (
+                e.arn
+                if e.arn and e.kind != "session"
+                else f"arn:aws:iam::{acct}:role/{name}"
+                if e.kind == "session"
+                else principal
+            )
+        )
+        witness[who] = (
+            f"an identity policy allowing {action} on {key.arn} (the account is open: its administrators may write one)"
+        )
+    return req, witness
+
+
+_DISPLAY = {
+    "aws:principalarn": "aws:PrincipalArn",
+    "aws:principalaccount": "aws:PrincipalAccount",
+    "kms:calleraccount": "kms:CallerAccount",
+    "aws:principalorgid": "aws:PrincipalOrgID",
+    "aws:principalisawsservice": "aws:PrincipalIsAWSService",
+    "aws:principaltype": "aws:PrincipalType",
+    "aws:securetransport": "aws:SecureTransport",
+    "aws:viaawsservice": "aws:ViaAWSService",
+    "kms:viaservice": "kms:ViaService",
+    "aws:sourceip": "aws:SourceIp",
+    "aws:sourcearn": "aws:SourceArn",
+    "aws:sourceaccount": "aws:SourceAccount",
+    "kms:grantoperations": "kms:GrantOperations",
+    "kms:encryptioncontextkeys": "kms:EncryptionContextKeys",
+    "kms:keyspec": "kms:KeySpec",
+    "kms:keyusage": "kms:KeyUsage",
+    "kms:keyorigin": "kms:KeyOrigin",
+    "kms:multiregion": "kms:MultiRegion",
+    "aws:requestedregion": "aws:RequestedRegion",
+    "kms:resourcealiases": "kms:ResourceAliases",
+    "aws:principalservicename": "aws:PrincipalServiceName",
+    "aws:username": "aws:username",
+    "kms:requestalias": "kms:RequestAlias",
+    "kms:granteeprincipal": "kms:GranteePrincipal",
+    "kms:grantisforawsresource": "kms:GrantIsForAWSResource",
+    "aws:calledvia": "aws:CalledVia",
+}
+
+
+def _display(low: str) -> str:
+    if low in _DISPLAY:
+        return _DISPLAY[low]
+    if low.startswith("kms:encryptioncontext:"):
+        return "kms:EncryptionContext:" + low.split(":", 2)[2]
+    if low.startswith("aws:principaltag/"):
+        return "aws:PrincipalTag/" + low.split("/", 1)[1]
+    return low
+
+
+def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
+    """The world plus the identity policy assumed for an unnamed caller of an open account."""
+    if not witness:
+        return world
+    arn = next(iter(witness))
+    c = parse_caller(arn)
+    if c.account is None:
+        return world
+    doc = (
+        '{"Version":"2012-10-17","Statement":[{"Sid":"AssumedByKmsprove","Effect":"Allow","Action":"%s",'
+        '"Resource":"%s"}]}' % (req.action, req.key or "*")
+    )
+    policy, _ = build_policy(
+        parse_json(doc, "<assumed identity policy>"), PolicyKind.IDENTITY, "<assumed>"
+    )
+    assert policy is not None
+    tags = tuple(
+        (k.split("/", 1)[1], v[0])
+        for k, v in ((req.context.names[low], vals) for low, vals in req.context.values.items())
+        if k.lower().startswith("aws:principaltag/")
+    )
+    acct = world.accounts.get(c.account) or Account(c.account)
+    principals = dict(acct.principals)
+    principals[arn] = Identity(
+        arn=arn, policies=(policy,), tags=tags, pos=SourcePos("<assumed identity policy>")
+    )
+    import types
+
+    accounts = dict(world.accounts)
+    accounts[c.account] = replace(acct, principals=types.MappingProxyType(principals))
+    return replace(world, accounts=types.MappingProxyType(accounts))
+
+
+__all__ = ["FRESH", "Answer", "Verdict", "ask"]
