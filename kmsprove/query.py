@@ -342,6 +342,33 @@ def cond_formula(c: Any, sym: Sym) -> z3.BoolRef:
     return z3.BoolVal(True)
 
 
+def encoder_allows(world: World, req: Request) -> bool:
+    """The encoder's decision on one concrete request (the twin of `evaluate`).
+
+    Raises `Unmodelled` when the request uses something the encoder does not model.
+    """
+    key = world.find_key(req.key or "")
+    info = action_info(req.action)
+    if key is None or info is None or not info.on_key:
+        raise Unmodelled("requests on no key of the world")
+    extra = [req.principal] + ([req.federated_from] if req.federated_from else [])
+    u = build_universe(world, key, None, extra)
+    multi = max((len(v) for v in req.context.values.values()), default=1)
+    sym = new_sym([info], set_bound=max(_set_bound(world), multi))
+    sym.fixed = True
+    from kmsprove.encode.derive import fix_request  # noqa: PLC0415
+    from kmsprove.encode.symbolic import bind_context  # noqa: PLC0415
+
+    bind_context(sym, dict(req.context.values), dict(req.context.open_keys))
+    if req.via_vpce:
+        sym.via_vpce = z3.StringVal(req.via_vpce)
+    sym.grant_id = z3.StringVal(req.grant_id or "")
+    allowed = encode_allowed(world, key, u, sym, req.session_policy)
+    solver = z3.Solver()
+    solver.add(allowed, *fix_request(u, key, sym, req), *sym.facts)
+    return solver.check() == z3.sat
+
+
 # --------------------------------------------------------------------------
 # decoding a model into a request
 

@@ -133,7 +133,7 @@ def condition_blocks(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
 def statements(
     draw: st.DrawFn, resource_policy: bool, resources: tuple[str, ...]
 ) -> dict[str, Any]:
-    effect = draw(st.sampled_from(("Allow", "Allow", "Deny")))
+    effect = draw(st.sampled_from(("Allow", "Allow", "Allow", "Deny")))
     s: dict[str, Any] = {"Effect": effect}
     if draw(st.booleans()):
         s["Sid"] = draw(st.sampled_from(("S1", "S2", "Admin", "Users")))
@@ -153,7 +153,7 @@ def statements(
         s["NotResource"] = draw(_one_or_list(resources))
     else:
         s["Resource"] = draw(_one_or_list(resources))
-    cond = draw(condition_blocks())
+    cond = draw(st.one_of(st.just({}), condition_blocks()))
     if cond:
         s["Condition"] = cond
     return s

@@ -144,7 +144,9 @@ def mentioned(
 def build_universe(
     world: World, key: Key | None, query: Query | None = None, extra: Iterable[str] = ()
 ) -> Universe:
+    extra = list(extra)
     accounts, arns, services = mentioned(world, query, extra)
+    given = {parse_caller(a).account: a for a in extra}  # a fixed request's caller exists
     u = Universe(world, key, sorted(accounts))
     text = repr([p for p in _policies(world)]).lower()
     u.federation = "federated" in text or any("federated-user" in a for a in arns)
@@ -166,9 +168,17 @@ def build_universe(
         elif c.kind in ("user", "federated-user"):
             if c.kind == "user":
                 users.setdefault((c.account, c.name), arn)
+
+    def absent(acct: str, name: str, kind: str) -> bool:
+        """A principal a complete account does not have (unless a fixed request names it)."""
+        if not world.account(acct).complete:
+            return False
+        mine = given.get(acct)
+        return mine is None or parse_caller(mine).name != name
+
     for (acct, name), arn in sorted(roles.items()):
         ident = world.identity(arn)
-        if ident is None and world.account(acct).complete:
+        if ident is None and absent(acct, name, "role"):
             continue  # a role the complete account does not have
         add(
             kind="session",
@@ -181,7 +191,7 @@ def build_universe(
         )
     for (acct, name), arn in sorted(users.items()):
         ident = world.identity(arn)
-        if ident is None and world.account(acct).complete:
+        if ident is None and absent(acct, name, "user"):
             continue
         add(
             kind="user",

@@ -1,0 +1,59 @@
+"""The evaluator and the encoder are two implementations of the same rules: on
+generated worlds and concrete requests they must agree (STYLE.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kmsprove.encode.conditions import Unmodelled
+from kmsprove.errors import InputError
+from kmsprove.evaluate import evaluate
+from kmsprove.loader import load_world_json
+from kmsprove.query import encoder_allows
+from kmsprove.request import Context, Request, complete_request
+from tests.strategies import request_specs, worlds
+
+
+def _pair(doc: dict[str, Any], spec: dict[str, Any]) -> tuple[bool, bool] | None:
+    try:
+        world = load_world_json(doc)
+        req = complete_request(
+            world,
+            Request(
+                spec["principal"],
+                spec["action"],
+                key=spec["key"],
+                context=Context.of(spec["context"]),
+                grant_id=spec.get("grant_id"),
+            ),
+        )
+    except InputError:
+        return None
+    try:
+        symbolic = encoder_allows(world, req)
+    except Unmodelled:
+        return None
+    return evaluate(world, req).allowed, symbolic
+
+
+@settings(max_examples=1000)
+@given(worlds(), st.lists(request_specs(), min_size=1, max_size=3))
+def test_encoder_with_the_request_fixed_agrees_with_the_evaluator(
+    doc: dict[str, Any], specs: list[dict[str, Any]]
+) -> None:
+    for spec in specs:
+        got = _pair(doc, spec)
+        if got is not None:
+            concrete, symbolic = got
+            assert concrete == symbolic, (spec, doc)
+
+
+@pytest.mark.slow
+@settings(max_examples=10000)
+@given(worlds(), st.lists(request_specs(), min_size=1, max_size=3))
+def test_encoder_agrees_slow(doc: dict[str, Any], specs: list[dict[str, Any]]) -> None:
+    test_encoder_with_the_request_fixed_agrees_with_the_evaluator.hypothesis.inner_test(doc, specs)  # type: ignore[attr-defined]
