@@ -26,6 +26,7 @@ from kmsprove.syntax.json import (
     JString,
     kind_name,
     parse_file,
+    parse_json,
 )
 from kmsprove.world import World
 
@@ -147,17 +148,21 @@ def request_from_file(world: World, path: str) -> Request:
     if not isinstance(root, JObject):
         raise InputError.at(root.pos, f"a request must be a JSON object, not {kind_name(root)}")
     problems: list = []  # type: ignore[type-arg]
-    for m in root.members:
-        if m.key not in REQUEST_FIELDS:
-            problems.append(error(m.key_pos, f"unknown request field `{m.key}`"))
+    problems.extend(
+        error(m.key_pos, f"unknown request field `{m.key}`")
+        for m in root.members
+        if m.key not in REQUEST_FIELDS
+    )
     vals = {
         f: _string(root.get(f), f, problems)
         for f in REQUEST_FIELDS
         if f not in ("context", "session_policy", "grant_tokens", "api_params")
     }
-    for need in ("principal", "action"):
-        if vals.get(need) is None and root.get(need) is None:
-            problems.append(error(root.pos, f"request has no `{need}`"))
+    problems.extend(
+        error(root.pos, f"request has no `{need}`")
+        for need in ("principal", "action")
+        if vals.get(need) is None and root.get(need) is None
+    )
     ctx = _context(root.get("context"), problems)
     session = None
     if root.get("session_policy") is not None:

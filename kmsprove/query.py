@@ -8,6 +8,7 @@ encoder: they meet here, in the re-check of every "yes".
 from __future__ import annotations
 
 import enum
+import json
 import time
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -356,8 +357,8 @@ def encoder_allows(world: World, req: Request) -> bool:
     multi = max((len(v) for v in req.context.values.values()), default=1)
     sym = new_sym([info], set_bound=max(_set_bound(world), multi))
     sym.fixed = True
-    from kmsprove.encode.derive import fix_request  # noqa: PLC0415
-    from kmsprove.encode.symbolic import bind_context  # noqa: PLC0415
+    from kmsprove.encode.derive import fix_request
+    from kmsprove.encode.symbolic import bind_context
 
     bind_context(sym, dict(req.context.values), dict(req.context.open_keys))
     if req.via_vpce:
@@ -503,9 +504,18 @@ def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
     c = parse_caller(arn)
     if c.account is None:
         return world
-    doc = (
-        '{"Version":"2012-10-17","Statement":[{"Sid":"AssumedByKmsprove","Effect":"Allow","Action":"%s",'
-        '"Resource":"%s"}]}' % (req.action, req.key or "*")
+    doc = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "AssumedByKmsprove",
+                    "Effect": "Allow",
+                    "Action": req.action,
+                    "Resource": req.key or "*",
+                }
+            ],
+        }
     )
     policy, _ = build_policy(
         parse_json(doc, "<assumed identity policy>"), PolicyKind.IDENTITY, "<assumed>"

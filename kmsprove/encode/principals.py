@@ -116,11 +116,11 @@ def grantee_formula(grantee: str, u: Universe, sym: Sym) -> z3.BoolRef:
     for e in candidates(u, "AWS", grantee):
         if e.kind == "service":
             continue
-        if target.kind == "root":
-            parts.append(sym.pid == e.index)
-        elif target.kind == "role" and e.kind == "session" and e.name == target.name:
-            parts.append(sym.pid == e.index)
-        elif target.kind == "user" and e.kind == "user" and e.name == target.name:
+        if (
+            target.kind == "root"
+            or (target.kind == "role" and e.kind == "session" and e.name == target.name)
+            or (target.kind == "user" and e.kind == "user" and e.name == target.name)
+        ):
             parts.append(sym.pid == e.index)
         elif target.kind == "assumed-role" and e.kind == "session" and e.name == target.name:
             parts.append(z3.And(sym.pid == e.index, sym.session == z3.StringVal(target.session)))

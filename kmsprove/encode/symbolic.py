@@ -127,7 +127,7 @@ def bind_context(
     for low, vals in values.items():
         if low in MULTI_VALUED:
             if len(vals) > sym.set_bound:
-                from kmsprove.encode.conditions import Unmodelled  # noqa: PLC0415
+                from kmsprove.encode.conditions import Unmodelled
 
                 raise Unmodelled(
                     f"`{low}` has {len(vals)} values, more than the set bound {sym.set_bound}"

@@ -148,7 +148,7 @@ def build_universe(
     accounts, arns, services = mentioned(world, query, extra)
     given = {parse_caller(a).account: a for a in extra}  # a fixed request's caller exists
     u = Universe(world, key, sorted(accounts))
-    text = repr([p for p in _policies(world)]).lower()
+    text = repr(list(_policies(world))).lower()
     u.federation = "federated" in text or any("federated-user" in a for a in arns)
 
     def add(**kw: object) -> None:
@@ -165,9 +165,8 @@ def build_universe(
             roles.setdefault(
                 (c.account, c.name), role_arn or f"arn:aws:iam::{c.account}:role/{c.name}"
             )
-        elif c.kind in ("user", "federated-user"):
-            if c.kind == "user":
-                users.setdefault((c.account, c.name), arn)
+        elif c.kind == "user":
+            users.setdefault((c.account, c.name), arn)
 
     def absent(acct: str, name: str, kind: str) -> bool:
         """A principal a complete account does not have (unless a fixed request names it)."""

@@ -180,12 +180,14 @@ class _Kms:
                     return "the SCPs give no Allow path (R1.10)"
             key_acct = self.world.account(self.key.account)
             retire = self.info.short == "RetireGrant"  # RCPs cannot restrict it (R1.10)
-            if self.key.manager == "CUSTOMER" and key_acct.organization and not key_acct.management:
-                if key_acct.rcps and not retire:
-                    m = match_policies(key_acct.rcps, subj)
-                    self.report(Layer.RCP, m, f"RCPs of account {key_acct.id}")
-                    if m.denied:
-                        return "an RCP denies it (R1.3)"
+            rcp_applies = (
+                self.key.manager == "CUSTOMER" and key_acct.organization and not key_acct.management
+            )
+            if rcp_applies and key_acct.rcps and not retire:
+                m = match_policies(key_acct.rcps, subj)
+                self.report(Layer.RCP, m, f"RCPs of account {key_acct.id}")
+                if m.denied:
+                    return "an RCP denies it (R1.3)"
         if self.req.via_vpce is not None:
             policy = self.world.vpc_endpoints.get(self.req.via_vpce)
             if policy is not None:

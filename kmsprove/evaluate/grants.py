@@ -73,14 +73,14 @@ def grant_allows(
         return False, f"`{info.short}` is not among its operations"
     if info.short == "CreateGrant":
         return child_within(grant, ctx)
-    if info.encryption_context and key.is_symmetric_encryption:
-        # EC constraints bind only operations that take an EC (R4.5, 10.26)
-        if not ec_satisfies(grant, ctx.encryption_context()):
-            return False, "the encryption context does not meet its constraint"
-    if grant.source_arn is not None and caller.is_service:
-        # "only evaluated when the request is made by an AWS service" (10.14)
-        if grant.source_arn not in (ctx.get("aws:SourceArn") or ()):
-            return False, "aws:SourceArn does not match its SourceArn constraint"
+    # EC constraints bind only operations that take an EC (R4.5, 10.26)
+    takes_ec = info.encryption_context and key.is_symmetric_encryption
+    if takes_ec and not ec_satisfies(grant, ctx.encryption_context()):
+        return False, "the encryption context does not meet its constraint"
+    # SourceArn "is only evaluated when the request is made by an AWS service" (10.14)
+    by_service = grant.source_arn is not None and caller.is_service
+    if by_service and grant.source_arn not in (ctx.get("aws:SourceArn") or ()):
+        return False, "aws:SourceArn does not match its SourceArn constraint"
     return True, "allows"
 
 

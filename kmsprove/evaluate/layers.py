@@ -52,7 +52,7 @@ class LayerMatch:
         return out
 
     def refs(self) -> tuple[StatementRef, ...]:
-        return tuple([*self.denies, *(r for r, _ in self.allows), *self.others])
+        return (*self.denies, *(r for r, _ in self.allows), *self.others)
 
 
 def key_policy_view(ctx: Context) -> Context:

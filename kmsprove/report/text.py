@@ -126,8 +126,7 @@ def render_answers(answers: list, world_file: str) -> str:  # type: ignore[type-
                 lines.append(
                     "  with context: " + ", ".join(f"{k}={_value(v)}" for k, v in shown.items())
                 )
-            for w in a.witness:
-                lines.append(f"  assuming {w}")
+            lines.extend(f"  assuming {w}" for w in a.witness)
             if a.decision is not None:
                 for lr in a.decision.layers:
                     for s in lr.statements:
