@@ -227,6 +227,7 @@ def _nicer(solver: z3.Solver, sym: Sym, u: Universe) -> z3.ModelRef:
         sym.name == z3.StringVal(EXAMPLE_NAME),
         sym.session == z3.StringVal(EXAMPLE_NAME),
     ]
+    solver.set("timeout", 300)  # a preference is worth little time: keep the first model otherwise
     for p in prefs:
         solver.push()
         solver.add(p)

@@ -27,7 +27,9 @@ def _commands() -> list[pytest.param]:  # type: ignore[valid-type]
 
 
 @pytest.mark.parametrize(("command", "expected"), _commands())
-def test_example_command_gives_the_stated_decision(command: str, expected: str, monkeypatch) -> None:
+def test_example_command_gives_the_stated_decision(
+    command: str, expected: str, monkeypatch
+) -> None:
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(main, shlex.split(command))
     assert result.exit_code == 0, result.output
@@ -38,7 +40,9 @@ def test_examples_have_commands() -> None:
     assert len(_commands()) >= 10
 
 
-@pytest.mark.parametrize("world", sorted((ROOT / "examples").glob("*/world.json")), ids=lambda p: p.parent.name)
+@pytest.mark.parametrize(
+    "world", sorted((ROOT / "examples").glob("*/world.json")), ids=lambda p: p.parent.name
+)
 def test_example_world_validates(world: Path) -> None:
     result = CliRunner().invoke(main, ["validate", "--kind", "world", str(world)])
     assert result.exit_code == 0, result.output

@@ -155,9 +155,7 @@ def test_10_23_encryption_context_keys_differing_only_in_case() -> None:
         False,
         False,
     )
-    same = Context.of(
-        {"kms:EncryptionContext:Dept": "IT", "kms:EncryptionContext:dept": "IT"}
-    )
+    same = Context.of({"kms:EncryptionContext:Dept": "IT", "kms:EncryptionContext:dept": "IT"})
     assert same.open_keys == {}
     assert both(cond("StringEquals", "kms:EncryptionContext:dept", "IT"), same) == (True, True)
 

@@ -6,11 +6,11 @@ Each test names the item; docs/choices.md says what was chosen and why.
 from __future__ import annotations
 
 from tests.rules.helpers import (
-    A,
-    B,
     DEFAULT_KP,
     KEY,
     ROOT_A,
+    A,
+    B,
     allow_ip,
     decide,
     make_world,

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from tests.rules.helpers import (
+    DEFAULT_KP,
+    ROOT_A,
+    ROOT_B,
     A,
     B,
     C,
-    DEFAULT_KP,
-    KEY,
-    ROOT_A,
-    ROOT_B,
     allow_ip,
     decide,
     make_world,

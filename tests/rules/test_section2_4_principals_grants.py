@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from tests.rules.helpers import (
-    A,
-    B,
-    C,
     DEFAULT_KP,
     ROOT_A,
     ROOT_B,
+    A,
+    B,
+    C,
     allow_ip,
     decide,
     make_world,

@@ -7,12 +7,12 @@ import pytest
 
 from kmsprove.catalog import expand, s3_facts
 from tests.rules.helpers import (
-    A,
-    B,
     DEFAULT_KP,
     KEY,
     ROOT_A,
     ROOT_B,
+    A,
+    B,
     allow_ip,
     decide,
     make_world,
@@ -331,6 +331,8 @@ def test_r7_5_aws_managed_key_without_policy_gets_the_fixed_policy(tmp_path):
     from kmsprove.loader import load_world
 
     w = load_world(tmp_path / "w.json")
-    assert decide(w, SESSION_A, context={"kms:ViaService": "ec2.us-east-1.amazonaws.com"}).allowed  # EBS calls as ec2
+    assert decide(
+        w, SESSION_A, context={"kms:ViaService": "ec2.us-east-1.amazonaws.com"}
+    ).allowed  # EBS calls as ec2
     assert not decide(w, SESSION_A).allowed
     assert decide(w, ROOT_A, "kms:DescribeKey").allowed

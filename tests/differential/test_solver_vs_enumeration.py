@@ -1,0 +1,64 @@
+"""On small generated worlds, the solver finds an allowed request whenever a brute-force
+search of a finite request space with the evaluator does, and every "yes" it gives
+is re-checked and allowed by the evaluator (never an "encoder and evaluator disagree")."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import given, settings
+
+from kmsprove.ast import Query, Who, WhoKind
+from kmsprove.errors import InputError
+from kmsprove.evaluate import evaluate
+from kmsprove.loader import load_world_json
+from kmsprove.query import Verdict, ask, witness_world
+from kmsprove.request import Context, Request, complete_request
+from kmsprove.world import World
+from tests.strategies import CALLERS, CONTEXT_CHOICES, KEY, worlds
+
+ACTIONS = ("kms:Decrypt", "kms:CreateGrant", "kms:PutKeyPolicy")
+FRESH_CALLERS = ("arn:aws:iam::999999999999:user/example", "arn:aws:sts::999999999999:assumed-role/example/example",
+                 "arn:aws:iam::999999999999:root")
+CONTEXTS: list[dict[str, Any]] = [{}] + [dict([c]) for c in CONTEXT_CHOICES] + [
+    {"kms:EncryptionContext:Dept": "IT"},
+    {"kms:ViaService": "s3.us-east-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::b/o"},
+]
+
+
+def _allowed_somewhere(world: World, action: str) -> bool:
+    for caller, ctx in itertools.product(CALLERS + FRESH_CALLERS, CONTEXTS):
+        req = Request(caller, action, key=KEY, context=Context.of(ctx))
+        # an unnamed caller of an open account may hold any identity policy: the best one
+        named = world.identity(caller) is not None or caller.endswith(":root") or "." in caller.split(":")[0]
+        w = world if named else witness_world(world, req, {_identity_arn(caller): "assumed"})
+        try:
+            full = complete_request(w, req)
+        except InputError:
+            continue
+        exists = named or not world.account(caller.split(":")[4] if caller.startswith("arn:") else "").complete
+        if exists and evaluate(w, full).allowed:
+            return True
+    return False
+
+
+def _identity_arn(caller: str) -> str:
+    if ":assumed-role/" in caller:
+        acct = caller.split(":")[4]
+        return f"arn:aws:iam::{acct}:role/{caller.split('/')[1]}"
+    return caller
+
+
+@settings(max_examples=20, deadline=None)
+@given(worlds())
+def test_solver_finds_what_enumeration_finds_and_every_yes_checks_out(doc: dict[str, Any]) -> None:
+    try:
+        world = load_world_json(doc)
+    except InputError:
+        return
+    for action in ACTIONS:
+        [answer] = ask(world, Query(Who(WhoKind.ANYONE), (action,)), timeout=20)
+        assert answer.verdict is not Verdict.UNKNOWN or "not modelled" in answer.reason, answer.reason
+        if answer.verdict is Verdict.NO:
+            assert not _allowed_somewhere(world, action), f"solver says no, but enumeration finds {action}"
