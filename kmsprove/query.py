@@ -96,13 +96,10 @@ def ask(world: World, query: Query, timeout: float = 30.0) -> list[Answer]:
             raise InputError.at(query.target.pos, f"no key `{query.target.ref}` in the world")
         keys = [key]
     elif query.target is not None:
-        return [
-            Answer(
-                Verdict.UNKNOWN,
-                reason="`on bucket` (the S3 composed read) is not modelled by the solver yet",
-                open_accounts=world.open_accounts(),
-            )
-        ]
+        start = time.perf_counter()
+        answer = _solve_bucket(world, query, timeout)
+        answer.seconds = time.perf_counter() - start
+        return [answer]
     else:
         keys = list(world.keys)
     return [ask_key(world, query, k, timeout) for k in keys]
@@ -147,9 +144,22 @@ def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
         return Answer(
             Verdict.UNKNOWN, reason=f"not modelled: {exc}", open_accounts=_open_accounts(world, u)
         )
+    return _check(world, u, sym, key, [*facts, allowed, who, *conds], timeout, None)
+
+
+def _check(
+    world: World,
+    u: Universe,
+    sym: Sym,
+    key: Key,
+    formulas: list[z3.BoolRef],
+    timeout: float,
+    resource: z3.SeqRef | None,
+) -> Answer:
+    """Solve, decode, and check the counterexample again with the evaluator."""
     solver = z3.Solver()
     solver.set("timeout", int(timeout * 1000))
-    solver.add(*facts, allowed, who, *conds)
+    solver.add(*formulas)
     result = solver.check()
     opens = _open_accounts(world, u)
     if result == z3.unsat:
@@ -161,7 +171,7 @@ def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
             Verdict.UNKNOWN, open_accounts=opens, reason=f"solver: {solver.reason_unknown()}"
         )
     model = _nicer(solver, sym, u)
-    req, witness = decode(model, sym, u, key)
+    req, witness = decode(model, sym, u, key, resource)
     checked_world = witness_world(world, req, witness)
     try:
         full = complete_request(checked_world, req)
@@ -190,6 +200,44 @@ def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
         open_accounts=opens,
         reason=decision.reason,
     )
+
+
+def _solve_bucket(world: World, query: Query, timeout: float) -> Answer:
+    """`can WHO s3:GetObject on bucket ARN`: the composed SSE-KMS read (R8)."""
+    from kmsprove.arn import key_arn_parts
+    from kmsprove.encode.s3 import encode_read, s3_action
+
+    assert query.target is not None
+    bucket = world.bucket(query.target.ref)
+    if bucket is None:
+        raise InputError.at(query.target.pos, f"no bucket `{query.target.ref}` in the world")
+    if query.ever:
+        return Answer(Verdict.UNKNOWN, reason="`ever` (steps over time) is not modelled yet")
+    if bucket.kms_key is None or key_arn_parts(bucket.kms_key) is None:
+        return Answer(
+            Verdict.UNKNOWN,
+            reason="unknown key: the bucket's default key is not a key ARN (R8.3, 10.2)",
+        )
+    key = world.find_key(bucket.kms_key)
+    if key is None:
+        return Answer(
+            Verdict.UNKNOWN, reason=f"the bucket's key `{bucket.kms_key}` is not in the world"
+        )
+    if key.region != bucket.region:
+        return Answer(
+            Verdict.NO, reason="the key is not in the bucket's Region, so no read succeeds (R8.4)"
+        )
+    u = build_universe(world, key, query)
+    bound = _set_bound(world)
+    try:
+        sym = new_sym([s3_action(a) for a in query.actions], bound)
+        allowed, extra, resource = encode_read(world, bucket, key, u, sym, bound)
+        who = who_formula(query, u, sym)
+        conds = [cond_formula(c, sym) for c in query.conditions]
+        facts = free_facts(u, None, sym) + extra
+    except Unmodelled as exc:
+        return Answer(Verdict.UNKNOWN, reason=f"not modelled: {exc}")
+    return _check(world, u, sym, key, [*facts, allowed, who, *conds], timeout, resource)
 
 
 def _set_bound(world: World) -> int:
@@ -406,7 +454,9 @@ def _typed_text(model: z3.ModelRef, var: Any, i: int) -> str | None:
     return None
 
 
-def decode(model: z3.ModelRef, sym: Sym, u: Universe, key: Key) -> tuple[Request, dict[str, str]]:
+def decode(
+    model: z3.ModelRef, sym: Sym, u: Universe, key: Key, resource: z3.SeqRef | None = None
+) -> tuple[Request, dict[str, str]]:
     """The model as a readable request, and the IAM policies assumed for unnamed callers."""
     e = u.entries[model.eval(sym.pid, model_completion=True).as_long()]
     acct = _s(model, sym.acct)
@@ -435,9 +485,15 @@ def decode(model: z3.ModelRef, sym: Sym, u: Universe, key: Key) -> tuple[Request
             ctx[display] = [_typed_text(model, var, i) or _s(model, var.elems[i]) for i in range(n)]
         else:
             ctx[display] = _typed_text(model, var, 0) or _s(model, var.value)
-    req = Request(
-        principal, action, key=key.arn, context=Context.of(ctx), federated_from=federated_from
-    )
+    if resource is not None:
+        obj = _s(model, resource)
+        req = Request(
+            principal, action, resource=obj, context=Context.of(ctx), federated_from=federated_from
+        )
+    else:
+        req = Request(
+            principal, action, key=key.arn, context=Context.of(ctx), federated_from=federated_from
+        )
     witness: dict[str, str] = {}
     if e.any_iam:
         who = (
@@ -451,8 +507,13 @@ def decode(model: z3.ModelRef, sym: Sym, u: Universe, key: Key) -> tuple[Request
                 else principal
             )
         )
+        on = (
+            f"{action} on {req.resource} and the KMS calls S3 makes on {key.arn}"
+            if resource is not None
+            else f"{action} on {key.arn}"
+        )
         witness[who] = (
-            f"an identity policy allowing {action} on {key.arn} (the account is open: its administrators may write one)"
+            f"an identity policy allowing {on} (the account is open: its administrators may write one)"
         )
     return req, witness
 
@@ -505,19 +566,19 @@ def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
     c = parse_caller(arn)
     if c.account is None:
         return world
-    doc = json.dumps(
+    statements = [
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AssumedByKmsprove",
-                    "Effect": "Allow",
-                    "Action": req.action,
-                    "Resource": req.key or "*",
-                }
-            ],
+            "Sid": "AssumedByKmsprove",
+            "Effect": "Allow",
+            "Action": req.action,
+            "Resource": req.key or req.resource or "*",
         }
-    )
+    ]
+    if req.resource is not None:  # an S3 read also needs the KMS calls S3 makes for it
+        statements.append(
+            {"Sid": "AssumedByKmsproveKms", "Effect": "Allow", "Action": "kms:*", "Resource": "*"}
+        )
+    doc = json.dumps({"Version": "2012-10-17", "Statement": statements})
     policy, _ = build_policy(
         parse_json(doc, "<assumed identity policy>"), PolicyKind.IDENTITY, "<assumed>"
     )

@@ -212,8 +212,8 @@ def typed_view(sym: Sym, var: CtxVar, i: int, kind: str) -> tuple[z3.BoolRef, z3
             ok = z3.BoolVal(parsed is not None)
             val: z3.ArithRef = z3.RealVal(parsed if parsed is not None else 0)
         else:
-            ok = z3.Bool(f"ctx.{var.name}.{kind}ok.{i}")
-            val = z3.Real(f"ctx.{var.name}.{kind}.{i}")
+            ok = z3.Bool(f"{sym.prefix}.{var.name}.{kind}ok.{i}")
+            val = z3.Real(f"{sym.prefix}.{var.name}.{kind}.{i}")
         var.typed[key] = (ok, val)
     return var.typed[key]  # type: ignore[return-value]
 
@@ -253,7 +253,7 @@ def ip_view(sym: Sym, var: CtxVar, i: int) -> tuple[z3.BoolRef, z3.BoolRef, z3.B
             except ValueError:
                 var.typed[key] = (z3.BoolVal(False), z3.BoolVal(False), z3.BitVecVal(0, 128))
         else:
-            n = f"ctx.{var.name}.ip.{i}"
+            n = f"{sym.prefix}.{var.name}.ip.{i}"
             addr = z3.BitVec(n, 128)
             v6 = z3.Bool(n + ".v6")
             sym.facts.append(z3.Implies(z3.Not(v6), z3.Extract(127, 32, addr) == 0))

@@ -287,7 +287,8 @@ def open_keys(sym: Sym) -> None:
     sym.open_keys.setdefault("aws:calledvia", (via.present, (None, (service,))))  # type: ignore[arg-type]
 
 
-def free_facts(u: Universe, key: Key, sym: Sym) -> list[z3.BoolRef]:
+def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
+    """The free mode's facts; `key` None for a request on no key (an S3 object)."""
     out = list(sym.facts)
     out.append(z3.And(sym.pid >= 0, sym.pid < len(u.entries)))
     out.append(z3.InRe(sym.fresh_account, DIGITS12))
@@ -295,7 +296,8 @@ def free_facts(u: Universe, key: Key, sym: Sym) -> list[z3.BoolRef]:
     out.append(z3.InRe(sym.session, NAME_RE))
     for e in u.entries:
         out.append(z3.Implies(sym.pid == e.index, z3.And(*entry_facts(e, u, sym))))
-    out += key_facts(key, sym)
+    if key is not None:
+        out += key_facts(key, sym)
     out += action_facts(sym)
     for low, var in sym.ctx.items():
         if low in MULTI_VALUED:

@@ -78,6 +78,7 @@ class Sym:
     via_vpce: z3.SeqRef | None = None
     grant_id: z3.SeqRef | None = None
     session_policy_free: bool = True  # the caller chooses its own session policy
+    prefix: str = "ctx"  # symbol names: a composed request's second call gets its own
 
     def key(self, name: str) -> CtxVar:
         """The variable of a condition key, created on first use."""
@@ -95,10 +96,10 @@ class Sym:
                 return CtxVar(low, z3.BoolVal(False), count=z3.IntVal(0), elems=empty)
             return CtxVar(low, z3.BoolVal(False), value=z3.StringVal(""))
         safe = low.replace(" ", "_")
-        present = z3.Bool(f"ctx.{safe}.present")
+        present = z3.Bool(f"{self.prefix}.{safe}.present")
         if low in MULTI_VALUED:
-            count = z3.Int(f"ctx.{safe}.count")
-            elems = [z3.String(f"ctx.{safe}.{i}") for i in range(self.set_bound)]
+            count = z3.Int(f"{self.prefix}.{safe}.count")
+            elems = [z3.String(f"{self.prefix}.{safe}.{i}") for i in range(self.set_bound)]
             var = CtxVar(low, present, count=count, elems=elems)
             self.facts.append(z3.And(count >= 0, count <= self.set_bound))
             self.facts.append(z3.Implies(z3.Not(present), count == 0))
@@ -106,7 +107,7 @@ class Sym:
                 for j in range(i):
                     self.facts.append(z3.Implies(count > i, elems[i] != elems[j]))
             return var
-        return CtxVar(low, present, value=z3.String(f"ctx.{safe}"))
+        return CtxVar(low, present, value=z3.String(f"{self.prefix}.{safe}"))
 
     def is_action(self, names: set[str]) -> z3.BoolRef:
         """The symbolic action is one of `names` (full names, `kms:Decrypt`)."""
