@@ -41,9 +41,14 @@ def key_policy(statements: int) -> dict:
     return {"Version": "2012-10-17", "Statement": sts}
 
 
-def grants(n: int) -> dict:
+def grants(n: int, hidden: bool = False) -> dict:
     out = []
     for i in range(n):
+        if hidden and i == n // 2:
+            # one grant to another account, among tens of thousands: the "yes" a query must find
+            out.append({"KeyId": KEY, "GrantId": f"{i:064x}", "GranteePrincipal": "arn:aws:iam::888888888888:role/hidden",
+                        "IssuingAccount": "arn:aws:iam::111122223333:root", "Operations": ["Encrypt"]})
+            continue
         out.append(
             {
                 "KeyId": KEY,
@@ -85,10 +90,11 @@ def main() -> None:
     ap.add_argument("--grants", type=int, default=50_000)
     ap.add_argument("--principals", type=int, default=5_000)
     ap.add_argument("--statements", type=int, default=20)
+    ap.add_argument("--hidden-grant", action="store_true", help="one grant to another account among the rest")
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "grants.json").write_text(json.dumps(grants(a.grants), indent=2))
+    (out / "grants.json").write_text(json.dumps(grants(a.grants, a.hidden_grant), indent=2))
     (out / "key-policy.json").write_text(json.dumps(key_policy(a.statements), indent=2))
     world = {
         "version": 1,

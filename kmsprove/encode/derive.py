@@ -13,7 +13,7 @@ import z3
 from kmsprove.arn import parse_caller
 from kmsprove.catalog import ActionInfo
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
-from kmsprove.encode.symbolic import EC_PREFIX, MULTI_VALUED, Sym
+from kmsprove.encode.symbolic import EC_PREFIX, Sym
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import Request
 from kmsprove.world import Key
@@ -299,11 +299,6 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     if key is not None:
         out += key_facts(key, sym)
     out += action_facts(sym)
-    for low, var in sym.ctx.items():
-        if low in MULTI_VALUED:
-            continue
-        if var.value is not None and low not in ("aws:principalarn",):
-            out.append(z3.Length(var.value) <= 256)
     return out
 
 
