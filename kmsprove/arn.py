@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-ACCOUNT_RE = re.compile(r"\d{12}")
+ACCOUNT_RE = re.compile(r"[0-9]{12}")
 PARTITIONS = (
     "aws",
     "aws-cn",
@@ -20,7 +20,7 @@ PARTITIONS = (
     "aws-iso-f",
     "aws-eusc",
 )
-REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d")
+REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 KEY_ID_RE = re.compile(
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )

@@ -98,6 +98,15 @@ class Account:
     rcps: tuple[Policy, ...] = ()  # empty: RCPFullAWSAccess only
     principals: Mapping[str, Identity] = field(default_factory=_empty)
     enabled_regions: tuple[str, ...] | None = None  # None: every Region enabled (R1.8)
+    # (kind, name) -> identity, so a session finds its role without a scan
+    by_name: Mapping[tuple[str, str], Identity] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        index: dict[tuple[str, str], Identity] = {}
+        for ident in self.principals.values():
+            c = parse_caller(ident.arn)
+            index.setdefault((c.kind, c.name), ident)
+        object.__setattr__(self, "by_name", types.MappingProxyType(index))
 
     def region_enabled(self, region: str) -> bool:
         return self.enabled_regions is None or region in self.enabled_regions
@@ -144,15 +153,9 @@ class World:
         if arn in acct.principals:
             return acct.principals[arn]
         if caller.kind in ("assumed-role", "role"):
-            for ident in acct.principals.values():
-                c = parse_caller(ident.arn)
-                if c.kind == "role" and c.name == caller.name:
-                    return ident
+            return acct.by_name.get(("role", caller.name))
         if caller.kind == "user":
-            for ident in acct.principals.values():
-                c = parse_caller(ident.arn)
-                if c.kind == "user" and c.name == caller.name:
-                    return ident
+            return acct.by_name.get(("user", caller.name))
         return None
 
     def find_key(self, ref: str) -> Key | None:

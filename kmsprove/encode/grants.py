@@ -108,9 +108,8 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
         who = z3.Or(*[_coverage(g, u, sym) for g in members])
         g0 = members[0]
         create = sym.is_action({"kms:CreateGrant"})
-        rest = z3.If(
-            create, child_within(g0, sym), constraint_formula(g0, sym, key.is_symmetric_encryption)
-        )
+        plain = constraint_formula(g0, sym, key.is_symmetric_encryption)
+        rest = plain if z3.is_false(create) else z3.If(create, child_within(g0, sym), plain)
         if source_arn is not None:
             src = sym.key("aws:SourceArn")
             rest = z3.And(
