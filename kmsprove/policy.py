@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, SetOp, Statement
-from kmsprove.errors import Diagnostic, error, warning
+from kmsprove.errors import Diagnostic, SourcePos, error, warning
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -87,10 +87,20 @@ class _Ctx:
     diags: list[Diagnostic] = field(default_factory=list)
 
     def err(self, node: JNode, msg: str) -> None:
-        self.diags.append(error(node.pos, msg))
+        self.diags.append(error(node.pos, one_line(msg)))
 
     def warn(self, node: JNode, msg: str) -> None:
-        self.diags.append(warning(node.pos, msg))
+        self.diags.append(warning(node.pos, one_line(msg)))
+
+    def err_at(self, pos: SourcePos, msg: str) -> None:
+        self.diags.append(error(pos, one_line(msg)))
+
+
+def one_line(text: str) -> str:
+    """`text` with non-printable characters escaped (`\\n`), so a message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _suggest(name: str, options: Iterable[str]) -> str:
@@ -135,15 +145,12 @@ def build_policy(
                 if st is not None:
                     statements.append(st)
         else:
-            ctx.diags.append(
-                error(
-                    m.key_pos,
-                    f"unknown policy element `{m.key}`" + _suggest(m.key, POLICY_ELEMENTS),
-                )
+            ctx.err_at(
+                m.key_pos, f"unknown policy element `{m.key}`" + _suggest(m.key, POLICY_ELEMENTS)
             )
     if not have_statement:
         ctx.err(node, "policy has no `Statement`")
-    if version is None and have_statement:
+    if "Version" not in node.names() and have_statement:
         ctx.warn(
             node,
             "no `Version`: AWS reads the policy as version 2008-10-17, where policy variables are literal text",
@@ -167,7 +174,7 @@ def _strings(node: JNode, element: str, ctx: _Ctx) -> tuple[str, ...] | None:
             ctx.err(node, f"`{element}` is an empty array")
         return tuple(out)
     ctx.err(node, f"`{element}` must be a string or an array of strings, not {kind_name(node)}")
-    return None
+    return ()  # present but unusable: matches nothing, and is not "absent"
 
 
 def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
@@ -179,11 +186,9 @@ def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
     for m in node.members:
         v = m.value
         if m.key not in STATEMENT_ELEMENTS:
-            ctx.diags.append(
-                error(
-                    m.key_pos,
-                    f"unknown statement element `{m.key}`" + _suggest(m.key, STATEMENT_ELEMENTS),
-                )
+            ctx.err_at(
+                m.key_pos,
+                f"unknown statement element `{m.key}`" + _suggest(m.key, STATEMENT_ELEMENTS),
             )
             continue
         if m.key == "Sid":
@@ -245,18 +250,15 @@ def _principals(node: JNode, element: str, ctx: _Ctx) -> tuple[Principal, ...] |
             node,
             f'`{element}` must be `"*"` or an object such as {{"AWS": ...}}, not the string `{node.value}`',
         )
-        return None
+        return ()  # present but unusable: matches nobody, and is not "absent"
     if not isinstance(node, JObject):
         ctx.err(node, f'`{element}` must be `"*"` or an object, not {kind_name(node)}')
-        return None
+        return ()
     out: list[Principal] = []
     for m in node.members:
         if m.key not in PRINCIPAL_TYPES:
-            ctx.diags.append(
-                error(
-                    m.key_pos,
-                    f"unknown principal type `{m.key}`" + _suggest(m.key, PRINCIPAL_TYPES),
-                )
+            ctx.err_at(
+                m.key_pos, f"unknown principal type `{m.key}`" + _suggest(m.key, PRINCIPAL_TYPES)
             )
             continue
         values = _strings(m.value, f"{element}.{m.key}", ctx) or ()
@@ -318,7 +320,7 @@ def _conditions(node: JNode, ctx: _Ctx) -> tuple[Condition, ...]:
     for om in node.members:
         parsed = parse_operator(om.key)
         if parsed is None:
-            ctx.diags.append(error(om.key_pos, _operator_problem(om.key)))
+            ctx.err_at(om.key_pos, _operator_problem(om.key))
             continue
         set_op, base, if_exists = parsed
         block = om.value
@@ -387,22 +389,20 @@ def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "")
         v = m.value
         if m.key not in GRANT_FIELDS:
             if m.key != "consistent":  # kmsprove-only note on eventual consistency (R4.9)
-                ctx.diags.append(
-                    error(
-                        m.key_pos, f"unknown grant field `{m.key}`" + _suggest(m.key, GRANT_FIELDS)
-                    )
+                ctx.err_at(
+                    m.key_pos, f"unknown grant field `{m.key}`" + _suggest(m.key, GRANT_FIELDS)
                 )
             continue
         if m.key == "Operations":
-            ops = _strings(v, "Operations", ctx) or ()
+            # an empty list is reported by `validate.check_grant` ("grant has no operations")
+            empty = isinstance(v, JArray) and not v.items
+            ops = () if empty else _strings(v, "Operations", ctx) or ()
         elif m.key == "Constraints":
             subset, equals, source_arn = _constraints(v, ctx)
         elif isinstance(v, JString):
             vals[m.key] = v.value
         else:
             ctx.err(v, f"`{m.key}` must be a string, not {kind_name(v)}")
-    if "Operations" not in node.names():
-        ctx.err(node, "grant has no `Operations`")
     if "GranteePrincipal" not in vals and "GranteeServicePrincipal" not in vals:
         ctx.err(node, "grant has no `GranteePrincipal` or `GranteeServicePrincipal`")
     issuing = vals.get("IssuingAccount")
@@ -486,11 +486,9 @@ def _constraints(
     source_arn = None
     for m in node.members:
         if m.key not in CONSTRAINT_FIELDS:
-            ctx.diags.append(
-                error(
-                    m.key_pos,
-                    f"unknown grant constraint `{m.key}`" + _suggest(m.key, CONSTRAINT_FIELDS),
-                )
+            ctx.err_at(
+                m.key_pos,
+                f"unknown grant constraint `{m.key}`" + _suggest(m.key, CONSTRAINT_FIELDS),
             )
             continue
         v = m.value

@@ -1,22 +1,60 @@
 """AST stage, second half: semantic checks on built policies, grants and worlds.
 
 `kmsprove.policy` reports what is structurally wrong while building; this
-module reports what AWS would reject (or accept but almost surely by mistake)
-in a well-formed document.
+module reports what AWS would reject (errors) or accept but almost surely by
+mistake (warnings) in a well-formed document:
+
+- `check_policy(Policy) -> [Diagnostic]`: principals, Sids, actions,
+  resources, conditions and size, by policy kind;
+- `check_grant(Grant) -> [Diagnostic]`: one grant on its own;
+- `check_world(World) -> [Diagnostic]`: grants against their key, key
+  policies against the key's account, missing documents, buckets' keys;
+- `validate_files(paths, kind) -> [Diagnostic]`: what `kmsprove validate` runs.
+
+The checks live in `validate_principals`, `validate_statements`,
+`validate_conditions`, `validate_world` and `validate_input`.
 """
 
 from __future__ import annotations
 
-from kmsprove.ast import Policy
+from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic
-from kmsprove.world import World
+from kmsprove.validate_conditions import condition_problems
+from kmsprove.validate_principals import statement_principal_problems
+from kmsprove.validate_statements import (
+    action_problems,
+    rcp_problems,
+    resource_problems,
+    sid_problems,
+    size_problems,
+)
+from kmsprove.validate_world import check_grant, check_world, printable
+
+__all__ = ["check_grant", "check_policy", "check_world", "validate_files"]
 
 
-def check_policy(policy: Policy) -> list[Diagnostic]:
-    """Every semantic problem of one policy, for its kind."""
-    return []
+def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:
+    """Every semantic problem of one policy, for its kind.
+
+    `text` is the document exactly as AWS stores it, for the size limits; without
+    it a compact rendering of the policy is measured (a lower bound).
+    """
+    out = size_problems(policy, text)
+    out.extend(sid_problems(policy))
+    for st in policy.statements:
+        out.extend(statement_principal_problems(st, policy.kind))
+        out.extend(action_problems(st, policy.kind))
+        out.extend(resource_problems(st, policy))
+        if policy.kind is PolicyKind.RCP:
+            out.extend(rcp_problems(st))
+        for c in st.conditions:
+            out.extend(condition_problems(c, policy.kind, policy.version))
+    return printable(out)
 
 
-def check_world(world: World) -> list[Diagnostic]:
-    """Problems that only show across documents (grants vs keys, unknown documents)."""
-    return []
+def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
+    """Parse, build and check each file (`kmsprove validate`); all diagnostics, sorted."""
+    # imported here: the world loader itself imports this module
+    from kmsprove.validate_input import validate_files as run
+
+    return run(paths, kind)

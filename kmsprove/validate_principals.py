@@ -1,0 +1,242 @@
+"""AST stage, validation: principals of policy statements and grants (R2, R4.1, R4.3).
+
+Pure checks on `Statement` / principal strings -> `Diagnostic`s; called by
+`kmsprove.validate`. Each problem is positioned at the principal's value.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from kmsprove.arn import ACCOUNT_RE, PARTITIONS, parse_arn
+from kmsprove.ast import Condition, Effect, PolicyKind, Principal, SetOp, Statement
+from kmsprove.errors import Diagnostic, Severity, SourcePos, error, warning
+from kmsprove.policy import _suggest, is_negated
+
+# A deleted user or role survives in a saved policy as its unique id (R2.5).
+UNIQUE_ID_RE = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
+# IAM names: letters, digits and `+=,.@_-`; paths: `/`-separated printable ASCII.
+_NAME = r"[\w+=,.@-]+"
+IAM_RESOURCE_RE = re.compile(rf"(user|role)(/[\x21-\x7e]*)?/{_NAME}", re.ASCII)
+STS_RESOURCE_RE = re.compile(rf"assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}", re.ASCII)
+SERVICE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+")
+
+# Conditions that tie `Principal: "*"` to known callers (R2.8): the caller's
+# account, organization or ARN, or the service that calls for it.
+RESTRICTING_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "kms:CallerAccount",
+        "kms:ViaService",
+        "aws:PrincipalAccount",
+        "aws:PrincipalArn",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalServiceName",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "aws:userid",
+    )
+)
+
+KIND_LABEL = {
+    PolicyKind.KEY_POLICY: "a key policy",
+    PolicyKind.IDENTITY: "an identity policy",
+    PolicyKind.SESSION: "a session policy",
+    PolicyKind.BUCKET: "a bucket policy",
+    PolicyKind.SCP: "an SCP",
+    PolicyKind.RCP: "an RCP",
+    PolicyKind.VPCE: "a VPC endpoint policy",
+    PolicyKind.TRUST: "a trust policy",
+}
+
+
+AWS_PRINCIPAL_FORMS = (
+    "expected `*`, a 12-digit account id, or an IAM `root`, `user/NAME`, `role/NAME` "
+    "or STS `assumed-role/ROLE/SESSION`, `federated-user/NAME` ARN"
+)
+
+
+@lru_cache(maxsize=65_536)  # grants and policies repeat the same principals
+def caller_arn_problem(value: str, forms: str = AWS_PRINCIPAL_FORMS) -> str | None:
+    """Why `value` is not an account, user, role, session or federated-user ARN."""
+    a = parse_arn(value)
+    expected = f"`{value}` is not a valid principal: {forms}"
+    if a is None:
+        return expected
+    if a.partition not in PARTITIONS:
+        return f"`{value}`: unknown partition `{a.partition}`" + _suggest(a.partition, PARTITIONS)
+    if a.service not in ("iam", "sts"):
+        return expected
+    if a.region:
+        return f"`{value}`: IAM and STS ARNs have no Region, found `{a.region}`"
+    if not ACCOUNT_RE.fullmatch(a.account):
+        return f"`{value}`: account `{a.account}` is not a 12-digit account id"
+    if a.service == "iam":
+        if a.resource == "root" or IAM_RESOURCE_RE.fullmatch(a.resource):
+            return None
+        if a.resource.startswith("group/"):
+            return f"`{value}` is an IAM group: groups cannot be principals"
+        return expected
+    return None if STS_RESOURCE_RE.fullmatch(a.resource) else expected
+
+
+def aws_principal_problem(value: str, element: str) -> tuple[Severity, str] | None:
+    """An `AWS` principal entry's problem and its severity (R2.1-R2.5), or None."""
+    if value == "*":
+        return None
+    if "*" in value:
+        return (
+            Severity.ERROR,
+            f"partial wildcard `{value}` in `{element}`: only a bare `*` is a wildcard "
+            '(use `"*"` with an `ArnLike` condition on `aws:PrincipalArn`)',
+        )
+    if UNIQUE_ID_RE.fullmatch(value):
+        return (
+            Severity.WARNING,
+            f"`{value}` is a unique id, not an ARN: the principal it stood for was deleted, "
+            "and it matches nobody, not even a re-created namesake",
+        )
+    problem = caller_arn_problem(value)
+    return None if problem is None else (Severity.ERROR, problem)
+
+
+def service_name_problem(value: str, what: str) -> str | None:
+    if "*" in value:
+        return f"wildcard in {what} `{value}`: service principals are exact names"
+    if not SERVICE_NAME_RE.fullmatch(value):
+        return f"`{value}` is not a service principal name (such as `cloudtrail.amazonaws.com`)"
+    return None
+
+
+def _entry(p: Principal, element: str, kind: PolicyKind) -> list[Diagnostic]:
+    """Problems of one Principal/NotPrincipal entry."""
+    out: list[Diagnostic] = []
+    if p.kind == "AWS":
+        found = aws_principal_problem(p.value, element)
+        if found is not None:
+            out.append(Diagnostic(p.pos, *found))
+    elif p.kind == "Service":
+        problem = service_name_problem(p.value, "service principal")
+        if problem:
+            out.append(error(p.pos, problem))
+    elif p.kind == "Federated":
+        if kind is PolicyKind.KEY_POLICY:
+            out.append(
+                warning(
+                    p.pos,
+                    f"`Federated` principal `{p.value}` matches no KMS caller: "
+                    "federated users call KMS as role sessions",
+                )
+            )
+    elif p.kind == "CanonicalUser" and kind is not PolicyKind.BUCKET:
+        out.append(
+            warning(
+                p.pos,
+                f"`CanonicalUser` principal `{p.value}` is an S3 notion and matches no KMS caller",
+            )
+        )
+    if kind is PolicyKind.RCP and element == "Principal" and not p.is_wildcard:
+        out.append(error(p.pos, f'an RCP `Principal` must be `"*"`, not `{p.value}`'))
+    return out
+
+
+def _restricts_caller(c: Condition) -> bool:
+    """A condition that only known callers can meet (absent key -> false)."""
+    return (
+        c.key.lower() in RESTRICTING_KEYS
+        and c.base != "Null"
+        and not is_negated(c.base)
+        and not c.if_exists
+        and c.set_op is not SetOp.FOR_ALL_VALUES
+    )
+
+
+def _not_principal_exemptions(st: Statement) -> list[Diagnostic]:
+    """Deny + NotPrincipal must also exempt the account (and the role of a session), R2.9/10.7."""
+    listed = {p.value for p in st.not_principal or () if p.kind == "AWS"}
+    arns = [a for a in map(parse_arn, listed) if a is not None]
+    roles = {
+        (a.account, a.resource.rsplit("/", 1)[-1]) for a in arns if a.resource.startswith("role/")
+    }
+    out: list[Diagnostic] = []
+    for p in st.not_principal or ():
+        a = parse_arn(p.value)
+        if p.kind != "AWS" or a is None or caller_arn_problem(p.value) or a.resource == "root":
+            continue
+        root = f"arn:{a.partition}:iam::{a.account}:root"
+        if root not in listed:
+            out.append(
+                warning(
+                    p.pos,
+                    f"`NotPrincipal` exempts `{p.value}` but not its account `{root}`: "
+                    "AWS may check the account first and deny",
+                )
+            )
+        if a.resource.startswith("assumed-role/"):
+            role = a.resource.split("/")[1]
+            if (a.account, role) not in roles:
+                out.append(
+                    warning(
+                        p.pos,
+                        f"`NotPrincipal` exempts session `{p.value}` but not its role "
+                        f"`arn:{a.partition}:iam::{a.account}:role/{role}`: "
+                        "AWS may check the role first and deny",
+                    )
+                )
+    return out
+
+
+def _element_pos(entries: tuple[Principal, ...] | None, st: Statement) -> SourcePos:
+    return entries[0].pos if entries else st.pos
+
+
+def statement_principal_problems(st: Statement, kind: PolicyKind) -> list[Diagnostic]:
+    """Principal rules for one statement of a policy of `kind` (R2, R1.10)."""
+    label = KIND_LABEL[kind]
+    out: list[Diagnostic] = []
+    if not kind.is_resource_policy:
+        for element, entries in (("Principal", st.principal), ("NotPrincipal", st.not_principal)):
+            if entries is not None:
+                out.append(error(_element_pos(entries, st), f"{label} cannot have `{element}`"))
+        return out
+    if st.principal is None and st.not_principal is None:
+        out.append(
+            error(st.pos, f"statement has no `Principal`: every statement of {label} names one")
+        )
+    if st.not_principal is not None:
+        if kind is PolicyKind.RCP:
+            out.append(
+                error(_element_pos(st.not_principal, st), "an RCP cannot have `NotPrincipal`")
+            )
+        elif st.effect is Effect.ALLOW:
+            out.append(
+                error(
+                    _element_pos(st.not_principal, st),
+                    '`NotPrincipal` works only with `"Effect": "Deny"`',
+                )
+            )
+        else:
+            out.extend(_not_principal_exemptions(st))
+    for element, entries in (("Principal", st.principal), ("NotPrincipal", st.not_principal)):
+        for p in entries or ():
+            out.extend(_entry(p, element, kind))
+    if (
+        kind is PolicyKind.KEY_POLICY
+        and st.effect is Effect.ALLOW
+        and not any(_restricts_caller(c) for c in st.conditions)
+    ):
+        out.extend(
+            warning(
+                p.pos,
+                '`Principal: "*"` allows every principal of every AWS account: restrict it '
+                "with a condition on `kms:CallerAccount`, `aws:PrincipalOrgID`, "
+                "`aws:PrincipalArn` or `kms:ViaService`",
+            )
+            for p in st.principal or ()
+            if p.is_wildcard
+        )
+    return out
