@@ -75,6 +75,16 @@ def candidates(u: Universe, kind: str, value: str) -> list[Entry]:
     return index.get(parse_caller(value).account, [])
 
 
+def named(u: Universe, account: str | None, kind: str | None, name: str | None) -> list[Entry]:
+    """Entries of one account, kind and name (`name` None: every entry of the kind)."""
+    index = u.__dict__.setdefault("_by_name", {})
+    if not index:
+        for e in u.entries:
+            index.setdefault((_account_of(u, e), e.kind, e.name), []).append(e)
+            index.setdefault((_account_of(u, e), e.kind, None), []).append(e)
+    return index.get((account, kind, name), [])
+
+
 def principal_vias(entries: tuple[Principal, ...], u: Universe, sym: Sym) -> dict[Via, z3.BoolRef]:
     """For each way of covering: the formula "the caller is covered that way"."""
     out: dict[Via, list[z3.BoolRef]] = {}
@@ -112,20 +122,23 @@ def grantee_formula(grantee: str, u: Universe, sym: Sym) -> z3.BoolRef:
     if not grantee.startswith("arn:"):
         return z3.BoolVal(True)  # a service shown as grantee: may cover anyone (R4.3)
     target = parse_caller(grantee)
+    if target.kind == "root":
+        entries = [e for e in candidates(u, "AWS", grantee) if e.kind != "service"]
+        return is_entry(sym, [e.index for e in entries])
+    kind = {
+        "role": "session",
+        "assumed-role": "session",
+        "user": "user",
+        "federated-user": "federated",
+    }.get(target.kind)
     parts = []
-    for e in candidates(u, "AWS", grantee):
-        if e.kind == "service":
-            continue
-        if (
-            target.kind == "root"
-            or (target.kind == "role" and e.kind == "session" and e.name == target.name)
-            or (target.kind == "user" and e.kind == "user" and e.name == target.name)
-        ):
-            parts.append(sym.pid == e.index)
-        elif target.kind == "assumed-role" and e.kind == "session" and e.name == target.name:
+    for e in named(u, target.account, kind, target.name if kind != "federated" else None):
+        if target.kind == "assumed-role":
             parts.append(z3.And(sym.pid == e.index, sym.session == z3.StringVal(target.session)))
-        elif target.kind == "federated-user" and e.kind == "federated":
+        elif target.kind == "federated-user":
             parts.append(z3.And(sym.pid == e.index, sym.session == z3.StringVal(target.name)))
+        else:
+            parts.append(sym.pid == e.index)
     return z3.Or(*parts) if parts else z3.BoolVal(False)
 
 
