@@ -507,17 +507,14 @@ def decode(
         )
     witness: dict[str, str] = {}
     if e.any_iam:
-        who = (
-            federated_from
-            if e.kind == "federated"
-            else (
-                e.arn
-                if e.arn and e.kind != "session"
-                else f"arn:aws:iam::{acct}:role/{name}"
-                if e.kind == "session"
-                else principal
-            )
-        )
+        # the identity that holds the assumed policy: the user behind a federated
+        # session, a role (with the path a policy gave it), or the caller itself
+        if e.kind == "federated":
+            who = federated_from or principal
+        elif e.kind == "session":
+            who = e.arn or f"arn:aws:iam::{acct}:role/{name}"
+        else:
+            who = e.arn or principal
         on = (
             f"{action} on {req.resource} and the KMS calls S3 makes on {key.arn}"
             if resource is not None
