@@ -490,7 +490,7 @@ def decode(
     for low, var in sym.ctx.items():
         if not z3.is_true(model.eval(var.present, model_completion=True)):
             continue
-        display = _display(low)
+        display = _DISPLAY.get(low) or (var.display if var.display != low else _display(low))
         if var.multi:
             n = model.eval(var.count, model_completion=True).as_long()
             ctx[display] = [_typed_text(model, var, i) or _s(model, var.elems[i]) for i in range(n)]

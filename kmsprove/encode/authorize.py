@@ -164,19 +164,17 @@ def encode_allowed(
     target = Target(arn=key.arn)
     is_service = is_entry(sym, [e.index for e in u.entries if e.kind == "service"])
     is_root = is_entry(sym, [e.index for e in u.entries if e.kind == "root"])
-    slr_entries = [
-        e.index
-        for e in u.entries
-        if e.kind == "session"
-        and e.name is not None
-        and ("/aws-service-role/" in (e.arn or "") or e.name.startswith("AWSServiceRoleFor"))
-    ]
-    fresh_roles = [e.index for e in u.entries if e.kind == "session" and e.name is None]
-    slr = z3.Or(
-        is_entry(sym, slr_entries),
-        z3.And(
-            is_entry(sym, fresh_roles), z3.PrefixOf(z3.StringVal("AWSServiceRoleFor"), sym.name)
-        ),
+    # service-linked roles (path /aws-service-role/) escape SCPs and RCPs (R1.10); only
+    # a role the world lists can be one, never an unnamed role whatever its name
+    slr = is_entry(
+        sym,
+        [
+            e.index
+            for e in u.entries
+            if e.kind == "session"
+            and e.identity is not None
+            and "/aws-service-role/" in e.identity.arn
+        ],
     )
     cross = z3.And(z3.Not(is_service), sym.acct != z3.StringVal(key.account))
     cross_actions = {a.name for a in sym.actions if a.cross_account}

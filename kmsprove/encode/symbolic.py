@@ -43,6 +43,7 @@ class CtxVar:
     count: z3.ArithRef | None = None  # multi-valued keys
     elems: list[z3.SeqRef] = field(default_factory=list)
     typed: dict[str, object] = field(default_factory=dict)  # cached numeric/date/ip views
+    display: str = ""  # the first spelling a policy used, for counterexamples
 
     @property
     def multi(self) -> bool:
@@ -87,6 +88,8 @@ class Sym:
         if var is None:
             var = self._new(low)
             self.ctx[low] = var
+        if not var.display or var.display == low:
+            var.display = name
         return var
 
     def _new(self, low: str) -> CtxVar:

@@ -130,11 +130,10 @@ class _Kms:
         return "the world lists no identity policies for this caller"
 
     def service_linked(self) -> bool:
+        """A service-linked role (path /aws-service-role/): SCPs and RCPs do not bind it (R1.10).
+        Only a role the world lists can be known to be one; a name proves nothing."""
         ident = self.identity()
-        arn = ident.arn if ident else self.req.principal
-        return "/aws-service-role/" in arn or (
-            self.caller.kind == "assumed-role" and self.caller.name.startswith("AWSServiceRoleFor")
-        )
+        return ident is not None and "/aws-service-role/" in ident.arn
 
     # -- reporting -------------------------------------------------------
 

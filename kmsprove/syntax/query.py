@@ -385,7 +385,7 @@ _RULES = {
         "key `{}` must be a key ARN, key id, `alias/NAME` or alias ARN",
     ),
     "bucket": _Rule(
-        rf"arn:{_PARTITION}:s3:::[a-z0-9][a-z0-9.-]{{1,61}}[a-z0-9]",
+        rf"arn:{_PARTITION}:s3:::[A-Za-z0-9][A-Za-z0-9._-]*",  # AWS docs use DOC-EXAMPLE-BUCKET
         "bucket `{}` must be an S3 bucket ARN such as `arn:aws:s3:::NAME`",
         *(r"[a-z0-9.-]+", "arn:aws:s3:::{}"),
     ),
