@@ -55,7 +55,18 @@ def main() -> None:
 @click.option(
     "--kind",
     type=click.Choice(
-        ["key-policy", "identity-policy", "bucket-policy", "scp", "rcp", "grants", "world"]
+        [
+            "key-policy",
+            "identity-policy",
+            "bucket-policy",
+            "scp",
+            "rcp",
+            "session-policy",
+            "trust-policy",
+            "vpce-policy",
+            "grants",
+            "world",
+        ]
     ),
     default=None,
     help="What the files are (default: guessed from each file's content).",

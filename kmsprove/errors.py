@@ -38,7 +38,10 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos}: {self.severity.value}: {self.message}"
+        message = self.message
+        if not message.isprintable():  # one line per problem, whatever the input held
+            message = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
+        return f"{self.pos}: {self.severity.value}: {message}"
 
     @property
     def is_error(self) -> bool:

@@ -624,6 +624,8 @@ class WorldLoader:
                 return None
         policy, diags = build_policy(node, kind, name)
         self.diags.extend(diags)
+        if policy is not None:
+            self.diags.extend(validate.check_policy(policy))
         return policy
 
 

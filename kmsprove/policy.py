@@ -401,6 +401,8 @@ def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "")
             subset, equals, source_arn = _constraints(v, ctx)
         elif isinstance(v, JString):
             vals[m.key] = v.value
+        elif m.key == "CreationDate" and isinstance(v, JNumber):
+            pass  # AWS CLI v1 prints the creation date as epoch seconds
         else:
             ctx.err(v, f"`{m.key}` must be a string, not {kind_name(v)}")
     if "GranteePrincipal" not in vals and "GranteeServicePrincipal" not in vals:
@@ -435,7 +437,10 @@ def _plain_grant(raw: object, node: JNode, default_key: str) -> Grant | None:
     """The same `Grant` as the node path builds, or None when anything is off."""
     if not isinstance(raw, dict) or not set(raw) <= {*GRANT_FIELDS, "consistent"}:
         return None
-    strings = {k: v for k, v in raw.items() if k not in ("Operations", "Constraints", "consistent")}
+    skip = ("Operations", "Constraints", "consistent", "CreationDate")
+    strings = {k: v for k, v in raw.items() if k not in skip}
+    if not isinstance(raw.get("CreationDate", ""), (str, int, float)):
+        return None
     if not all(isinstance(v, str) for v in strings.values()):
         return None
     ops = raw.get("Operations")
