@@ -115,8 +115,7 @@ def ties(world: World, bucket: Bucket, sym: Sym, kms: Sym, resource: z3.SeqRef) 
         ec_keys.count == 1,
         ec_keys.elems[0] == z3.StringVal("aws:s3:arn"),
     ]  # type: ignore[operator]
-    for low in NOT_FORWARDED:
-        out.append(z3.Not(kms.key(low).present))
+    out.extend(z3.Not(kms.key(low).present) for low in NOT_FORWARDED)
     for low in CARRIED:
         a, b = sym.key(low), kms.key(low)
         out.append(a.present == b.present)
