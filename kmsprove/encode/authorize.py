@@ -122,11 +122,11 @@ def type_forbids(key: Key, sym: Sym) -> z3.BoolRef:
     return z3.Or(*parts)
 
 
-def _guardrails(
-    world: World, key: Key, u: Universe, sym: Sym, target: Target, exempt: z3.BoolRef
-) -> tuple[z3.BoolRef, z3.BoolRef, z3.BoolRef]:
-    """(SCP block, RCP deny, VPC endpoint block) (R1.10)."""
-    scp_parts = []
+def scp_blocks(
+    world: World, u: Universe, sym: Sym, target: Target, exempt: z3.BoolRef
+) -> z3.BoolRef:
+    """The caller's account SCPs block it: a Deny, or no Allow path (R1.10)."""
+    parts = []
     for i, acct_id in enumerate(u.accounts):
         acct = world.account(acct_id)
         if acct.organization and not acct.management and acct.scps:
@@ -134,8 +134,15 @@ def _guardrails(
             mine = is_entry(
                 sym, [e.index for e in u.entries if e.account == i and e.kind != "service"]
             )
-            scp_parts.append(z3.And(mine, z3.Or(scp.deny, z3.Not(scp.allow))))
-    scp_block = z3.And(z3.Not(exempt), z3.Or(*scp_parts)) if scp_parts else z3.BoolVal(False)
+            parts.append(z3.And(mine, z3.Or(scp.deny, z3.Not(scp.allow))))
+    return z3.And(z3.Not(exempt), z3.Or(*parts)) if parts else z3.BoolVal(False)
+
+
+def _guardrails(
+    world: World, key: Key, u: Universe, sym: Sym, target: Target, exempt: z3.BoolRef
+) -> tuple[z3.BoolRef, z3.BoolRef, z3.BoolRef]:
+    """(SCP block, RCP deny, VPC endpoint block) (R1.10)."""
+    scp_block = scp_blocks(world, u, sym, target, exempt)
     rcp_deny = z3.BoolVal(False)
     key_acct = world.account(key.account)
     if (

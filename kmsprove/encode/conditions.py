@@ -21,37 +21,9 @@ import z3
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import CtxVar, Sym
+from kmsprove.policy import OPERATORS
 
-# base operator -> (family, negated); the same facts as kmsprove.policy.OPERATORS
-FAMILIES = {
-    "StringEquals": ("String", False),
-    "StringNotEquals": ("String", True),
-    "StringEqualsIgnoreCase": ("String", False),
-    "StringNotEqualsIgnoreCase": ("String", True),
-    "StringLike": ("String", False),
-    "StringNotLike": ("String", True),
-    "NumericEquals": ("Numeric", False),
-    "NumericNotEquals": ("Numeric", True),
-    "NumericLessThan": ("Numeric", False),
-    "NumericLessThanEquals": ("Numeric", False),
-    "NumericGreaterThan": ("Numeric", False),
-    "NumericGreaterThanEquals": ("Numeric", False),
-    "DateEquals": ("Date", False),
-    "DateNotEquals": ("Date", True),
-    "DateLessThan": ("Date", False),
-    "DateLessThanEquals": ("Date", False),
-    "DateGreaterThan": ("Date", False),
-    "DateGreaterThanEquals": ("Date", False),
-    "Bool": ("Bool", False),
-    "BinaryEquals": ("Binary", False),
-    "IpAddress": ("Ip", False),
-    "NotIpAddress": ("Ip", True),
-    "ArnEquals": ("Arn", False),
-    "ArnLike": ("Arn", False),
-    "ArnNotEquals": ("Arn", True),
-    "ArnNotLike": ("Arn", True),
-    "Null": ("Null", False),
-}
+FAMILIES = OPERATORS  # base operator -> (family, negated): data shared with the builder
 TEXT_FAMILIES = ("String", "Arn", "Bool", "Binary")
 VAR_RE = re.compile(r"\$\{([^}]*)\}")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import z3
 
 from kmsprove.catalog import ActionInfo, action_info, s3_facts
-from kmsprove.encode.authorize import encode_allowed, identities
+from kmsprove.encode.authorize import encode_allowed, identities, scp_blocks
 from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.layers import Target, layer
@@ -56,16 +56,7 @@ def s3_side(world: World, bucket: Bucket, u: Universe, sym: Sym, resource: z3.Se
     ids = identities(u, sym, target, None)
     is_service = is_entry(sym, [e.index for e in u.entries if e.kind == "service"])
     is_root = is_entry(sym, [e.index for e in u.entries if e.kind == "root"])
-    scp_parts = []
-    for i, acct_id in enumerate(u.accounts):
-        acct = world.account(acct_id)
-        if acct.organization and not acct.management and acct.scps:
-            scp = layer(acct.scps, sym, u, target)
-            mine = is_entry(
-                sym, [e.index for e in u.entries if e.account == i and e.kind != "service"]
-            )
-            scp_parts.append(z3.And(mine, z3.Or(scp.deny, z3.Not(scp.allow))))
-    scp_block = z3.And(z3.Not(is_service), z3.Or(*scp_parts)) if scp_parts else z3.BoolVal(False)
+    scp_block = scp_blocks(world, u, sym, target, is_service)
     bp_deny = bp.deny if bp else z3.BoolVal(False)
     vias = bp.vias if bp else {}
     direct = (
