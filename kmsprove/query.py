@@ -23,7 +23,7 @@ from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.match import arn_re, glob_re
-from kmsprove.encode.symbolic import MAX_SET_BOUND, Sym, new_sym
+from kmsprove.encode.symbolic import MAX_SET_BOUND, MULTI_VALUED, Sym, new_sym
 from kmsprove.encode.universe import FRESH, Universe, build_universe
 from kmsprove.errors import InputError, SourcePos
 from kmsprove.evaluate import evaluate
@@ -170,6 +170,11 @@ def _check(
         solver.set("timeout", int(timeout * 1000))
         result = solver.check()
     opens = _open_accounts(world, u)
+    exceeded = _bound_exceeded(world)
+    if result == z3.unsat and exceeded:
+        return Answer(
+            Verdict.UNKNOWN, open_accounts=opens, reason=f"no request found, but {exceeded}"
+        )
     if result == z3.unsat:
         return Answer(
             Verdict.NO, open_accounts=opens, reason="no request matching the query is allowed"
@@ -248,17 +253,40 @@ def _solve_bucket(world: World, query: Query, timeout: float) -> Answer:
     return _check(world, u, sym, key, [*facts, allowed, who, *conds], timeout, resource)
 
 
-def _set_bound(world: World) -> int:
-    """Elements a set-valued key needs (see kmsprove.encode.symbolic): one per
-    set test plus one per encryption-context key named, capped."""
-    count = 1
+def _set_need(world: World) -> int:
+    """Elements a set-valued key may need (kmsprove.encode.symbolic): one per set
+    test a policy makes, one per encryption-context key anything names, plus one."""
+    tests = 0
+    ec_keys: set[str] = set()
+    policies = [p for k in world.keys for p in k.policies]
+    for acct in world.accounts.values():
+        policies += [*acct.scps, *acct.rcps]
+        for ident in acct.principals.values():
+            policies += [*ident.policies, *([ident.boundary] if ident.boundary else [])]
+    policies += [b.policy for b in world.buckets if b.policy]
+    for p in policies:
+        for st in p.statements:
+            for c in st.conditions:
+                low = c.key.lower()
+                if c.set_op is not None or low in MULTI_VALUED:
+                    tests += 1
+                if low.startswith("kms:encryptioncontext:"):
+                    ec_keys.add(low)
     for k in world.keys:
-        for p in k.policies:
-            for st in p.statements:
-                count += sum(1 for c in st.conditions if c.set_op is not None)
         for g in k.grants:
-            count = max(count, len(g.ec_equals or g.ec_subset or ()) + 1)
-    return max(2, min(count, MAX_SET_BOUND))
+            ec_keys.update(key.lower() for key, _ in (g.ec_equals or g.ec_subset or ()))
+    return tests + len(ec_keys) + 1
+
+
+def _set_bound(world: World) -> int:
+    return max(2, min(_set_need(world), MAX_SET_BOUND))
+
+
+def _bound_exceeded(world: World) -> str | None:
+    need = _set_need(world)
+    if need <= MAX_SET_BOUND:
+        return None
+    return f"a multi-valued key may need {need} values, more than the {MAX_SET_BOUND} the solver models"
 
 
 def _examples(sym: Sym) -> list[z3.BoolRef]:

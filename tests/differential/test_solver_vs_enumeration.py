@@ -19,25 +19,42 @@ from kmsprove.world import World
 from tests.strategies import CALLERS, CONTEXT_CHOICES, KEY, worlds
 
 ACTIONS = ("kms:Decrypt", "kms:CreateGrant", "kms:PutKeyPolicy")
-FRESH_CALLERS = ("arn:aws:iam::999999999999:user/example", "arn:aws:sts::999999999999:assumed-role/example/example",
-                 "arn:aws:iam::999999999999:root")
-CONTEXTS: list[dict[str, Any]] = [{}] + [dict([c]) for c in CONTEXT_CHOICES] + [
-    {"kms:EncryptionContext:Dept": "IT"},
-    {"kms:ViaService": "s3.us-east-1.amazonaws.com", "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::b/o"},
-]
+FRESH_CALLERS = (
+    "arn:aws:iam::999999999999:user/example",
+    "arn:aws:sts::999999999999:assumed-role/example/example",
+    "arn:aws:iam::999999999999:root",
+)
+CONTEXTS: list[dict[str, Any]] = (
+    [{}]
+    + [dict([c]) for c in CONTEXT_CHOICES]
+    + [
+        {"kms:EncryptionContext:Dept": "IT"},
+        {
+            "kms:ViaService": "s3.us-east-1.amazonaws.com",
+            "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::b/o",
+        },
+    ]
+)
 
 
 def _allowed_somewhere(world: World, action: str) -> bool:
     for caller, ctx in itertools.product(CALLERS + FRESH_CALLERS, CONTEXTS):
         req = Request(caller, action, key=KEY, context=Context.of(ctx))
         # an unnamed caller of an open account may hold any identity policy: the best one
-        named = world.identity(caller) is not None or caller.endswith(":root") or "." in caller.split(":")[0]
+        named = (
+            world.identity(caller) is not None
+            or caller.endswith(":root")
+            or "." in caller.split(":")[0]
+        )
         w = world if named else witness_world(world, req, {_identity_arn(caller): "assumed"})
         try:
             full = complete_request(w, req)
         except InputError:
             continue
-        exists = named or not world.account(caller.split(":")[4] if caller.startswith("arn:") else "").complete
+        exists = (
+            named
+            or not world.account(caller.split(":")[4] if caller.startswith("arn:") else "").complete
+        )
         if exists and evaluate(w, full).allowed:
             return True
     return False
@@ -59,6 +76,10 @@ def test_solver_finds_what_enumeration_finds_and_every_yes_checks_out(doc: dict[
         return
     for action in ACTIONS:
         [answer] = ask(world, Query(Who(WhoKind.ANYONE), (action,)), timeout=20)
-        assert answer.verdict is not Verdict.UNKNOWN or "not modelled" in answer.reason, answer.reason
+        assert answer.verdict is not Verdict.UNKNOWN or "not modelled" in answer.reason, (
+            answer.reason
+        )
         if answer.verdict is Verdict.NO:
-            assert not _allowed_somewhere(world, action), f"solver says no, but enumeration finds {action}"
+            assert not _allowed_somewhere(world, action), (
+                f"solver says no, but enumeration finds {action}"
+            )

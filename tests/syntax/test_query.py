@@ -521,7 +521,7 @@ ERRORS = [
     ("can anyone kms:Decrypt on bucket arn:aws:s3:::reports", None),  # two errors, below
     (
         'can anyone kms:Decrypt where kms:\x01 == "a"',
-        "<query>:1:30: error: condition key `kms:\x01` must be `PREFIX:NAME`, as in `kms:EncryptionContext:Dept`",
+        "<query>:1:30: error: condition key `kms:\\x01` must be `PREFIX:NAME`, as in `kms:EncryptionContext:Dept`",
     ),
     # multi-line input: real line and column
     (
@@ -555,7 +555,7 @@ def test_every_value_problem_is_reported_in_order() -> None:
         "q:1:35: error: `kms:Foo` matches no KMS action",
         "q:1:44: error: `s3:GetObject` needs `on bucket arn:aws:s3:::NAME`",
         "q:1:64: error: key `nope` must be a key ARN, key id, `alias/NAME` or alias ARN",
-        "q:1:75: error: condition key `x:\x02` must be `PREFIX:NAME`, as in `kms:EncryptionContext:Dept`",
+        "q:1:75: error: condition key `x:\\x02` must be `PREFIX:NAME`, as in `kms:EncryptionContext:Dept`",
     ]
 
 

@@ -1,0 +1,71 @@
+"""The bound on multi-valued keys (kmsprove.encode.symbolic): enough elements for
+every set test the policies make, and no more than MAX_SET_BOUND."""
+
+from __future__ import annotations
+
+from kmsprove.ast import Query, Who, WhoKind
+from kmsprove.encode.symbolic import MAX_SET_BOUND
+from kmsprove.loader import load_world_json
+from kmsprove.query import Verdict, _set_bound, ask
+
+A = "111122223333"
+KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _world(n: int) -> dict:
+    # n statements, each demanding a different encryption-context key in the same request
+    cond = {"ForAllValues:StringEquals": {"kms:EncryptionContextKeys": [f"k{i}" for i in range(n)]}}
+    need = [
+        {
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"Null": {f"kms:EncryptionContext:k{i}": "true"}},
+        }
+        for i in range(n)
+    ]
+    return {
+        "version": 1,
+        "keys": [
+            {
+                "arn": KEY,
+                "policy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                            "Condition": cond,
+                        },
+                        *need,
+                    ],
+                },
+            }
+        ],
+    }
+
+
+def test_bound_grows_with_the_set_tests_and_is_capped() -> None:
+    assert _set_bound(load_world_json(_world(1))) >= 2
+    assert _set_bound(load_world_json(_world(20))) == MAX_SET_BOUND  # 20 EC keys named: capped
+
+
+def test_a_request_needing_as_many_elements_as_the_bound_is_found() -> None:
+    world = load_world_json(_world(2))
+    [answer] = ask(world, Query(Who(WhoKind.ANYONE), ("kms:Decrypt",)))
+    assert answer.verdict is Verdict.YES, answer.reason
+    assert answer.counterexample is not None
+    keys = answer.counterexample.context.get("kms:EncryptionContextKeys") or ()
+    assert {"k0", "k1"} <= set(keys)
+
+
+def test_past_the_bound_a_no_becomes_unknown() -> None:
+    doc = _world(20)
+    doc["keys"][0]["policy"]["Statement"].append(
+        {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+    )
+    [answer] = ask(load_world_json(doc), Query(Who(WhoKind.ANYONE), ("kms:Decrypt",)))
+    assert answer.verdict is Verdict.UNKNOWN and "multi-valued" in answer.reason
