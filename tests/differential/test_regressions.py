@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from kmsprove.ast import Query, Who, WhoKind
+from kmsprove.evaluate import evaluate
 from kmsprove.loader import load_world_json
 from kmsprove.query import Verdict, ask, encoder_allows
 from kmsprove.request import Request, complete_request
-from kmsprove.evaluate import evaluate
 
 A = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
