@@ -24,7 +24,7 @@ from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import MAX_SET_BOUND, MULTI_VALUED, Sym, new_sym
-from kmsprove.encode.universe import FRESH, Universe, build_universe
+from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
 from kmsprove.errors import InputError, SourcePos
 from kmsprove.evaluate import evaluate
 from kmsprove.policy import build_policy
@@ -133,6 +133,7 @@ def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
             Verdict.UNKNOWN, reason=f"actions not on a key are not modelled: {', '.join(bad)}"
         )
     u = build_universe(world, key, query)
+    restrict(u, lambda e: may_match(query, u_accounts(e, u)))
     try:
         sym = new_sym([i for i in infos if i is not None], set_bound=_set_bound(world))
         open_keys(sym)
@@ -241,6 +242,7 @@ def _solve_bucket(world: World, query: Query, timeout: float) -> Answer:
             Verdict.NO, reason="the key is not in the bucket's Region, so no read succeeds (R8.4)"
         )
     u = build_universe(world, key, query)
+    restrict(u, lambda e: may_match(query, u_accounts(e, u)))
     bound = _set_bound(world)
     try:
         sym = new_sym([s3_action(a) for a in query.actions], bound)
@@ -325,6 +327,25 @@ def _nicer(solver: z3.Solver, sym: Sym, u: Universe) -> z3.ModelRef:
         else:
             solver.pop()
     return model
+
+
+def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
+    return e, (None if e.account is None or e.account == FRESH else u.accounts[e.account])
+
+
+def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
+    """Whether an entry could satisfy the query's `who` at all (a static pre-check)."""
+    e, acct = entry_account
+    who = query.who
+    if e.kind == "service":
+        return who.kind not in (WhoKind.PRINCIPAL,) and (who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern))
+    if who.kind is WhoKind.SERVICE:
+        return False
+    if who.kind is WhoKind.OUTSIDE_ACCOUNTS:
+        return acct not in who.accounts
+    if who.kind is WhoKind.IN_ACCOUNTS:
+        return acct in who.accounts  # the fresh account differs from every account named
+    return True
 
 
 def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
@@ -497,7 +518,8 @@ def decode(
     model: z3.ModelRef, sym: Sym, u: Universe, key: Key, resource: z3.SeqRef | None = None
 ) -> tuple[Request, dict[str, str]]:
     """The model as a readable request, and the IAM policies assumed for unnamed callers."""
-    e = u.entries[model.eval(sym.pid, model_completion=True).as_long()]
+    pid = model.eval(sym.pid, model_completion=True).as_long()
+    e = next(x for x in u.entries if x.index == pid)
     acct = _s(model, sym.acct)
     name = e.name if e.name else _s(model, sym.name)
     session = _s(model, sym.session)

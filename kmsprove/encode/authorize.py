@@ -16,7 +16,7 @@ from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
 from kmsprove.encode.principals import Via, is_entry
 from kmsprove.encode.symbolic import Sym
-from kmsprove.encode.universe import FRESH, Universe
+from kmsprove.encode.universe import Universe
 from kmsprove.world import Identity, Key, World
 
 CRYPTO = {
@@ -230,10 +230,3 @@ def encode_allowed(
         retire_formula(key, u, sym, ids.ok, sym.acct, is_root, is_service),
     )
     return z3.If(sym.is_action({"kms:RetireGrant"}), retire, normal)
-
-
-def account_of_entry(u: Universe, index: int) -> str | None:
-    e = u.entries[index]
-    if e.account is None:
-        return None
-    return None if e.account == FRESH else u.accounts[e.account]

@@ -290,7 +290,7 @@ def open_keys(sym: Sym) -> None:
 def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     """The free mode's facts; `key` None for a request on no key (an S3 object)."""
     out = list(sym.facts)
-    out.append(z3.And(sym.pid >= 0, sym.pid < len(u.entries)))
+    out.append(z3.Or(*[sym.pid == e.index for e in u.entries]))
     out.append(z3.InRe(sym.fresh_account, DIGITS12))
     out += [sym.fresh_account != z3.StringVal(a) for a in u.accounts]
     out.append(z3.InRe(sym.session, NAME_RE))

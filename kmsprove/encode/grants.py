@@ -105,7 +105,10 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
         action = sym.is_action({f"kms:{op}" for op in ops})  # type: ignore[union-attr]
         if z3.is_false(action):
             continue
-        who = z3.Or(*[_coverage(g, u, sym) for g in members])
+        covered = [c for c in (_coverage(g, u, sym) for g in members) if not z3.is_false(c)]
+        if not covered:
+            continue  # its grantees are outside the universe the query asks about
+        who = z3.Or(*covered)
         g0 = members[0]
         create = sym.is_action({"kms:CreateGrant"})
         plain = constraint_formula(g0, sym, key.is_symmetric_encryption)

@@ -28,7 +28,7 @@ symbolic, so (4) is decided by the solver over all names, not by a sample.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kmsprove.arn import ACCOUNT_RE, parse_caller
@@ -139,6 +139,15 @@ def mentioned(
             services.add(a)
             arns.discard(a)
     return {a for a in accounts if ACCOUNT_RE.fullmatch(a)}, arns, services
+
+
+def restrict(u: Universe, keep: Callable[[Entry], bool]) -> Universe:
+    """The universe without the entries a query excludes outright (its `who`):
+    fewer classes, the same answers, since excluded callers can never match."""
+    u.entries = [e for e in u.entries if keep(e)]
+    u.__dict__.pop("_by_account", None)
+    u.__dict__.pop("_by_name", None)
+    return u
 
 
 def build_universe(
