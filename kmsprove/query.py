@@ -163,7 +163,7 @@ def _check(
     # First with the fresh names pinned to example values: when the answer is
     # yes this is usually quick (no string search) and gives readable names.
     solver.push()
-    solver.add(*_examples(sym))
+    solver.add(*_examples(sym), *_absent_optional(sym))
     solver.set("timeout", int(min(timeout, 5) * 1000))
     result = solver.check()
     if result != z3.sat:
@@ -184,7 +184,7 @@ def _check(
         return Answer(
             Verdict.UNKNOWN, open_accounts=opens, reason=f"solver: {solver.reason_unknown()}"
         )
-    model = _nicer(solver, sym, u)
+    model = solver.model()
     req, witness = decode(model, sym, u, key, resource)
     checked_world = witness_world(world, req, witness)
     try:
@@ -256,9 +256,11 @@ def _solve_bucket(world: World, query: Query, timeout: float) -> Answer:
 
 
 def _set_need(world: World) -> int:
-    """Elements a set-valued key may need (kmsprove.encode.symbolic): one per set
-    test a policy makes, one per encryption-context key anything names, plus one."""
-    tests = 0
+    """Elements a set-valued key may need (kmsprove.encode.symbolic), for the
+    neediest key: one per test a policy makes on it, for
+    kms:EncryptionContextKeys also one per encryption-context key anything
+    names, plus one."""
+    tests: dict[str, int] = {}
     ec_keys: set[str] = set()
     policies = [p for k in world.keys for p in k.policies]
     for acct in world.accounts.values():
@@ -270,14 +272,15 @@ def _set_need(world: World) -> int:
         for st in p.statements:
             for c in st.conditions:
                 low = c.key.lower()
-                if c.set_op is not None or low in MULTI_VALUED:
-                    tests += 1
+                if low in MULTI_VALUED:
+                    tests[low] = tests.get(low, 0) + 1
                 if low.startswith("kms:encryptioncontext:"):
                     ec_keys.add(low)
     for k in world.keys:
         for g in k.grants:
             ec_keys.update(key.lower() for key, _ in (g.ec_equals or g.ec_subset or ()))
-    return tests + len(ec_keys) + 1
+    tests["kms:encryptioncontextkeys"] = tests.get("kms:encryptioncontextkeys", 0) + len(ec_keys)
+    return max(tests.values()) + 1
 
 
 def _set_bound(world: World) -> int:
@@ -299,9 +302,8 @@ def _examples(sym: Sym) -> list[z3.BoolRef]:
     ]
 
 
-def _nicer(solver: z3.Solver, sym: Sym, u: Universe) -> z3.ModelRef:
-    """Prefer short example names and the example account when the model allows."""
-    model = solver.model()
+def _absent_optional(sym: Sym) -> list[z3.BoolRef]:
+    """A preference: leave out every context key the request does not need."""
     derived = (
         "aws:principal",
         "aws:username",
@@ -314,19 +316,7 @@ def _nicer(solver: z3.Solver, sym: Sym, u: Universe) -> z3.ModelRef:
         "aws:requestedregion",
         "aws:resourcetag/",
     )
-    optional = [z3.Not(v.present) for n, v in sym.ctx.items() if not n.startswith(derived)]
-    prefs = [z3.And(*optional) if optional else z3.BoolVal(True)]
-    solver.set("timeout", 300)  # a preference is worth little time: keep the first model otherwise
-    for p in prefs:
-        solver.push()
-        solver.add(p)
-        if solver.check() == z3.sat:
-            model = solver.model()
-            solver.pop()
-            solver.add(p)
-        else:
-            solver.pop()
-    return model
+    return [z3.Not(v.present) for n, v in sym.ctx.items() if not n.startswith(derived)]
 
 
 def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
@@ -338,7 +328,9 @@ def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
     e, acct = entry_account
     who = query.who
     if e.kind == "service":
-        return who.kind not in (WhoKind.PRINCIPAL,) and (who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern))
+        return who.kind not in (WhoKind.PRINCIPAL,) and (
+            who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern)
+        )
     if who.kind is WhoKind.SERVICE:
         return False
     if who.kind is WhoKind.OUTSIDE_ACCOUNTS:

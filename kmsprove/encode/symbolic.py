@@ -30,7 +30,7 @@ MULTI_VALUED = (
     "aws:tagkeys",
 )
 EC_PREFIX = "kms:encryptioncontext:"
-MAX_SET_BOUND = 6
+MAX_SET_BOUND = 8
 
 
 @dataclass

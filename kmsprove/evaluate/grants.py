@@ -21,12 +21,13 @@ def _lower_pairs(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
 def ec_satisfies(grant: Grant, ec: dict[str, str]) -> bool:
     """EncryptionContextSubset / Equals against the request's context (R4.5)."""
     have = {k.lower(): v for k, v in ec.items()}
-    if grant.ec_equals is not None:
-        return have == _lower_pairs(grant.ec_equals)
-    if grant.ec_subset is not None:
-        want = _lower_pairs(grant.ec_subset)
-        return all(have.get(k) == v for k, v in want.items())
-    return True
+    pairs = grant.ec_equals if grant.ec_equals is not None else grant.ec_subset
+    if pairs is None:
+        return True
+    # every pair must hold, even two whose keys differ only in case (10.1)
+    if not all(have.get(k.lower()) == v for k, v in pairs):
+        return False
+    return grant.ec_equals is None or set(have) == {k.lower() for k, _ in pairs}
 
 
 def child_within(grant: Grant, ctx: Context) -> tuple[bool, str]:
