@@ -240,3 +240,17 @@ def test_bad_query_points_into_the_text(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["query", world(tmp_path), "can anyone kms:Decrpyt"])
     assert result.exit_code == 2
     assert result.stderr.startswith("<query>:1:12: error: ") and "kms:Decrpyt" in result.stderr
+
+
+def test_a_world_with_several_keys_answers_per_key(tmp_path: Path) -> None:
+    other = KEY.replace("1234abcd", "99999999")
+    doc = {"version": 1, "keys": [
+        {"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": [st({"AWS": ROOT_B})]}},
+        {"arn": other, "policy": {"Version": "2012-10-17", "Statement": [st({"AWS": ROOT_A}, "kms:*")]}}]}
+    p = tmp_path / "two.json"
+    p.write_text(json.dumps(doc))
+    code, out = query(str(p), OUTSIDE)
+    assert code == 0 and out["answer"] == "yes"
+    assert {k["key"]: k["answer"] for k in out["keys"]} == {KEY: "yes", other: "no"}
+    code, out = query(str(p), OUTSIDE + f" on key {other}")
+    assert out["answer"] == "no" and "keys" not in out
