@@ -163,7 +163,7 @@ def _check(
     # First with the fresh names pinned to example values: when the answer is
     # yes this is usually quick (no string search) and gives readable names.
     solver.push()
-    solver.add(*_examples(sym), *_absent_optional(sym))
+    solver.add(*_examples(sym))
     solver.set("timeout", int(min(timeout, 5) * 1000))
     result = solver.check()
     if result != z3.sat:
@@ -300,23 +300,6 @@ def _examples(sym: Sym) -> list[z3.BoolRef]:
         sym.name == z3.StringVal(EXAMPLE_NAME),
         sym.session == z3.StringVal(EXAMPLE_NAME),
     ]
-
-
-def _absent_optional(sym: Sym) -> list[z3.BoolRef]:
-    """A preference: leave out every context key the request does not need."""
-    derived = (
-        "aws:principal",
-        "aws:username",
-        "aws:securetransport",
-        "aws:viaawsservice",
-        "kms:calleraccount",
-        "kms:key",
-        "kms:multiregion",
-        "kms:resourcealiases",
-        "aws:requestedregion",
-        "aws:resourcetag/",
-    )
-    return [z3.Not(v.present) for n, v in sym.ctx.items() if not n.startswith(derived)]
 
 
 def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
