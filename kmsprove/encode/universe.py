@@ -177,48 +177,28 @@ def build_universe(
         elif c.kind == "user":
             users.setdefault((c.account, c.name), arn)
 
-    def absent(acct: str, name: str, kind: str) -> bool:
+    def absent(acct: str, name: str) -> bool:
         """A principal a complete account does not have (unless a fixed request names it)."""
         if not world.account(acct).complete:
             return False
         mine = given.get(acct)
         return mine is None or parse_caller(mine).name != name
 
-    for (acct, name), arn in sorted(roles.items()):
-        ident = world.identity(arn)
-        if ident is None and absent(acct, name, "role"):
-            continue  # a role the complete account does not have
-        add(
-            kind="session",
-            account=u.account_index(acct),
-            name=name,
-            arn=ident.arn if ident else arn,
-            identity=ident,
-            any_iam=ident is None,
-            path=parse_caller(ident.arn if ident else arn).path,
-        )
-    for (acct, name), arn in sorted(users.items()):
-        ident = world.identity(arn)
-        if ident is None and absent(acct, name, "user"):
-            continue
-        add(
-            kind="user",
-            account=u.account_index(acct),
-            name=name,
-            arn=ident.arn if ident else arn,
-            identity=ident,
-            any_iam=ident is None,
-            path=parse_caller(ident.arn if ident else arn).path,
-        )
-        if u.federation:
-            add(
-                kind="federated",
-                account=u.account_index(acct),
-                name=None,
-                arn=ident.arn if ident else arn,
-                identity=ident,
-                any_iam=ident is None,
-            )
+    for kind, named_arns in (("session", roles), ("user", users)):
+        for (acct, name), arn in sorted(named_arns.items()):
+            ident = world.identity(arn)
+            if ident is None and absent(acct, name):
+                continue  # a principal the complete account does not have
+            known = ident.arn if ident else arn
+            common = {
+                "account": u.account_index(acct),
+                "arn": known,
+                "identity": ident,
+                "any_iam": ident is None,
+            }
+            add(kind=kind, name=name, path=parse_caller(known).path, **common)
+            if kind == "user" and u.federation:
+                add(kind="federated", name=None, **common)  # its GetFederationToken sessions
     for i, acct in enumerate(u.accounts):
         add(kind="root", account=i, name="root", arn=f"arn:aws:iam::{acct}:root")
         if not world.account(acct).complete:
