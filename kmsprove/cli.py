@@ -176,7 +176,7 @@ def query(world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ..
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
         w = load_world(world)
-        answers = ask(w, q, timeout)
+        answers = ask(w, q, timeout, trust)
         unknown = any(a.verdict is Verdict.UNKNOWN for a in answers)
         code = ExitCode.UNKNOWN if unknown else ExitCode.OK
         if fmt == "json":

@@ -54,6 +54,11 @@ class Answer:
     open_accounts: list[str] = field(default_factory=list)
     reason: str = ""
     seconds: float = 0.0
+    trace: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # `ever`: the steps before the request
+    trusted: list[str] = field(default_factory=list)
+    not_modelled: list[str] = field(default_factory=list)  # steps a "no" does not cover
 
     def as_json(self) -> dict[str, Any]:
         ce = None
@@ -64,7 +69,18 @@ class Answer:
                 "action": r.action,
                 "key": r.key,
                 "context": r.context.as_json(),
-                "trace": [],
+                "trace": [
+                    *self.trace,
+                    {
+                        "principal": r.principal,
+                        "action": r.action,
+                        "key": r.key,
+                        "parameters": {},
+                        "context": r.context.as_json(),
+                    },
+                ]
+                if self.trace
+                else [],
             }
             if r.federated_from:
                 ce["federated_from"] = r.federated_from
@@ -74,7 +90,11 @@ class Answer:
             "answer": self.verdict.value,
             "key": self.key,
             "counterexample": ce,
-            "assumptions": {"open_accounts": self.open_accounts},
+            "assumptions": {
+                "open_accounts": self.open_accounts,
+                "trusted": self.trusted,
+                "steps_not_modelled": self.not_modelled,
+            },
             "reason": self.reason,
             "seconds": round(self.seconds, 4),
         }
@@ -88,7 +108,9 @@ def query_actions(query: Query) -> list[str]:
     return out
 
 
-def ask(world: World, query: Query, timeout: float = 30.0) -> list[Answer]:
+def ask(
+    world: World, query: Query, timeout: float = 30.0, trusted: tuple[str, ...] = ()
+) -> list[Answer]:
     """One answer per key the query is about."""
     if query.target is not None and query.target.kind == "key":
         key = world.find_key(query.target.ref)
@@ -102,12 +124,14 @@ def ask(world: World, query: Query, timeout: float = 30.0) -> list[Answer]:
         return [answer]
     else:
         keys = list(world.keys)
-    return [ask_key(world, query, k, timeout) for k in keys]
+    return [ask_key(world, query, k, timeout, trusted) for k in keys]
 
 
-def ask_key(world: World, query: Query, key: Key, timeout: float) -> Answer:
+def ask_key(
+    world: World, query: Query, key: Key, timeout: float, trusted: tuple[str, ...] = ()
+) -> Answer:
     start = time.perf_counter()
-    answer = _solve(world, query, key, timeout)
+    answer = _solve(world, query, key, timeout, trusted)
     answer.seconds = time.perf_counter() - start
     answer.key = key.arn
     return answer
@@ -119,12 +143,20 @@ def _open_accounts(world: World, u: Universe) -> list[str]:
     )
 
 
-def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
+def _solve(
+    world: World, query: Query, key: Key, timeout: float, trusted: tuple[str, ...] = ()
+) -> Answer:
     if query.ever:
-        return Answer(
-            Verdict.UNKNOWN,
-            reason="`ever` (steps over time) is not modelled yet: only today's permissions are",
-        )
+        from kmsprove.ever import ask_ever
+
+        return ask_ever(world, query, key, timeout, trusted)
+    return solve_today(world, query, key, timeout)
+
+
+def solve_today(
+    world: World, query: Query, key: Key, timeout: float, exclude: tuple[str, ...] = ()
+) -> Answer:
+    """Today's answer; `exclude` names principals that may not be the caller (trusted ones)."""
     names = query_actions(query)
     infos = [action_info(n) for n in names]
     if any(i is None or not i.on_key for i in infos):
@@ -145,7 +177,27 @@ def _solve(world: World, query: Query, key: Key, timeout: float) -> Answer:
         return Answer(
             Verdict.UNKNOWN, reason=f"not modelled: {exc}", open_accounts=_open_accounts(world, u)
         )
+    barred = [e.index for e in u.entries if _is_trusted(e, u, exclude)]
+    conds += [sym.pid != i for i in barred]
     return _check(world, u, sym, key, [*facts, allowed, who, *conds], timeout, None)
+
+
+def _is_trusted(e: Entry, u: Universe, trusted: tuple[str, ...]) -> bool:
+    """A trusted ARN: `arn:aws:iam::A:root` is A's root user; a role covers its sessions."""
+    if not trusted or e.kind == "service":
+        return e.kind == "service" and e.name in trusted
+    acct = None if e.account is None or e.account == FRESH else u.accounts[e.account]
+    for t in trusted:
+        c = parse_caller(t)
+        if c.account != acct:
+            continue
+        if c.kind == "root" and e.kind == "root":
+            return True
+        if c.kind == "role" and e.kind == "session" and e.name == c.name:
+            return True
+        if c.kind == "user" and e.kind == "user" and e.name == c.name:
+            return True
+    return False
 
 
 def _check(

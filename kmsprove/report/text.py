@@ -103,6 +103,17 @@ def render_answers(answers: list, world_file: str) -> str:  # type: ignore[type-
         lines.append(head)
         if a.counterexample is not None and a.verdict.value == "yes":
             r = a.counterexample
+            for n, step in enumerate(a.trace, 1):
+                params = step.get("parameters", {})
+                what = params.get("note") or ", ".join(
+                    f"{k}={v}" for k, v in params.items() if k != "Policy"
+                )
+                lines.append(
+                    f"  step {n}: {step['principal']} calls {step['action']}"
+                    + (f": {what}" if what else "")
+                )
+            if a.trace:
+                lines.append(f"  step {len(a.trace) + 1}: the request below")
             lines.append(f"  {r.principal} may call {r.action}")
             lines.append(f"  because {a.reason}")
             ctx = r.context.as_json()

@@ -1,0 +1,145 @@
+"""`can ... ever ...`: steps over time, through the CLI. Every "yes" carries a trace
+whose steps replayed through the evaluator; a "no" needs that no untrusted principal
+can take a step today."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from kmsprove.cli import main
+
+A, B = "111122223333", "444455556666"
+KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ADMIN = f"arn:aws:iam::{A}:role/KeyAdmin"
+APP = f"arn:aws:iam::{A}:role/App"
+EVER = f"can any principal outside account {A} ever kms:Decrypt"
+
+
+def st(principal: Any, action: Any, condition: dict | None = None) -> dict:
+    s: dict[str, Any] = {
+        "Effect": "Allow",
+        "Principal": principal,
+        "Action": action,
+        "Resource": "*",
+    }
+    if condition:
+        s["Condition"] = condition
+    return s
+
+
+def world(
+    tmp: Path, statements: list[dict], accounts: dict | None = None, grants: list | None = None
+) -> str:
+    doc = {
+        "version": 1,
+        "keys": [
+            {
+                "arn": KEY,
+                "policy": {"Version": "2012-10-17", "Statement": statements},
+                "grants": grants or [],
+            }
+        ],
+        "accounts": accounts
+        if accounts is not None
+        else {A: {"complete": True, "principals": {ADMIN: {}, APP: {}}}},
+    }
+    p = tmp / "world.json"
+    p.write_text(json.dumps(doc))
+    return str(p)
+
+
+def ask(w: str, text: str = EVER, *trust: str) -> tuple[int, dict]:
+    args = ["query", w, text, "--format", "json"]
+    for t in trust:
+        args += ["--trust", t]
+    result = CliRunner().invoke(main, args)
+    assert "Traceback" not in result.output, result.output
+    return result.exit_code, json.loads(result.stdout)
+
+
+ADMIN_ST = st({"AWS": ADMIN}, ["kms:Create*", "kms:Put*", "kms:Describe*"])
+
+
+def test_key_administrator_can_rewrite_the_policy_unless_trusted(tmp_path: Path) -> None:
+    w = world(tmp_path, [ADMIN_ST])
+    code, out = ask(w)
+    assert code == 0 and out["answer"] == "yes"
+    trace = out["counterexample"]["trace"]
+    assert [s["action"] for s in trace] == ["kms:PutKeyPolicy", "kms:Decrypt"]
+    assert trace[0]["principal"].startswith(f"arn:aws:sts::{A}:assumed-role/KeyAdmin/")
+    code, out = ask(w, EVER, ADMIN)
+    assert code == 0 and out["answer"] == "no" and out["assumptions"]["trusted"] == [ADMIN]
+
+
+def test_today_no_but_an_unrestricted_create_grant_is_a_yes(tmp_path: Path) -> None:
+    w = world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant")])
+    assert ask(w, f"can any principal outside account {A} kms:Decrypt")[1]["answer"] == "no"
+    out = ask(w)[1]
+    assert out["answer"] == "yes"
+    step = out["counterexample"]["trace"][0]
+    assert step["action"] == "kms:CreateGrant" and step["parameters"]["Operations"] == ["Decrypt"]
+
+
+def test_create_grant_only_for_aws_resources_is_no(tmp_path: Path) -> None:
+    cond = {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    assert ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", cond)]))[1]["answer"] == "no"
+
+
+def test_create_grant_limited_to_other_operations_is_not_a_yes(tmp_path: Path) -> None:
+    cond = {
+        "ForAllValues:StringEquals": {"kms:GrantOperations": ["Encrypt"]},
+        "Null": {"kms:GrantOperations": "false"},
+    }
+    _, out = ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", cond)]))
+    assert out["answer"] in ("unknown", "no")
+
+
+def test_a_grant_that_carries_create_grant_is_a_step(tmp_path: Path) -> None:
+    grant = {"GrantId": "g0", "GranteePrincipal": APP, "Operations": ["Decrypt", "CreateGrant"]}
+    out = ask(world(tmp_path, [ADMIN_ST], grants=[grant]), EVER, ADMIN)[1]
+    assert (
+        out["answer"] == "yes" and out["counterexample"]["trace"][0]["action"] == "kms:CreateGrant"
+    )
+
+
+def test_iam_self_edit_in_an_open_delegating_account(tmp_path: Path) -> None:
+    reader = f"arn:aws:iam::{B}:role/Reader"
+    accounts = {A: {"complete": True}, B: {"principals": {reader: {"policies": []}}}}
+    w = world(tmp_path, [st({"AWS": reader}, "kms:Decrypt")], accounts=accounts)
+    assert ask(w, f"can any principal outside account {A} kms:Decrypt")[1]["answer"] == "no"
+    out = ask(w)[1]
+    assert out["answer"] == "yes"
+    assert out["counterexample"]["trace"][0]["action"] in ("iam:PutRolePolicy", "iam:PutUserPolicy")
+
+
+def test_iam_writes_in_a_complete_delegating_account_are_unknown(tmp_path: Path) -> None:
+    dev = f"arn:aws:iam::{A}:user/dev"
+    iam = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}],
+    }
+    accounts = {A: {"complete": True, "principals": {dev: {"policies": [iam]}}}}
+    code, out = ask(
+        world(tmp_path, [st({"AWS": f"arn:aws:iam::{A}:root"}, "kms:Decrypt")], accounts=accounts)
+    )
+    assert code == 3 and out["answer"] == "unknown" and "IAM" in out["reason"]
+
+
+def test_role_assumable_from_another_account_is_unknown(tmp_path: Path) -> None:
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{B}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    accounts = {A: {"complete": True, "principals": {APP: {"trust_policy": trust}}}}
+    code, out = ask(world(tmp_path, [st({"AWS": APP}, "kms:Decrypt")], accounts=accounts))
+    assert code == 3 and "assumed from another account" in out["reason"]
