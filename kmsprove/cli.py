@@ -165,8 +165,18 @@ def explain(
     show_default=True,
     help="Solver time limit per key, seconds.",
 )
-@click.option("--trust", multiple=True, help="A trusted principal (used with `ever`).")
-def query(world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...]) -> None:
+@click.option(
+    "--trust", multiple=True, help="A trusted principal: it takes no steps of its own (`ever`)."
+)
+@click.option(
+    "--max-steps",
+    type=int,
+    default=None,
+    help="Longest trace to show (`ever`); never limits the proof.",
+)
+def query(
+    world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...], max_steps: int | None
+) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
     from kmsprove.loader import load_world
     from kmsprove.query import Verdict, ask
@@ -177,6 +187,10 @@ def query(world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ..
         q = parse_query(query)
         w = load_world(world)
         answers = ask(w, q, timeout, trust)
+        for a in answers:  # --max-steps shortens what is shown, never what is proved
+            if max_steps is not None and len(a.trace) >= max_steps > 0:
+                a.reason += f" (trace of {len(a.trace) + 1} steps; shown: the last {max_steps})"
+                a.trace = a.trace[len(a.trace) + 1 - max_steps :]
         unknown = any(a.verdict is Verdict.UNKNOWN for a in answers)
         code = ExitCode.UNKNOWN if unknown else ExitCode.OK
         if fmt == "json":

@@ -310,12 +310,15 @@ def _via_grant(
 def _unexplored(world: World, key: Key) -> str | None:
     """Steps detected but not explored: IAM writes in complete delegating accounts,
     roles assumable from another account, ReplicateKey on a multi-Region key."""
+    # accounts whose IAM policies matter: those the key policy delegates to, and those of
+    # principals it names (a cross-account caller named directly still needs its IAM, R1.7)
     delegating = {
         p.value.split(":")[4]
-        for st in key.policy.statements
+        for pol in key.policies
+        for st in pol.statements
         if st.effect.value == "Allow"
         for p in (st.principal or ())
-        if p.kind == "AWS" and p.value.endswith(":root")
+        if p.kind == "AWS" and p.value.count(":") >= 5
     }
     for acct_id in sorted(delegating):
         acct = world.account(acct_id)
