@@ -26,14 +26,26 @@ TRUST = (f"arn:aws:iam::{A}:role/KeyAdmin", f"arn:aws:iam::{A}:root")
 
 
 def world(principals: int, grants: int) -> dict:
-    ip = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:*"], "Resource": "*"}]}
+    ip = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:*"], "Resource": "*"}],
+    }
     ps = {f"arn:aws:iam::{A}:role/r{i}": {"policies": [ip]} for i in range(principals)}
     ps[f"arn:aws:iam::{A}:role/KeyAdmin"] = {}
     ps[f"arn:aws:iam::{A}:role/KeyUser"] = {}
-    gs = [{"GrantId": f"g{i}", "GranteePrincipal": f"arn:aws:iam::{A}:role/r{i % max(principals, 1)}",
-           "Operations": ["Decrypt"]} for i in range(grants)]
-    return {"version": 1, "keys": [{"arn": KEY, "policy": CONSOLE, "grants": gs}],
-            "accounts": {A: {"complete": True, "principals": ps}}}
+    gs = [
+        {
+            "GrantId": f"g{i}",
+            "GranteePrincipal": f"arn:aws:iam::{A}:role/r{i % max(principals, 1)}",
+            "Operations": ["Decrypt"],
+        }
+        for i in range(grants)
+    ]
+    return {
+        "version": 1,
+        "keys": [{"arn": KEY, "policy": CONSOLE, "grants": gs}],
+        "accounts": {A: {"complete": True, "principals": ps}},
+    }
 
 
 def main() -> None:
@@ -44,8 +56,10 @@ def main() -> None:
             t = time.perf_counter()
             [answer] = ask(w, EVER, timeout=60, trusted=trusted)
             label = "trusting admin+root" if trusted else "no one trusted     "
-            print(f"  {principals:5d} principals, {grants:5d} grants, {label}: {answer.verdict.value:3s} "
-                  f"{(time.perf_counter() - t) * 1000:.0f} ms")
+            print(
+                f"  {principals:5d} principals, {grants:5d} grants, {label}: {answer.verdict.value:3s} "
+                f"{(time.perf_counter() - t) * 1000:.0f} ms"
+            )
 
 
 if __name__ == "__main__":

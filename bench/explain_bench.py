@@ -28,8 +28,17 @@ def main() -> None:
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(
-            [sys.executable, str(HERE / "make_world.py"), tmp, "--grants", str(a.grants),
-             "--principals", str(a.principals), "--statements", str(a.statements)],
+            [
+                sys.executable,
+                str(HERE / "make_world.py"),
+                tmp,
+                "--grants",
+                str(a.grants),
+                "--principals",
+                str(a.principals),
+                "--statements",
+                str(a.statements),
+            ],
             check=True,
         )
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
@@ -42,17 +51,34 @@ def main() -> None:
         t1 = time.perf_counter()
         last = max(a.principals - 1, 0)
         principal = f"arn:aws:sts::111122223333:assumed-role/app-{last}/s"
-        req = request_from_cli(world, principal, "kms:Decrypt", None, None, (f"kms:EncryptionContext:app=app-{last}",))
+        req = request_from_cli(
+            world, principal, "kms:Decrypt", None, None, (f"kms:EncryptionContext:app=app-{last}",)
+        )
         decision = evaluate(world, req)
         t2 = time.perf_counter()
-        cmd = [sys.executable, "-m", "kmsprove.cli", "explain", str(Path(tmp) / "world.json"),
-               "--principal", principal, "--action", "kms:Decrypt", "--context", f"kms:EncryptionContext:app=app-{last}"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "kmsprove.cli",
+            "explain",
+            str(Path(tmp) / "world.json"),
+            "--principal",
+            principal,
+            "--action",
+            "kms:Decrypt",
+            "--context",
+            f"kms:EncryptionContext:app=app-{last}",
+        ]
         t3 = time.perf_counter()
         subprocess.run(cmd, check=True, capture_output=True)
         t4 = time.perf_counter()
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        print(f"world: {size / 1e6:.1f} MB, {a.statements} key-policy statements, {a.grants} grants, {a.principals} principals")
-        print(f"load_world: {t1 - t0:.2f} s; one decision: {(t2 - t1) * 1000:.1f} ms ({decision.decision})")
+        print(
+            f"world: {size / 1e6:.1f} MB, {a.statements} key-policy statements, {a.grants} grants, {a.principals} principals"
+        )
+        print(
+            f"load_world: {t1 - t0:.2f} s; one decision: {(t2 - t1) * 1000:.1f} ms ({decision.decision})"
+        )
         print(f"whole CLI run: {t4 - t3:.2f} s, peak memory {peak:.0f} MB")
 
 

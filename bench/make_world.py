@@ -29,12 +29,18 @@ def key_policy(statements: int) -> dict:
             {
                 "Sid": f"AllowPartner{i}",
                 "Effect": "Allow",
-                "Principal": {"AWS": [f"arn:aws:iam::{444455550000 + i:012d}:role/Reader{j}" for j in range(12)]},
+                "Principal": {
+                    "AWS": [
+                        f"arn:aws:iam::{444455550000 + i:012d}:role/Reader{j}" for j in range(12)
+                    ]
+                },
                 "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"],
                 "Resource": "*",
                 "Condition": {
                     "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
-                    "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::bucket-{i}/*"},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::bucket-{i}/*"
+                    },
                 },
             }
         )
@@ -46,8 +52,15 @@ def grants(n: int, hidden: bool = False) -> dict:
     for i in range(n):
         if hidden and i == n // 2:
             # one grant to another account, among tens of thousands: the "yes" a query must find
-            out.append({"KeyId": KEY, "GrantId": f"{i:064x}", "GranteePrincipal": "arn:aws:iam::888888888888:role/hidden",
-                        "IssuingAccount": "arn:aws:iam::111122223333:root", "Operations": ["Encrypt"]})
+            out.append(
+                {
+                    "KeyId": KEY,
+                    "GrantId": f"{i:064x}",
+                    "GranteePrincipal": "arn:aws:iam::888888888888:role/hidden",
+                    "IssuingAccount": "arn:aws:iam::111122223333:root",
+                    "Operations": ["Encrypt"],
+                }
+            )
             continue
         out.append(
             {
@@ -73,9 +86,19 @@ def principals(m: int) -> dict:
                 {
                     "Version": "2012-10-17",
                     "Statement": [
-                        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": f"arn:aws:s3:::bucket-{i}/*"},
-                        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": KEY,
-                         "Condition": {"StringEquals": {"kms:EncryptionContext:app": f"app-{i}"}}},
+                        {
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject"],
+                            "Resource": f"arn:aws:s3:::bucket-{i}/*",
+                        },
+                        {
+                            "Effect": "Allow",
+                            "Action": ["kms:Decrypt", "kms:Encrypt"],
+                            "Resource": KEY,
+                            "Condition": {
+                                "StringEquals": {"kms:EncryptionContext:app": f"app-{i}"}
+                            },
+                        },
                     ],
                 }
             ],
@@ -90,7 +113,9 @@ def main() -> None:
     ap.add_argument("--grants", type=int, default=50_000)
     ap.add_argument("--principals", type=int, default=5_000)
     ap.add_argument("--statements", type=int, default=20)
-    ap.add_argument("--hidden-grant", action="store_true", help="one grant to another account among the rest")
+    ap.add_argument(
+        "--hidden-grant", action="store_true", help="one grant to another account among the rest"
+    )
     a = ap.parse_args()
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

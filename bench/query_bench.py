@@ -37,23 +37,96 @@ def typical_policy(i: int, n: int) -> dict:
     user = f"arn:aws:iam::{A}:role/App{i}"
     partner = f"arn:aws:iam::{444455556666 + i}:root"
     shapes = [
-        {"Sid": "EnableIAM", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*", "Resource": "*"},
-        {"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": admin}, "Resource": "*",
-         "Action": ["kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
-                    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion"]},
-        {"Sid": "Users", "Effect": "Allow", "Principal": {"AWS": user}, "Resource": "*",
-         "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]},
-        {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": user}, "Resource": "*",
-         "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"], "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}},
-        {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": partner}, "Resource": "*", "Action": ["kms:Decrypt", "kms:DescribeKey"],
-         "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
-        {"Sid": "CloudTrail", "Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Resource": "*",
-         "Action": "kms:GenerateDataKey*", "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{A}:trail/*"},
-                                                         "StringEquals": {"aws:SourceAccount": A}}},
-        {"Sid": "Org", "Effect": "Allow", "Principal": "*", "Resource": "*", "Action": "kms:Decrypt",
-         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-exampleorgid", "kms:CallerAccount": A}}},
-        {"Sid": "DenyOutsideOrg", "Effect": "Deny", "Principal": "*", "Resource": "*", "Action": "kms:*",
-         "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-exampleorgid"}, "BoolIfExists": {"aws:PrincipalIsAWSService": "false"}}},
+        {
+            "Sid": "EnableIAM",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        {
+            "Sid": "Admins",
+            "Effect": "Allow",
+            "Principal": {"AWS": admin},
+            "Resource": "*",
+            "Action": [
+                "kms:Create*",
+                "kms:Describe*",
+                "kms:Enable*",
+                "kms:List*",
+                "kms:Put*",
+                "kms:Update*",
+                "kms:Revoke*",
+                "kms:Disable*",
+                "kms:Get*",
+                "kms:Delete*",
+                "kms:ScheduleKeyDeletion",
+                "kms:CancelKeyDeletion",
+            ],
+        },
+        {
+            "Sid": "Users",
+            "Effect": "Allow",
+            "Principal": {"AWS": user},
+            "Resource": "*",
+            "Action": [
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncrypt*",
+                "kms:GenerateDataKey*",
+                "kms:DescribeKey",
+            ],
+        },
+        {
+            "Sid": "Grants",
+            "Effect": "Allow",
+            "Principal": {"AWS": user},
+            "Resource": "*",
+            "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+        {
+            "Sid": "Partner",
+            "Effect": "Allow",
+            "Principal": {"AWS": partner},
+            "Resource": "*",
+            "Action": ["kms:Decrypt", "kms:DescribeKey"],
+            "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}},
+        },
+        {
+            "Sid": "CloudTrail",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Resource": "*",
+            "Action": "kms:GenerateDataKey*",
+            "Condition": {
+                "StringLike": {
+                    "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{A}:trail/*"
+                },
+                "StringEquals": {"aws:SourceAccount": A},
+            },
+        },
+        {
+            "Sid": "Org",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Resource": "*",
+            "Action": "kms:Decrypt",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalOrgID": "o-exampleorgid", "kms:CallerAccount": A}
+            },
+        },
+        {
+            "Sid": "DenyOutsideOrg",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Resource": "*",
+            "Action": "kms:*",
+            "Condition": {
+                "StringNotEquals": {"aws:PrincipalOrgID": "o-exampleorgid"},
+                "BoolIfExists": {"aws:PrincipalIsAWSService": "false"},
+            },
+        },
     ]
     sts = []
     while len(sts) < n:
@@ -66,8 +139,11 @@ def typical_policy(i: int, n: int) -> dict:
 def typical(count: int, statements: int) -> list[float]:
     times = []
     for i in range(count):
-        doc = {"version": 1, "keys": [{"arn": KEY, "policy": typical_policy(i, statements)}],
-               "accounts": {A: {"organization": "o-exampleorgid"}}}
+        doc = {
+            "version": 1,
+            "keys": [{"arn": KEY, "policy": typical_policy(i, statements)}],
+            "accounts": {A: {"organization": "o-exampleorgid"}},
+        }
         world = load_world_json(doc)
         t = time.perf_counter()
         ask(world, OUTSIDE)
@@ -77,7 +153,15 @@ def typical(count: int, statements: int) -> list[float]:
 
 def quota(grants: int, principals: int, hidden: bool) -> tuple[str, float, float]:
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, str(HERE / "make_world.py"), tmp, "--grants", str(grants), "--principals", str(principals)]
+        cmd = [
+            sys.executable,
+            str(HERE / "make_world.py"),
+            tmp,
+            "--grants",
+            str(grants),
+            "--principals",
+            str(principals),
+        ]
         subprocess.run(cmd + (["--hidden-grant"] if hidden else []), check=True)
         t0 = time.perf_counter()
         world = load_world(Path(tmp) / "world.json")
@@ -85,8 +169,11 @@ def quota(grants: int, principals: int, hidden: bool) -> tuple[str, float, float
         if hidden:
             q = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Encrypt",))
         else:
-            q = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",),
-                      conditions=(QueryCond("kms:ViaService", CondOp.NE, "s3.us-east-1.amazonaws.com"),))
+            q = Query(
+                Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)),
+                ("kms:Decrypt",),
+                conditions=(QueryCond("kms:ViaService", CondOp.NE, "s3.us-east-1.amazonaws.com"),),
+            )
         [answer] = ask(world, q, timeout=60)
         t2 = time.perf_counter()
         return answer.verdict.value, t1 - t0, t2 - t1
@@ -99,14 +186,18 @@ def main() -> None:
     print("typical key policies (outside-account Decrypt query):")
     for n in (4, 8, 12, 20):
         ts = typical(10 if a.quick else 30, n)
-        print(f"  {n:2d} statements: median {statistics.median(ts) * 1000:.0f} ms, max {max(ts) * 1000:.0f} ms")
+        print(
+            f"  {n:2d} statements: median {statistics.median(ts) * 1000:.0f} ms, max {max(ts) * 1000:.0f} ms"
+        )
     print("quota-sized worlds (load + solve):")
     sizes = [(1_000, 100), (10_000, 1_000), (50_000, 5_000)] if not a.quick else [(1_000, 100)]
     for g, p in sizes:
         for hidden in (False, True):
             verdict, load, solve = quota(g, p, hidden)
-            print(f"  {g:6d} grants, {p:5d} principals, {'hidden yes' if hidden else 'no       '}: "
-                  f"answer {verdict}, load {load:.1f} s, solve {solve:.1f} s")
+            print(
+                f"  {g:6d} grants, {p:5d} principals, {'hidden yes' if hidden else 'no       '}: "
+                f"answer {verdict}, load {load:.1f} s, solve {solve:.1f} s"
+            )
     print(f"peak memory: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     print(json.dumps({"python": sys.version.split()[0]}))
 

@@ -12,7 +12,7 @@ from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.loader import load_world_json
 from kmsprove.query import Verdict, ask
-from tests.strategies import A, KP_RESOURCES, statements, worlds
+from tests.strategies import KP_RESOURCES, A, statements, worlds
 
 EVER = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",), ever=True)
 
@@ -24,14 +24,16 @@ def _ever(doc: dict[str, Any]) -> Verdict | None:
         return None
     [answer] = ask(world, EVER, timeout=20)
     if answer.verdict is Verdict.YES:
-        assert answer.counterexample is not None and answer.decision is not None or answer.trace
+        assert (answer.counterexample is not None and answer.decision is not None) or answer.trace
     assert answer.verdict is not Verdict.UNKNOWN or "disagree" not in answer.reason, answer.reason
     return answer.verdict
 
 
 @settings(max_examples=25, deadline=None)
 @given(worlds(), statements(True, KP_RESOURCES))
-def test_adding_an_allow_never_turns_ever_yes_into_no(doc: dict[str, Any], extra: dict[str, Any]) -> None:
+def test_adding_an_allow_never_turns_ever_yes_into_no(
+    doc: dict[str, Any], extra: dict[str, Any]
+) -> None:
     if extra["Effect"] != "Allow" or "NotPrincipal" in extra:
         return
     before = _ever(doc)
