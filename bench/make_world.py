@@ -14,6 +14,23 @@ from pathlib import Path
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
+def partner(i: int) -> dict:
+    """A statement for partner account i: twelve readers, through S3, on their bucket."""
+    return {
+        "Sid": f"AllowPartner{i}",
+        "Effect": "Allow",
+        "Principal": {
+            "AWS": [f"arn:aws:iam::{444455550000 + i:012d}:role/Reader{j}" for j in range(12)]
+        },
+        "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::bucket-{i}/*"},
+        },
+    }
+
+
 def key_policy(statements: int) -> dict:
     sts = [
         {
@@ -24,26 +41,7 @@ def key_policy(statements: int) -> dict:
             "Resource": "*",
         }
     ]
-    for i in range(statements - 1):
-        sts.append(
-            {
-                "Sid": f"AllowPartner{i}",
-                "Effect": "Allow",
-                "Principal": {
-                    "AWS": [
-                        f"arn:aws:iam::{444455550000 + i:012d}:role/Reader{j}" for j in range(12)
-                    ]
-                },
-                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey*"],
-                "Resource": "*",
-                "Condition": {
-                    "StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"},
-                    "StringLike": {
-                        "kms:EncryptionContext:aws:s3:arn": f"arn:aws:s3:::bucket-{i}/*"
-                    },
-                },
-            }
-        )
+    sts.extend(partner(i) for i in range(statements - 1))
     return {"Version": "2012-10-17", "Statement": sts}
 
 
