@@ -11,9 +11,11 @@ The steps that change who can do what (issue 5) and how each is handled:
 - `kms:CreateGrant` by an untrusted principal (from a policy or from a grant
   that carries CreateGrant): a grant for the asked-about operation to a caller
   the question covers;
-- IAM writes in a *complete* account the key policy delegates to, role
-  assumption across accounts, and ReplicateKey: detected, not explored; when
-  they are possible the answer is unknown, never no.
+- IAM writes in a *complete* account the key policy delegates to, and
+  ReplicateKey: detected, not explored; when
+  they are possible the answer is unknown, never no;
+- `sts:AssumeRole` into a role whose trust policy lets another account in: the role
+  acts for that outsider (a trace step `sts:AssumeRole`, then the role's request).
 
 Soundness of "no": capabilities only grow, so it suffices that no untrusted
 principal can take a step *today* in the widened world: then no step is ever
@@ -307,6 +309,82 @@ def _via_grant(
     )
 
 
+def _outside_assumers(ident: Identity, account: str) -> list[str]:
+    """Principals of other accounts a role's trust policy lets assume it (conditions,
+    such as an ExternalId, are the partner's to meet)."""
+    from kmsprove.catalog import action_matches
+
+    out = []
+    for st in ident.trust_policy.statements if ident.trust_policy else ():
+        if st.effect.value != "Allow" or not any(
+            action_matches(p, "sts:AssumeRole") for p in st.action or ()
+        ):
+            continue
+        for p in st.principal or ():
+            if p.is_wildcard:
+                out.append(f"arn:aws:iam::{FRESH_TARGET_ACCOUNT}:root")
+            elif p.kind == "AWS" and parse_caller(p.value).account not in (account, None):
+                out.append(p.value)
+    return out
+
+
+def _via_assume_role(
+    world: World, key: Key, query: Query, timeout: float, trusted: tuple[str, ...]
+) -> Answer | None:
+    """A role an outsider may assume acts for that outsider (sts:AssumeRole)."""
+    for acct in world.accounts.values():
+        for ident in acct.principals.values():
+            assumers = _outside_assumers(ident, acct.id)
+            if assumers and query.who.kind in (WhoKind.PRINCIPAL, WhoKind.SERVICE):
+                return Answer(
+                    Verdict.UNKNOWN,
+                    reason=f"role `{ident.arn}` can be assumed from another account;"
+                    " acting through it is not explored for a single principal",
+                )
+            outsiders = [o for o in assumers if _covered(query, o)]
+            if not outsiders or ident.arn in trusted:
+                continue
+            as_role = replace(query, who=Who(WhoKind.PRINCIPAL, pattern=ident.arn), ever=False)
+            today = solve_today(world, as_role, key, timeout)
+            if today.verdict is Verdict.UNKNOWN:
+                return Answer(
+                    Verdict.UNKNOWN, reason=f"whether role `{ident.arn}` can do it: {today.reason}"
+                )
+            if today.verdict is Verdict.YES and today.counterexample is not None:
+                where = ident.trust_policy.pos if ident.trust_policy else None
+                step = {
+                    "principal": outsiders[0],
+                    "action": "sts:AssumeRole",
+                    "key": None,
+                    "context": {},
+                    "parameters": {
+                        "RoleArn": ident.arn,
+                        "note": f"its trust policy ({where}) lets {outsiders[0]} assume it",
+                    },
+                }
+                return Answer(
+                    Verdict.YES,
+                    counterexample=today.counterexample,
+                    decision=today.decision,
+                    trace=[step],
+                    reason=f"{outsiders[0]} assumes `{ident.arn}`, which {today.reason}",
+                )
+    return None
+
+
+def _covered(query: Query, principal: str) -> bool:
+    """Whether the question is about this (outside) principal."""
+    who = query.who
+    acct = parse_caller(principal).account
+    if who.kind in (WhoKind.ANYONE, WhoKind.ANY_PRINCIPAL, WhoKind.OUTSIDE_ORG):
+        return True
+    if who.kind is WhoKind.OUTSIDE_ACCOUNTS:
+        return acct not in who.accounts
+    if who.kind is WhoKind.IN_ACCOUNTS:
+        return acct in who.accounts
+    return False
+
+
 def _unexplored(world: World, key: Key) -> str | None:
     """Steps detected but not explored: IAM writes in complete delegating accounts,
     roles assumable from another account, ReplicateKey on a multi-Region key."""
@@ -327,10 +405,6 @@ def _unexplored(world: World, key: Key) -> str | None:
         for ident in acct.principals.values():
             if _can_write_iam(ident):
                 return f"`{ident.arn}` may write IAM policies in account {acct_id}, which the key policy delegates to"
-    for acct in world.accounts.values():
-        for ident in acct.principals.values():
-            if ident.trust_policy is not None and _trusts_outside(ident.trust_policy, acct.id):
-                return f"role `{ident.arn}` can be assumed from another account"
     if key.multi_region:
         return "a multi-Region key may be replicated with a policy the caller writes (ReplicateKey)"
     return None
@@ -346,18 +420,6 @@ def _can_write_iam(ident: Identity) -> bool:
         for pol in ident.policies
         for st in pol.statements
     )
-
-
-def _trusts_outside(policy: Policy, account: str) -> bool:
-    for st in policy.statements:
-        if st.effect.value != "Allow":
-            continue
-        for p in st.principal or ():
-            if p.is_wildcard or (
-                p.kind == "AWS" and parse_caller(p.value).account not in (account, None)
-            ):
-                return True
-    return False
 
 
 def ask_ever(
@@ -387,7 +449,7 @@ def ask_ever(
                     }
                 ]
         return replace(today, **base)
-    for finder in (_via_key_policy, _via_grant):
+    for finder in (_via_assume_role, _via_key_policy, _via_grant):
         found = finder(wide, key, query, timeout, trusted)
         if found is not None:
             found.open_accounts = today.open_accounts

@@ -129,7 +129,7 @@ def test_iam_writes_in_a_complete_delegating_account_are_unknown(tmp_path: Path)
     assert code == 3 and out["answer"] == "unknown" and "IAM" in out["reason"]
 
 
-def test_role_assumable_from_another_account_is_unknown(tmp_path: Path) -> None:
+def test_role_assumable_from_another_account_acts_for_it(tmp_path: Path) -> None:
     trust = {
         "Version": "2012-10-17",
         "Statement": [
@@ -141,5 +141,16 @@ def test_role_assumable_from_another_account_is_unknown(tmp_path: Path) -> None:
         ],
     }
     accounts = {A: {"complete": True, "principals": {APP: {"trust_policy": trust}}}}
+    assert (
+        ask(
+            world(tmp_path, [st({"AWS": APP}, "kms:Decrypt")], accounts=accounts),
+            f"can any principal outside account {A} kms:Decrypt",
+        )[1]["answer"]
+        == "no"
+    )
     code, out = ask(world(tmp_path, [st({"AWS": APP}, "kms:Decrypt")], accounts=accounts))
-    assert code == 3 and "assumed from another account" in out["reason"]
+    assert code == 0 and out["answer"] == "yes"
+    step = out["counterexample"]["trace"][0]
+    assert step["action"] == "sts:AssumeRole" and step["parameters"]["RoleArn"] == APP
+    code, out = ask(world(tmp_path, [st({"AWS": APP}, "kms:Encrypt")], accounts=accounts))
+    assert out["answer"] == "no"  # the role itself cannot decrypt
