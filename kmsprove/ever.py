@@ -118,6 +118,12 @@ def _target(query: Query) -> str | None:
     return None
 
 
+def _as_caller(arn: str) -> str:
+    """A role acts through a session; any other grantee calls as itself."""
+    c = parse_caller(arn)
+    return f"arn:aws:sts::{c.account}:assumed-role/{c.name}/example" if c.kind == "role" else arn
+
+
 def _step(req: Request, parameters: dict[str, Any]) -> dict[str, Any]:
     return {
         "principal": req.principal,
@@ -268,11 +274,35 @@ def _via_grant(
         trusted,
     )
     if aimed.verdict is not Verdict.YES or aimed.counterexample is None:
-        return Answer(
-            Verdict.UNKNOWN,
-            reason=f"{step.counterexample.principal} can create grants, but not one for {op} to"
-            f" `{target}` directly; longer chains are not explored",
+        # the conditions may pin the grantee: let the solver choose one the question covers
+        free = solve_today(
+            world,
+            Query(
+                Who(WhoKind.ANYONE),
+                ("kms:CreateGrant",),
+                target=query.target,
+                conditions=(
+                    *direct,
+                    QueryCond("kms:GrantOperations", CondOp.EQ, op),
+                    QueryCond("kms:GranteePrincipal", CondOp.HAS),
+                ),
+            ),
+            key,
+            timeout,
+            trusted,
         )
+        chosen = (
+            (free.counterexample.context.get("kms:GranteePrincipal") or (None,))[0]
+            if free.counterexample
+            else None
+        )
+        if free.verdict is not Verdict.YES or chosen is None or not _covered(query, chosen):
+            return Answer(
+                Verdict.UNKNOWN,
+                reason=f"{step.counterexample.principal} can create grants, but not one for {op} to a caller"
+                " the question covers directly; longer chains are not explored",
+            )
+        aimed, target = free, chosen
     ec = aimed.counterexample.context.encryption_context()
     grant = Grant(
         grant_id="g-1",
@@ -285,7 +315,7 @@ def _via_grant(
     new_key = replace(key, grants=(*key.grants, grant))
     after = replace(world, keys=tuple(new_key if k.arn == key.arn else k for k in world.keys))
     final_req = Request(
-        target,
+        _as_caller(target),
         action,
         key=key.arn,
         context=Context.of({f"kms:EncryptionContext:{k}": v for k, v in ec.items()}),

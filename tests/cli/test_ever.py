@@ -154,3 +154,22 @@ def test_role_assumable_from_another_account_acts_for_it(tmp_path: Path) -> None
     assert step["action"] == "sts:AssumeRole" and step["parameters"]["RoleArn"] == APP
     code, out = ask(world(tmp_path, [st({"AWS": APP}, "kms:Encrypt")], accounts=accounts))
     assert out["answer"] == "no"  # the role itself cannot decrypt
+
+
+def test_create_grant_limited_by_grantee_principal_grants_to_that_grantee(tmp_path: Path) -> None:
+    partner = f"arn:aws:iam::{B}:role/Partner"
+    cond = {"StringEquals": {"kms:GranteePrincipal": partner}}
+    out = ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", cond)]))[1]
+    assert out["answer"] == "yes"
+    step, final = out["counterexample"]["trace"]
+    assert step["parameters"]["GranteePrincipal"] == partner
+    assert final["principal"].startswith(f"arn:aws:sts::{B}:assumed-role/Partner/") or final["principal"] == partner
+    inside = {"StringEquals": {"kms:GranteePrincipal": APP}}
+    assert ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", inside)]))[1]["answer"] != "yes"
+
+
+def test_iam_self_edit_in_an_account_the_key_policy_ignores_changes_nothing(tmp_path: Path) -> None:
+    other = f"arn:aws:iam::{B}:role/Other"
+    accounts = {A: {"complete": True}, B: {"principals": {other: {"policies": []}}}}
+    w = world(tmp_path, [st({"AWS": f"arn:aws:iam::{A}:root"}, "kms:Describe*")], accounts=accounts)
+    assert ask(w)[1]["answer"] == "no"
