@@ -237,8 +237,11 @@ def _policy_doc(policy: Policy) -> dict[str, Any]:
     return {"Version": policy.version or "2012-10-17", "Statement": sts}
 
 
+MAX_RELAYS = 3  # grant chains searched for a trace; a "no" never depends on it
+
+
 def _via_grant(
-    world: World, key: Key, query: Query, timeout: float, trusted: tuple[str, ...]
+    world: World, key: Key, query: Query, timeout: float, trusted: tuple[str, ...], depth: int = 0
 ) -> Answer | None:
     direct = (
         QueryCond("kms:ViaService", CondOp.NOT_HAS),
@@ -297,10 +300,17 @@ def _via_grant(
             else None
         )
         if free.verdict is not Verdict.YES or chosen is None or not _covered(query, chosen):
+            relayed = (
+                _relay(world, key, query, timeout, trusted, depth, op, direct)
+                if depth < MAX_RELAYS
+                else None
+            )
+            if relayed is not None:
+                return relayed
             return Answer(
                 Verdict.UNKNOWN,
-                reason=f"{step.counterexample.principal} can create grants, but not one for {op} to a caller"
-                " the question covers directly; longer chains are not explored",
+                reason=f"{step.counterexample.principal} can create grants, but no chain of up to"
+                f" {MAX_RELAYS + 1} grants found reaches a caller the question covers",
             )
         aimed, target = free, chosen
     ec = aimed.counterexample.context.encryption_context()
@@ -413,6 +423,59 @@ def _covered(query: Query, principal: str) -> bool:
     if who.kind is WhoKind.IN_ACCOUNTS:
         return acct in who.accounts
     return False
+
+
+def _relay(
+    world: World,
+    key: Key,
+    query: Query,
+    timeout: float,
+    trusted: tuple[str, ...],
+    depth: int,
+    op: str,
+    direct: tuple[QueryCond, ...],
+) -> Answer | None:
+    """A grant that carries CreateGrant to some grantee, who may go on granting (R4.6)."""
+    conds = (
+        *direct,
+        QueryCond("kms:GrantOperations", CondOp.EQ, "CreateGrant"),
+        QueryCond("kms:GrantOperations", CondOp.EQ, op),
+        QueryCond("kms:GranteePrincipal", CondOp.HAS),
+    )
+    relay = solve_today(
+        world,
+        Query(Who(WhoKind.ANYONE), ("kms:CreateGrant",), target=query.target, conditions=conds),
+        key,
+        timeout,
+        trusted,
+    )
+    if relay.verdict is not Verdict.YES or relay.counterexample is None:
+        return None
+    grantee = (relay.counterexample.context.get("kms:GranteePrincipal") or ("",))[0]
+    if not grantee.startswith("arn:") or grantee in trusted:
+        return None
+    ec = relay.counterexample.context.encryption_context()
+    grant = Grant(
+        grant_id=f"g-relay-{depth + 1}",
+        key_id=key.arn,
+        operations=("CreateGrant", op),
+        grantee=grantee,
+        issuing_account=parse_caller(relay.counterexample.principal).account,
+        ec_subset=tuple(ec.items()) or None,
+    )
+    new_key = replace(key, grants=(*key.grants, grant))
+    after = replace(world, keys=tuple(new_key if k.arn == key.arn else k for k in world.keys))
+    rest = _via_grant(after, new_key, query, timeout, trusted, depth + 1)
+    if rest is None or rest.verdict is not Verdict.YES:
+        return None
+    params = {
+        "GranteePrincipal": grantee,
+        "Operations": ["CreateGrant", op],
+        "GrantId": grant.grant_id,
+    }
+    rest.trace = [_step(relay.counterexample, params), *rest.trace]
+    rest.reason = f"a chain of grants: {grant.grant_id} to {grantee}, then {rest.reason}"
+    return rest
 
 
 def _unexplored(world: World, key: Key) -> str | None:

@@ -163,9 +163,27 @@ def test_create_grant_limited_by_grantee_principal_grants_to_that_grantee(tmp_pa
     assert out["answer"] == "yes"
     step, final = out["counterexample"]["trace"]
     assert step["parameters"]["GranteePrincipal"] == partner
-    assert final["principal"].startswith(f"arn:aws:sts::{B}:assumed-role/Partner/") or final["principal"] == partner
+    assert (
+        final["principal"].startswith(f"arn:aws:sts::{B}:assumed-role/Partner/")
+        or final["principal"] == partner
+    )
+    # pinning the grantee to oneself is no limit: a self-grant carrying CreateGrant makes
+    # further grants that the key policy's condition never sees (R4.6)
     inside = {"StringEquals": {"kms:GranteePrincipal": APP}}
-    assert ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", inside)]))[1]["answer"] != "yes"
+    out = ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", inside)]))[1]
+    assert out["answer"] == "yes"
+    assert [s["action"] for s in out["counterexample"]["trace"]] == [
+        "kms:CreateGrant",
+        "kms:CreateGrant",
+        "kms:Decrypt",
+    ]
+    no_relay = {
+        "StringEquals": {"kms:GranteePrincipal": APP},
+        "ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]},
+    }
+    assert (
+        ask(world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", no_relay)]))[1]["answer"] != "yes"
+    )
 
 
 def test_iam_self_edit_in_an_account_the_key_policy_ignores_changes_nothing(tmp_path: Path) -> None:
@@ -173,3 +191,17 @@ def test_iam_self_edit_in_an_account_the_key_policy_ignores_changes_nothing(tmp_
     accounts = {A: {"complete": True}, B: {"principals": {other: {"policies": []}}}}
     w = world(tmp_path, [st({"AWS": f"arn:aws:iam::{A}:root"}, "kms:Describe*")], accounts=accounts)
     assert ask(w)[1]["answer"] == "no"
+
+
+def test_a_chain_of_grants_across_three_accounts(tmp_path: Path) -> None:
+    c = "777788889999"
+    partner = f"arn:aws:iam::{B}:role/Partner"
+    cond = {"StringEquals": {"kms:GranteePrincipal": partner}}
+    w = world(tmp_path, [st({"AWS": APP}, "kms:CreateGrant", cond)])
+    code, out = ask(w, f"can any principal in account {c} ever kms:Decrypt")
+    assert code == 0 and out["answer"] == "yes", out["reason"]
+    trace = out["counterexample"]["trace"]
+    assert [s["action"] for s in trace] == ["kms:CreateGrant", "kms:CreateGrant", "kms:Decrypt"]
+    assert trace[0]["parameters"]["GranteePrincipal"] == partner
+    assert trace[1]["principal"].startswith(f"arn:aws:sts::{B}:assumed-role/Partner/")
+    assert trace[2]["principal"].split(":")[4] == c
