@@ -32,6 +32,7 @@ from typing import Any
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Policy, PolicyKind, Query, QueryCond, Who, WhoKind
+from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.policy import build_policy
 from kmsprove.query import Answer, Verdict, query_actions, solve_today
@@ -138,7 +139,7 @@ def _final(world: World, key: Key, target: str, action: str) -> Request | None:
     req = Request(target, action, key=key.arn)
     try:
         req = complete_request(world, req)
-    except Exception:
+    except InputError:
         return None
     return req if evaluate(world, req).allowed else None
 
@@ -238,21 +239,50 @@ def _policy_doc(policy: Policy) -> dict[str, Any]:
 
 
 MAX_RELAYS = 3  # grant chains searched for a trace; a "no" never depends on it
+DIRECT = (
+    QueryCond("kms:ViaService", CondOp.NOT_HAS),
+)  # a service's grants go where the service says
+
+
+def _grant_request(
+    world: World,
+    key: Key,
+    query: Query,
+    timeout: float,
+    trusted: tuple[str, ...],
+    *conds: QueryCond,
+) -> Answer:
+    """Can an untrusted principal call CreateGrant directly, with these parameters?"""
+    q = Query(
+        Who(WhoKind.ANYONE), ("kms:CreateGrant",), target=query.target, conditions=(*DIRECT, *conds)
+    )
+    return solve_today(world, q, key, timeout, trusted)
+
+
+def _with_grant(
+    world: World, key: Key, made_by: Answer, grant_id: str, ops: tuple[str, ...], grantee: str
+) -> tuple[World, Key]:
+    """The world after the grant the counterexample's CreateGrant makes."""
+    assert made_by.counterexample is not None
+    ec = made_by.counterexample.context.encryption_context()
+    grant = Grant(
+        grant_id=grant_id,
+        key_id=key.arn,
+        operations=ops,
+        grantee=grantee,
+        issuing_account=parse_caller(made_by.counterexample.principal).account,
+        ec_subset=tuple(ec.items()) or None,
+    )
+    new_key = replace(key, grants=(*key.grants, grant))
+    return replace(
+        world, keys=tuple(new_key if k.arn == key.arn else k for k in world.keys)
+    ), new_key
 
 
 def _via_grant(
     world: World, key: Key, query: Query, timeout: float, trusted: tuple[str, ...], depth: int = 0
 ) -> Answer | None:
-    direct = (
-        QueryCond("kms:ViaService", CondOp.NOT_HAS),
-    )  # a service's grants go where the service says
-    step = solve_today(
-        world,
-        Query(Who(WhoKind.ANYONE), ("kms:CreateGrant",), target=query.target, conditions=direct),
-        key,
-        timeout,
-        trusted,
-    )
+    step = _grant_request(world, key, query, timeout, trusted)
     if step.verdict is Verdict.NO:
         return None
     if step.verdict is Verdict.UNKNOWN or step.counterexample is None:
@@ -264,35 +294,20 @@ def _via_grant(
         return Answer(
             Verdict.UNKNOWN, reason="grants can be created; the question's caller is a pattern"
         )
-    conds = (
-        *direct,
-        QueryCond("kms:GrantOperations", CondOp.EQ, op),
-        QueryCond("kms:GranteePrincipal", CondOp.EQ, target),
-    )
-    aimed = solve_today(
+    ops = QueryCond("kms:GrantOperations", CondOp.EQ, op)
+    aimed = _grant_request(
         world,
-        Query(Who(WhoKind.ANYONE), ("kms:CreateGrant",), target=query.target, conditions=conds),
         key,
+        query,
         timeout,
         trusted,
+        ops,
+        QueryCond("kms:GranteePrincipal", CondOp.EQ, target),
     )
     if aimed.verdict is not Verdict.YES or aimed.counterexample is None:
         # the conditions may pin the grantee: let the solver choose one the question covers
-        free = solve_today(
-            world,
-            Query(
-                Who(WhoKind.ANYONE),
-                ("kms:CreateGrant",),
-                target=query.target,
-                conditions=(
-                    *direct,
-                    QueryCond("kms:GrantOperations", CondOp.EQ, op),
-                    QueryCond("kms:GranteePrincipal", CondOp.HAS),
-                ),
-            ),
-            key,
-            timeout,
-            trusted,
+        free = _grant_request(
+            world, key, query, timeout, trusted, ops, QueryCond("kms:GranteePrincipal", CondOp.HAS)
         )
         chosen = (
             (free.counterexample.context.get("kms:GranteePrincipal") or (None,))[0]
@@ -301,7 +316,7 @@ def _via_grant(
         )
         if free.verdict is not Verdict.YES or chosen is None or not _covered(query, chosen):
             relayed = (
-                _relay(world, key, query, timeout, trusted, depth, op, direct)
+                _relay(world, key, query, timeout, trusted, depth, op)
                 if depth < MAX_RELAYS
                 else None
             )
@@ -313,17 +328,9 @@ def _via_grant(
                 f" {MAX_RELAYS + 1} grants found reaches a caller the question covers",
             )
         aimed, target = free, chosen
+    assert aimed.counterexample is not None
     ec = aimed.counterexample.context.encryption_context()
-    grant = Grant(
-        grant_id="g-1",
-        key_id=key.arn,
-        operations=(op,),
-        grantee=target,
-        issuing_account=parse_caller(aimed.counterexample.principal).account,
-        ec_subset=tuple(ec.items()) or None,
-    )
-    new_key = replace(key, grants=(*key.grants, grant))
-    after = replace(world, keys=tuple(new_key if k.arn == key.arn else k for k in world.keys))
+    after, key = _with_grant(world, key, aimed, "g-1", (op,), target)
     final_req = Request(
         _as_caller(target),
         action,
@@ -332,7 +339,7 @@ def _via_grant(
     )
     try:
         final_req = complete_request(after, final_req)
-    except Exception:
+    except InputError:
         return Answer(Verdict.UNKNOWN, reason="the grant's replay failed")
     if not evaluate(after, final_req).allowed:
         return Answer(
@@ -433,48 +440,31 @@ def _relay(
     trusted: tuple[str, ...],
     depth: int,
     op: str,
-    direct: tuple[QueryCond, ...],
 ) -> Answer | None:
     """A grant that carries CreateGrant to some grantee, who may go on granting (R4.6)."""
-    conds = (
-        *direct,
+    relay = _grant_request(
+        world,
+        key,
+        query,
+        timeout,
+        trusted,
         QueryCond("kms:GrantOperations", CondOp.EQ, "CreateGrant"),
         QueryCond("kms:GrantOperations", CondOp.EQ, op),
         QueryCond("kms:GranteePrincipal", CondOp.HAS),
-    )
-    relay = solve_today(
-        world,
-        Query(Who(WhoKind.ANYONE), ("kms:CreateGrant",), target=query.target, conditions=conds),
-        key,
-        timeout,
-        trusted,
     )
     if relay.verdict is not Verdict.YES or relay.counterexample is None:
         return None
     grantee = (relay.counterexample.context.get("kms:GranteePrincipal") or ("",))[0]
     if not grantee.startswith("arn:") or grantee in trusted:
         return None
-    ec = relay.counterexample.context.encryption_context()
-    grant = Grant(
-        grant_id=f"g-relay-{depth + 1}",
-        key_id=key.arn,
-        operations=("CreateGrant", op),
-        grantee=grantee,
-        issuing_account=parse_caller(relay.counterexample.principal).account,
-        ec_subset=tuple(ec.items()) or None,
-    )
-    new_key = replace(key, grants=(*key.grants, grant))
-    after = replace(world, keys=tuple(new_key if k.arn == key.arn else k for k in world.keys))
+    grant_id = f"g-relay-{depth + 1}"
+    after, new_key = _with_grant(world, key, relay, grant_id, ("CreateGrant", op), grantee)
     rest = _via_grant(after, new_key, query, timeout, trusted, depth + 1)
     if rest is None or rest.verdict is not Verdict.YES:
         return None
-    params = {
-        "GranteePrincipal": grantee,
-        "Operations": ["CreateGrant", op],
-        "GrantId": grant.grant_id,
-    }
+    params = {"GranteePrincipal": grantee, "Operations": ["CreateGrant", op], "GrantId": grant_id}
     rest.trace = [_step(relay.counterexample, params), *rest.trace]
-    rest.reason = f"a chain of grants: {grant.grant_id} to {grantee}, then {rest.reason}"
+    rest.reason = f"a chain of grants: {grant_id} to {grantee}, then {rest.reason}"
     return rest
 
 
