@@ -1,0 +1,198 @@
+"""Counterexamples: a solver model -> a readable `Request`, and the world in which
+the evaluator re-checks it (with the identity policy an unnamed caller's
+administrators would have to write).
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from dataclasses import replace
+from fractions import Fraction
+from typing import Any
+
+import z3
+
+from kmsprove.arn import parse_caller
+from kmsprove.ast import PolicyKind
+from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.universe import Universe
+from kmsprove.errors import SourcePos
+from kmsprove.policy import build_policy
+from kmsprove.request import Context, Request
+from kmsprove.syntax.json import parse_json
+from kmsprove.world import Account, Identity, Key, World
+
+
+def _s(model: z3.ModelRef, term: z3.ExprRef) -> str:
+    v = model.eval(term, model_completion=True)
+    return v.as_string() if z3.is_string_value(v) else str(v)
+
+
+def _fraction(v: z3.ExprRef) -> Fraction:
+    if z3.is_rational_value(v):
+        return Fraction(v.numerator_as_long(), v.denominator_as_long())
+    return Fraction(str(v))
+
+
+def _typed_text(model: z3.ModelRef, var: Any, i: int) -> str | None:
+    import datetime as dt
+
+    for kind in ("numeric", "date"):
+        view = var.typed.get(f"{kind}.{i}")
+        if view is not None and z3.is_true(model.eval(view[0], model_completion=True)):
+            f = _fraction(model.eval(view[1], model_completion=True))
+            if kind == "numeric":
+                return str(f.numerator) if f.denominator == 1 else str(float(f))
+            return dt.datetime.fromtimestamp(float(f), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    view = var.typed.get(f"ip.{i}")
+    if view is not None and z3.is_true(model.eval(view[0], model_completion=True)):
+        import ipaddress
+
+        n = model.eval(view[2], model_completion=True).as_long()
+        v6 = z3.is_true(model.eval(view[1], model_completion=True))
+        return str(ipaddress.IPv6Address(n) if v6 else ipaddress.IPv4Address(n & 0xFFFFFFFF))
+    return None
+
+
+def decode(
+    model: z3.ModelRef, sym: Sym, u: Universe, key: Key, resource: z3.SeqRef | None = None
+) -> tuple[Request, dict[str, str]]:
+    """The model as a readable request, and the IAM policies assumed for unnamed callers."""
+    pid = model.eval(sym.pid, model_completion=True).as_long()
+    e = next(x for x in u.entries if x.index == pid)
+    acct = _s(model, sym.acct)
+    name = e.name if e.name else _s(model, sym.name)
+    session = _s(model, sym.session)
+    federated_from = None
+    if e.kind == "service":
+        principal = name
+    elif e.kind == "root":
+        principal = f"arn:aws:iam::{acct}:root"
+    elif e.kind == "user":
+        principal = e.arn if e.arn else f"arn:aws:iam::{acct}:user/{name}"
+    elif e.kind == "session":
+        principal = f"arn:aws:sts::{acct}:assumed-role/{name}/{session}"
+    else:
+        principal = f"arn:aws:sts::{acct}:federated-user/{session}"
+        federated_from = e.arn or f"arn:aws:iam::{acct}:user/{name}"
+    action = sym.actions[model.eval(sym.action, model_completion=True).as_long()].name
+    ctx: dict[str, str | list[str]] = {}
+    for low, var in sym.ctx.items():
+        if not z3.is_true(model.eval(var.present, model_completion=True)):
+            continue
+        display = _DISPLAY.get(low) or (var.display if var.display != low else _display(low))
+        if var.multi:
+            n = model.eval(var.count, model_completion=True).as_long()
+            ctx[display] = [_typed_text(model, var, i) or _s(model, var.elems[i]) for i in range(n)]
+        else:
+            ctx[display] = _typed_text(model, var, 0) or _s(model, var.value)
+    if resource is not None:
+        obj = _s(model, resource)
+        req = Request(
+            principal, action, resource=obj, context=Context.of(ctx), federated_from=federated_from
+        )
+    else:
+        req = Request(
+            principal, action, key=key.arn, context=Context.of(ctx), federated_from=federated_from
+        )
+    witness: dict[str, str] = {}
+    if e.any_iam:
+        # the identity that holds the assumed policy: the user behind a federated
+        # session, a role (with the path a policy gave it), or the caller itself
+        if e.kind == "federated":
+            who = federated_from or principal
+        elif e.kind == "session":
+            who = e.arn or f"arn:aws:iam::{acct}:role/{name}"
+        else:
+            who = e.arn or principal
+        on = (
+            f"{action} on {req.resource} and the KMS calls S3 makes on {key.arn}"
+            if resource is not None
+            else f"{action} on {key.arn}"
+        )
+        witness[who] = (
+            f"an identity policy allowing {on} (the account is open: its administrators may write one)"
+        )
+    return req, witness
+
+
+_DISPLAY = {
+    "aws:principalarn": "aws:PrincipalArn",
+    "aws:principalaccount": "aws:PrincipalAccount",
+    "kms:calleraccount": "kms:CallerAccount",
+    "aws:principalorgid": "aws:PrincipalOrgID",
+    "aws:principalisawsservice": "aws:PrincipalIsAWSService",
+    "aws:principaltype": "aws:PrincipalType",
+    "aws:securetransport": "aws:SecureTransport",
+    "aws:viaawsservice": "aws:ViaAWSService",
+    "kms:viaservice": "kms:ViaService",
+    "aws:sourceip": "aws:SourceIp",
+    "aws:sourcearn": "aws:SourceArn",
+    "aws:sourceaccount": "aws:SourceAccount",
+    "kms:grantoperations": "kms:GrantOperations",
+    "kms:encryptioncontextkeys": "kms:EncryptionContextKeys",
+    "kms:keyspec": "kms:KeySpec",
+    "kms:keyusage": "kms:KeyUsage",
+    "kms:keyorigin": "kms:KeyOrigin",
+    "kms:multiregion": "kms:MultiRegion",
+    "aws:requestedregion": "aws:RequestedRegion",
+    "kms:resourcealiases": "kms:ResourceAliases",
+    "aws:principalservicename": "aws:PrincipalServiceName",
+    "aws:username": "aws:username",
+    "kms:requestalias": "kms:RequestAlias",
+    "kms:granteeprincipal": "kms:GranteePrincipal",
+    "kms:grantisforawsresource": "kms:GrantIsForAWSResource",
+    "aws:calledvia": "aws:CalledVia",
+}
+
+
+def _display(low: str) -> str:
+    if low in _DISPLAY:
+        return _DISPLAY[low]
+    if low.startswith("kms:encryptioncontext:"):
+        return "kms:EncryptionContext:" + low.split(":", 2)[2]
+    if low.startswith("aws:principaltag/"):
+        return "aws:PrincipalTag/" + low.split("/", 1)[1]
+    return low
+
+
+def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
+    """The world plus the identity policy assumed for an unnamed caller of an open account."""
+    if not witness:
+        return world
+    arn = next(iter(witness))
+    c = parse_caller(arn)
+    if c.account is None:
+        return world
+    statements = [
+        {
+            "Sid": "AssumedByKmsprove",
+            "Effect": "Allow",
+            "Action": req.action,
+            "Resource": req.key or req.resource or "*",
+        }
+    ]
+    if req.resource is not None:  # an S3 read also needs the KMS calls S3 makes for it
+        statements.append(
+            {"Sid": "AssumedByKmsproveKms", "Effect": "Allow", "Action": "kms:*", "Resource": "*"}
+        )
+    doc = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    policy, _ = build_policy(
+        parse_json(doc, "<assumed identity policy>"), PolicyKind.IDENTITY, "<assumed>"
+    )
+    assert policy is not None
+    tags = tuple(
+        (k.split("/", 1)[1], v[0])
+        for k, v in ((req.context.names[low], vals) for low, vals in req.context.values.items())
+        if k.lower().startswith("aws:principaltag/")
+    )
+    acct = world.accounts.get(c.account) or Account(c.account)
+    principals = dict(acct.principals)
+    principals[arn] = Identity(
+        arn=arn, policies=(policy,), tags=tags, pos=SourcePos("<assumed identity policy>")
+    )
+
+    accounts = dict(world.accounts)
+    accounts[c.account] = replace(acct, principals=types.MappingProxyType(principals))
+    return replace(world, accounts=types.MappingProxyType(accounts))
