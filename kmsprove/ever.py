@@ -11,8 +11,9 @@ The steps that change who can do what (issue 5) and how each is handled:
 - `kms:CreateGrant` by an untrusted principal (from a policy or from a grant
   that carries CreateGrant): a grant for the asked-about operation to a caller
   the question covers;
-- IAM writes in a *complete* account the key policy delegates to, and
-  ReplicateKey: detected, not explored; when
+- IAM writes in a *complete* account the key policy delegates to, ReplicateKey,
+  and retagging or re-aliasing the key under a condition that reads tags or
+  aliases (ABAC): detected, not explored; when
   they are possible the answer is unknown, never no;
 - `sts:AssumeRole` into a role whose trust policy lets another account in: the role
   acts for that outsider (a trace step `sts:AssumeRole`, then the role's request).
@@ -493,6 +494,30 @@ def _unexplored(world: World, key: Key) -> str | None:
     return None
 
 
+def _relabelling(
+    world: World, key: Key, query: Query, timeout: float, trusted: tuple[str, ...]
+) -> str | None:
+    """Tags and aliases are steps too when a condition reads them (ABAC): retagging or
+    re-aliasing the key could satisfy it. Detected, not explored."""
+    text = repr(
+        [p for k in world.keys for p in k.policies]
+        + [p for a in world.accounts.values() for i in a.principals.values() for p in i.policies]
+    ).lower()
+    for needle, actions in (
+        ("aws:resourcetag/", ("kms:TagResource", "kms:UntagResource")),
+        ("kms:resourcealiases", ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
+        ("kms:requestalias", ("kms:CreateAlias", "kms:UpdateAlias")),
+    ):
+        if needle not in text:
+            continue
+        step = solve_today(
+            world, Query(Who(WhoKind.ANYONE), actions, target=query.target), key, timeout, trusted
+        )
+        if step.verdict is not Verdict.NO:
+            return f"a condition reads `{needle.rstrip('/')}` and an untrusted principal may change it ({'/'.join(actions)})"
+    return None
+
+
 def _can_write_iam(ident: Identity) -> bool:
     from kmsprove.catalog import action_matches
 
@@ -537,7 +562,7 @@ def ask_ever(
         if found is not None:
             found.open_accounts = today.open_accounts
             return replace(found, **base)
-    blocker = _unexplored(wide, key)
+    blocker = _unexplored(wide, key) or _relabelling(wide, key, query, timeout, trusted)
     if blocker is not None:
         return Answer(
             Verdict.UNKNOWN,
