@@ -208,7 +208,11 @@ def test_a_chain_of_grants_across_three_accounts(tmp_path: Path) -> None:
 
 
 def test_retagging_the_key_under_an_abac_condition_is_unknown(tmp_path: Path) -> None:
-    abac = st({"AWS": f"arn:aws:iam::{A}:root"}, "kms:Decrypt", {"StringEquals": {"aws:ResourceTag/team": "red"}})
+    abac = st(
+        {"AWS": f"arn:aws:iam::{A}:root"},
+        "kms:Decrypt",
+        {"StringEquals": {"aws:ResourceTag/team": "red"}},
+    )
     w = world(tmp_path, [abac, st({"AWS": APP}, "kms:TagResource")])
     code, out = ask(w)
     assert code == 3 and "aws:resourcetag" in out["reason"]

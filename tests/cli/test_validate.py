@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tests.cli.helpers import at, policy_text, run_validate, stmt_at, value_at
+from tests.validate.helpers import stmt
 
 ROOT = "arn:aws:iam::111122223333:root"
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -31,16 +32,7 @@ def case(name: str, kind: str | None, text: str, expected: Expected, file: str =
     CASES.append(pytest.param(kind, file, text, expected, id=name))
 
 
-def kst(**fields: Any) -> dict[str, Any]:
-    """A valid key-policy statement, changed by `fields` (None removes a field)."""
-    base: dict[str, Any] = {
-        "Effect": "Allow",
-        "Principal": {"AWS": ROOT},
-        "Action": "kms:Decrypt",
-        "Resource": "*",
-    }
-    base.update(fields)
-    return {k: v for k, v in base.items() if v is not None}
+kst = stmt  # a valid key-policy statement, changed by fields (None removes one)
 
 
 def ist(**fields: Any) -> dict[str, Any]:
