@@ -288,3 +288,16 @@ def request_specs(draw: st.DrawFn) -> dict[str, Any]:
     if spec["action"] == "kms:RetireGrant":
         spec["grant_id"] = draw(st.sampled_from(("g0", "g1", "g2")))
     return spec
+
+
+def one_key_world(
+    *statements: dict[str, Any], accounts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A world-file document: the key KEY with these key-policy statements."""
+    doc: dict[str, Any] = {
+        "version": 1,
+        "keys": [{"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": list(statements)}}],
+    }
+    if accounts is not None:
+        doc["accounts"] = accounts
+    return doc

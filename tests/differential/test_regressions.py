@@ -7,33 +7,15 @@ from kmsprove.evaluate import evaluate
 from kmsprove.loader import load_world_json
 from kmsprove.query import Verdict, ask, encoder_allows
 from kmsprove.request import Request, complete_request
-
-A = "111122223333"
-KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+from tests.strategies import KEY, A, one_key_world
 
 
 def test_unlisted_user_of_a_complete_account_named_by_the_request() -> None:
     # the evaluator decides a request as given; the encoder must not drop its caller
-    doc = {
-        "version": 1,
-        "keys": [
-            {
-                "arn": KEY,
-                "policy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": "*",
-                            "NotAction": "kms:Encrypt",
-                            "Resource": "*",
-                        }
-                    ],
-                },
-            }
-        ],
-        "accounts": {A: {"complete": True}},
-    }
+    doc = one_key_world(
+        {"Effect": "Allow", "Principal": "*", "NotAction": "kms:Encrypt", "Resource": "*"},
+        accounts={A: {"complete": True}},
+    )
     world = load_world_json(doc)
     req = complete_request(world, Request(f"arn:aws:iam::{A}:user/alice", "kms:Decrypt", key=KEY))
     assert evaluate(world, req).allowed and encoder_allows(world, req)
@@ -41,26 +23,15 @@ def test_unlisted_user_of_a_complete_account_named_by_the_request() -> None:
 
 def test_unnamed_role_keeps_the_path_a_policy_gave_it() -> None:
     # the counterexample's assumed identity is role/team/app, so aws:PrincipalArn agrees
-    doc = {
-        "version": 1,
-        "keys": [
-            {
-                "arn": KEY,
-                "policy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "S1",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": [f"arn:aws:iam::{A}:role/team/app"]},
-                            "NotAction": "kms:CreateGrant",
-                            "Resource": "*",
-                        }
-                    ],
-                },
-            }
-        ],
-    }
+    doc = one_key_world(
+        {
+            "Sid": "S1",
+            "Effect": "Allow",
+            "Principal": {"AWS": [f"arn:aws:iam::{A}:role/team/app"]},
+            "NotAction": "kms:CreateGrant",
+            "Resource": "*",
+        }
+    )
     [answer] = ask(load_world_json(doc), Query(Who(WhoKind.ANYONE), ("kms:Decrypt",)))
     assert answer.verdict is Verdict.YES, answer.reason
     assert answer.counterexample is not None
@@ -77,26 +48,15 @@ def test_a_role_named_like_a_service_linked_role_is_still_bound_by_scps() -> Non
             {"Effect": "Deny", "Action": "kms:*", "Resource": "*"},
         ],
     }
-    doc = {
-        "version": 1,
-        "keys": [
-            {
-                "arn": KEY,
-                "policy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
-                            "Action": "kms:Decrypt",
-                            "Resource": "*",
-                        }
-                    ],
-                },
-            }
-        ],
-        "accounts": {"444455556666": {"organization": "o-bbbbbbbbbb", "scps": [scp]}},
-    }
+    doc = one_key_world(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::444455556666:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        },
+        accounts={"444455556666": {"organization": "o-bbbbbbbbbb", "scps": [scp]}},
+    )
     [answer] = ask(
         load_world_json(doc), Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",))
     )

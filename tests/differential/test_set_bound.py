@@ -7,9 +7,7 @@ from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.encode.symbolic import MAX_SET_BOUND
 from kmsprove.loader import load_world_json
 from kmsprove.query import Verdict, _set_bound, ask
-
-A = "111122223333"
-KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+from tests.strategies import A, one_key_world
 
 
 def _world(n: int) -> dict:
@@ -25,27 +23,14 @@ def _world(n: int) -> dict:
         }
         for i in range(n)
     ]
-    return {
-        "version": 1,
-        "keys": [
-            {
-                "arn": KEY,
-                "policy": {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                            "Condition": cond,
-                        },
-                        *need,
-                    ],
-                },
-            }
-        ],
+    root = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+        "Condition": cond,
     }
+    return one_key_world(root, *need)
 
 
 def test_bound_grows_with_the_set_tests_and_is_capped() -> None:
