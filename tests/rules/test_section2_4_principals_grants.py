@@ -338,3 +338,35 @@ def test_grant_to_external_account_root_covers_its_users(tmp_path):
     g = {"GrantId": "g", "GranteePrincipal": ROOT_B, "Operations": ["Decrypt"]}
     w = make_world(tmp_path, DEFAULT_KP, grants=[g])
     assert decide(w, f"arn:aws:iam::{B}:user/bob").allowed
+
+
+def test_r2_2_user_with_a_path_and_a_group_is_never_a_principal(tmp_path):
+    user = f"arn:aws:iam::{A}:user/division/alice"
+    w = make_world(
+        tmp_path, policy(stmt(principal=user, action="kms:Decrypt")), principals={user: {}}
+    )
+    assert decide(w, user).allowed
+    assert not decide(w, f"arn:aws:iam::{A}:user/alice").allowed  # another path, another user
+    from kmsprove.errors import InputError
+
+    group = policy(stmt(principal=f"arn:aws:iam::{A}:group/Developers", action="kms:Decrypt"))
+    try:
+        make_world(tmp_path, group)
+    except InputError as exc:
+        assert "IAM group" in str(exc)
+    else:
+        raise AssertionError("a group as principal must be rejected (R2.2)")
+
+
+def test_r2_10_principals_in_one_element_are_ored(tmp_path):
+    kp = policy(
+        stmt(
+            principal={"AWS": [ROLE_A, USER_A], "Service": "cloudtrail.amazonaws.com"},
+            action="kms:Decrypt",
+        )
+    )
+    w = make_world(tmp_path, kp, principals={ROLE_A: {}, USER_A: {}})
+    assert decide(w, SESSION_A).allowed
+    assert decide(w, USER_A).allowed
+    assert decide(w, "cloudtrail.amazonaws.com").allowed
+    assert not decide(w, f"arn:aws:iam::{A}:user/bob").allowed

@@ -336,3 +336,32 @@ def test_r7_5_aws_managed_key_without_policy_gets_the_fixed_policy(tmp_path):
     ).allowed  # EBS calls as ec2
     assert not decide(w, SESSION_A).allowed
     assert decide(w, ROOT_A, "kms:DescribeKey").allowed
+
+
+def test_r9_3_key_policies_and_grants_are_regional_iam_is_global(tmp_path):
+    import json
+
+    from kmsprove.loader import load_world
+
+    west = KEY.replace("us-east-1", "us-west-2")
+    ip = allow_ip(resource="arn:aws:kms:*:111122223333:key/*")  # IAM: every Region
+    doc = {
+        "version": 1,
+        "accounts": {A: {"principals": {ROLE_A: {"policies": [ip]}}}},
+        "keys": [
+            {
+                "arn": KEY,
+                "policy": DEFAULT_KP,
+                "grants": [{"GrantId": "g", "GranteePrincipal": ROLE_B, "Operations": ["Decrypt"]}],
+            },
+            {"arn": west, "policy": policy(stmt(principal=ROOT_A, action="kms:DescribeKey"))},
+        ],
+    }
+    (tmp_path / "w.json").write_text(json.dumps(doc))
+    w = load_world(tmp_path / "w.json")
+    assert decide(w, SESSION_A, key=KEY).allowed  # delegated in us-east-1
+    assert not decide(
+        w, SESSION_A, key=west
+    ).allowed  # us-west-2's key policy does not delegate Decrypt
+    assert decide(w, SESSION_B, key=KEY).allowed  # the grant is on the us-east-1 key
+    assert not decide(w, SESSION_B, key=west).allowed  # and only there
