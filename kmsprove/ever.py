@@ -499,16 +499,16 @@ def _relabelling(
 ) -> str | None:
     """Tags and aliases are steps too when a condition reads them (ABAC): retagging or
     re-aliasing the key could satisfy it. Detected, not explored."""
-    text = repr(
-        [p for k in world.keys for p in k.policies]
-        + [p for a in world.accounts.values() for i in a.principals.values() for p in i.policies]
-    ).lower()
+    policies = [p for k in world.keys for p in k.policies] + [
+        p for a in world.accounts.values() for i in a.principals.values() for p in i.policies
+    ]
+    read = {c.key.lower() for p in policies for st in p.statements for c in st.conditions}
     for needle, actions in (
         ("aws:resourcetag/", ("kms:TagResource", "kms:UntagResource")),
         ("kms:resourcealiases", ("kms:CreateAlias", "kms:UpdateAlias", "kms:DeleteAlias")),
         ("kms:requestalias", ("kms:CreateAlias", "kms:UpdateAlias")),
     ):
-        if needle not in text:
+        if not any(k.startswith(needle) for k in read):
             continue
         step = solve_today(
             world, Query(Who(WhoKind.ANYONE), actions, target=query.target), key, timeout, trusted

@@ -65,7 +65,7 @@ def covers(
 
 def candidates(u: Universe, kind: str, value: str) -> list[Entry]:
     """The entries a principal value could cover: those of its account (or the services)."""
-    index = u.__dict__.setdefault("_by_account", {})
+    index = u.by_account
     if not index:
         for e in u.entries:
             key = "service" if e.kind == "service" else _account_of(u, e)
@@ -77,7 +77,7 @@ def candidates(u: Universe, kind: str, value: str) -> list[Entry]:
 
 def named(u: Universe, account: str | None, kind: str | None, name: str | None) -> list[Entry]:
     """Entries of one account, kind and name (`name` None: every entry of the kind)."""
-    index = u.__dict__.setdefault("_by_name", {})
+    index = u.by_name
     if not index:
         for e in u.entries:
             index.setdefault((_account_of(u, e), e.kind, e.name), []).append(e)

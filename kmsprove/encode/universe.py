@@ -63,6 +63,9 @@ class Universe:
     accounts: list[str] = field(default_factory=list)  # known account ids; FRESH is the last class
     entries: list[Entry] = field(default_factory=list)
     federation: bool = False  # some policy can tell federated users apart
+    # lookup indexes over `entries`, built on first use (principals.candidates / named)
+    by_account: dict[object, list[Entry]] = field(default_factory=dict)
+    by_name: dict[object, list[Entry]] = field(default_factory=dict)
 
     def account_index(self, acct: str) -> int:
         return self.accounts.index(acct)
@@ -87,6 +90,21 @@ def _policies(world: World) -> Iterable[Policy]:
         if b.policy:
             yield b.policy
     yield from world.vpc_endpoints.values()
+
+
+def mentions(policies: Iterable[Policy], needle: str) -> bool:
+    """Whether a principal, condition key or condition value of the policies contains
+    `needle` (case-insensitive)."""
+    needle = needle.lower()
+    for p in policies:
+        for st in p.statements:
+            for pr in (st.principal or ()) + (st.not_principal or ()):
+                if needle in pr.value.lower() or needle in pr.kind.lower():
+                    return True
+            for c in st.conditions:
+                if needle in c.key.lower() or any(needle in v.lower() for v in c.values):
+                    return True
+    return False
 
 
 def mentioned(
@@ -145,8 +163,8 @@ def restrict(u: Universe, keep: Callable[[Entry], bool]) -> Universe:
     """The universe without the entries a query excludes outright (its `who`):
     fewer classes, the same answers, since excluded callers can never match."""
     u.entries = [e for e in u.entries if keep(e)]
-    u.__dict__.pop("_by_account", None)
-    u.__dict__.pop("_by_name", None)
+    u.by_account.clear()
+    u.by_name.clear()
     return u
 
 
@@ -157,8 +175,9 @@ def build_universe(
     accounts, arns, services = mentioned(world, query, extra)
     given = {parse_caller(a).account: a for a in extra}  # a fixed request's caller exists
     u = Universe(world, key, sorted(accounts))
-    text = repr(list(_policies(world))).lower()
-    u.federation = "federated" in text or any("federated-user" in a for a in arns)
+    u.federation = mentions(_policies(world), "federated") or any(
+        "federated-user" in a for a in arns
+    )
 
     def add(**kw: object) -> None:
         u.entries.append(Entry(index=len(u.entries), **kw))  # type: ignore[arg-type]
