@@ -107,10 +107,6 @@ def parse_caller(text: str) -> Caller:
     return Caller(text, "unknown", a.account)
 
 
-def account_root(account: str, partition: str = "aws") -> str:
-    return f"arn:{partition}:iam::{account}:root"
-
-
 def key_arn_parts(arn: str) -> tuple[str, str, str] | None:
     """(region, account, key id) of a KMS key ARN."""
     a = parse_arn(arn)

@@ -105,14 +105,3 @@ def action_matches(pattern: str, action: str) -> bool:
 def expand(pattern: str) -> tuple[str, ...]:
     """The catalogue's KMS actions a pattern covers (`kms:Gen*` -> six actions)."""
     return tuple(sorted(i.name for i in kms_catalog().values() if action_matches(pattern, i.name)))
-
-
-def is_cross_account(action: str) -> bool:
-    info = action_info(action)
-    return bool(info and info.cross_account)
-
-
-def is_grant_operation(name: str) -> bool:
-    """`name` as in a grant's Operations list, without prefix (R3.4)."""
-    info = action_info(f"kms:{name}")
-    return bool(info and info.grant_operation and info.name == f"kms:{name}")

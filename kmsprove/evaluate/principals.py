@@ -23,11 +23,6 @@ class Via(enum.Enum):
     SERVICE = "service"  # a service principal calling as itself (R2.7)
 
 
-def role_name_of(arn: str) -> str:
-    """`arn:aws:iam::A:role/path/name` -> `name` (sessions carry no path, R2.3)."""
-    return arn.rsplit("/", 1)[-1]
-
-
 def entry_covers(entry: Principal, caller: Caller, federated_from: str | None) -> Via | None:
     """How one Principal entry covers the caller, or None (R2.1-R2.8)."""
     if entry.is_wildcard:
