@@ -161,6 +161,7 @@ class CondOp(enum.Enum):
     LIKE = "like"  # glob with * and ?, as StringLike
     HAS = "has"  # the key is present
     NOT_HAS = "not has"  # the key is absent
+    NOT_LIKE = "not like"  # internal (`ever` grantee classes); not in the query language
 
 
 @dataclass(frozen=True, slots=True)

@@ -56,6 +56,7 @@ class Answer:
     )  # `ever`: the steps before the request
     trusted: list[str] = field(default_factory=list)
     not_modelled: list[str] = field(default_factory=list)  # steps a "no" does not cover
+    assumed: dict[str, str] = field(default_factory=dict)  # unnamed caller -> its witness policy
 
     def as_json(self) -> dict[str, Any]:
         ce = None
@@ -262,6 +263,7 @@ def _check(
         witness=notes,
         open_accounts=opens,
         reason=decision.reason,
+        assumed=witness,
     )
 
 
@@ -473,6 +475,8 @@ def cond_formula(c: Any, sym: Sym) -> z3.BoolRef:
                 var.present,
                 z3.Or(*[z3.And(a, z3.InRe(e, glob_re(c.value or ""))) for a, e in var.members()]),
             )
+        case CondOp.NOT_LIKE:
+            return z3.And(var.present, z3.Not(z3.InRe(first, glob_re(c.value or ""))))
     return z3.BoolVal(True)
 
 

@@ -28,7 +28,8 @@ def evaluate(world: World, req: Request) -> Decision:
 
         return evaluate_s3(world, req)
     info = action_info(req.action)
-    if info is None:
+    iam = req.action.lower().startswith("iam:")
+    if info is None and not iam:
         return Decision(False, reason=f"`{req.action}` is not an action kmsprove knows")
     caller = parse_caller(req.principal)
     if caller.kind in ("unknown", "role"):
@@ -38,11 +39,14 @@ def evaluate(world: World, req: Request) -> Decision:
             else "not a caller ARN"
         )
         return Decision(False, reason=f"`{req.principal}`: {why} (R1.2)")
+    if info is None:
+        # the IAM writes `ever` explores (issue 5): identity policies, SCPs and boundaries
+        return _iam_only(world, req, caller, req.action, req.resource or "*")
     if not info.on_key:
-        return _iam_only(world, req, caller, info, "*")
+        return _iam_only(world, req, caller, info.name, "*")
     if info.resource == "alias+key" and req.key is None and ":alias/" in (req.resource or ""):
         # the alias half of an alias operation: IAM policies only (R3.1, R3.3)
-        return _iam_only(world, req, caller, info, req.resource or "")
+        return _iam_only(world, req, caller, info.name, req.resource or "")
     key = world.find_key(req.key or "")
     if key is None:
         return Decision(
@@ -347,15 +351,13 @@ class _Kms:
         )
 
 
-def _iam_only(
-    world: World, req: Request, caller: Caller, info: ActionInfo, resource: str
-) -> Decision:
-    """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom)
-    and the alias half of alias operations (R3.1)."""
+def _iam_only(world: World, req: Request, caller: Caller, action: str, resource: str) -> Decision:
+    """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom),
+    the alias half of alias operations (R3.1), and IAM's own actions."""
     ident = world.identity(req.principal) if not caller.is_service else None
     subj = Subject(
         caller,
-        info.name,
+        action,
         resource,
         req.context,
         req.federated_from,
@@ -381,7 +383,7 @@ def _iam_only(
             return Decision(False, tuple(layers), "the SCPs do not allow it (R1.10)")
     if caller.kind == "root":
         return Decision(
-            not ip.denied, tuple(layers), "the root user may call IAM-only KMS actions (R1.4)"
+            not ip.denied, tuple(layers), "the root user may call IAM-only actions (R1.4)"
         )
     boundary_ok = (
         ident is None or ident.boundary is None or match_policies((ident.boundary,), subj).allowed
@@ -392,10 +394,10 @@ def _iam_only(
         return Decision(
             True,
             tuple(layers),
-            f"`{info.name}` is IAM-only and an identity policy allows it (R3.1)",
+            f"`{action}` is IAM-only and an identity policy allows it (R3.1)",
         )
     return Decision(
         False,
         tuple(layers),
-        f"`{info.name}` is IAM-only and no identity policy allows it (R3.1, R3.3)",
+        f"`{action}` is IAM-only and no identity policy allows it (R3.1, R3.3)",
     )
