@@ -30,9 +30,21 @@ def world(principals: int, grants: int) -> dict:
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": ["kms:Decrypt", "s3:*"], "Resource": "*"}],
     }
-    ps = {f"arn:aws:iam::{A}:role/r{i}": {"policies": [ip]} for i in range(principals)}
-    ps[f"arn:aws:iam::{A}:role/KeyAdmin"] = {}
-    ps[f"arn:aws:iam::{A}:role/KeyUser"] = {}
+    # roles whose trust policy is not given count as assumable by anyone: give one
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role = {"trust_policy": trust}
+    ps = {f"arn:aws:iam::{A}:role/r{i}": {**role, "policies": [ip]} for i in range(principals)}
+    ps[f"arn:aws:iam::{A}:role/KeyAdmin"] = role
+    ps[f"arn:aws:iam::{A}:role/KeyUser"] = role
     gs = [
         {
             "GrantId": f"g{i}",

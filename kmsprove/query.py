@@ -371,7 +371,29 @@ def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
         return acct not in who.accounts
     if who.kind is WhoKind.IN_ACCOUNTS:
         return acct in who.accounts  # the fresh account differs from every account named
+    if who.kind is WhoKind.PRINCIPAL:
+        return _may_be(who.pattern or "", e, acct)
     return True
+
+
+def _may_be(pattern: str, e: Entry, acct: str | None) -> bool:
+    """Whether entry `e` may be the one principal a pattern without wildcards names
+    (the query's account is named, so the fresh account is not it)."""
+    if "*" in pattern or "?" in pattern:
+        return True
+    c = parse_caller(pattern)
+    if c.account is None or c.kind not in ("user", "role", "assumed-role", "root"):
+        return True
+    if acct != c.account:
+        return False
+    if c.kind == "root":
+        return e.kind == "root"
+    if c.kind == "user" and e.kind == "federated":
+        return True  # its federation sessions may carry the user's ARN
+    want = "user" if c.kind == "user" else "session"
+    if e.name is None:
+        return e.kind == want
+    return e.kind == want and e.name.rsplit("/", 1)[-1] == c.name.rsplit("/", 1)[-1]
 
 
 def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:

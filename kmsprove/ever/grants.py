@@ -155,6 +155,10 @@ def via_grants(search: Search) -> Answer | None:
         op = action.split(":", 1)[1]
         if op not in grant_operations():
             continue  # no grant can carry it
+        # both (A) and (B) create a grant carrying `op`: if none can be, neither holds
+        any_grant = search.solve(("kms:CreateGrant",), DIRECT, QueryCond(OPS, CondOp.EQ, op))
+        if any_grant.verdict is Verdict.NO:
+            continue
         for finder in (
             lambda o=op: _direct(search, o, search.world, search.key, []),
             lambda o=op: _relay(search, o),

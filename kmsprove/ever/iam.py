@@ -28,7 +28,7 @@ from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_matches
 from kmsprove.evaluate import evaluate
 from kmsprove.ever.callers import as_caller
-from kmsprove.ever.trace import Step, allow_all, policy, step, with_identity
+from kmsprove.ever.trace import Step, allow_all, policy, step, with_identities, with_identity
 from kmsprove.request import Request, complete_request
 from kmsprove.world import Identity, Key, World
 
@@ -179,86 +179,97 @@ def _first_writer(
     return None
 
 
+Edit = tuple[tuple[str, ...], str, Callable[[Identity], Identity]]
+
+
+def _edits(ident: Identity, admin: Policy, anyone: Policy, trusted: tuple[str, ...]) -> list[Edit]:
+    """The writes that would still change `ident`: (actions that make it, what it
+    changes, the change)."""
+    kind = ident.kind
+    out: list[Edit] = []
+    if not any(p.name == ADMIN_NAME for p in ident.policies):
+        out.append(
+            (
+                WIDEN[kind],
+                "gets an allow-all identity policy",
+                lambda i: replace(i, policies=(*i.policies, admin)),
+            )
+        )
+    if ident.boundary is not None:
+        out.append(
+            (UNBOUND[kind], "loses its permissions boundary", lambda i: replace(i, boundary=None))
+        )
+    if kind == "role" and (ident.trust_policy is None or ident.trust_policy.name != anyone.name):
+        out.append(
+            (
+                TRUST,
+                "gets a trust policy that admits anyone",
+                lambda i: replace(i, trust_policy=anyone),
+            )
+        )
+    if kind == "user" and _is_trusted(ident.arn, trusted):
+        out.append((CREDENTIALS, "has credentials the writer now holds", lambda i: i))
+    return out
+
+
+def _record(reach: IamReach, target: str, writer: str, made: Step) -> None:
+    mine = reach.steps.get(target, [])
+    theirs = [s for s in reach.steps_for([writer]) if s not in mine]
+    reach.steps[target] = [*mine, *theirs, made]
+    if made.request.action in (*TRUST, *CREDENTIALS) and _is_trusted(target, reach.trusted):
+        reach.trusted = tuple(t for t in reach.trusted if t != target)
+        reach.lost[target] = [*theirs, made]
+
+
+def _round(world: World, acct_id: str, reach: IamReach, admin: Policy, anyone: Policy) -> World:
+    """One pass over an account: every write its untrusted writers can make today.
+    Writers are judged on the world at the start of the pass; the next pass sees
+    what this one changed."""
+    writers = _writers(world, acct_id, reach.trusted)
+    if not writers:
+        return world
+    updated: dict[str, Identity] = {}
+    new_role = f"arn:aws:iam::{acct_id}:role/{NEW_ROLE}"
+    if new_role not in world.accounts[acct_id].principals:
+        found = _first_writer(world, writers, ("iam:CreateRole",), new_role)
+        if found is not None:
+            created = Identity(new_role, trust_policy=anyone)
+            updated[new_role] = created
+            made = step(
+                Request(found[0], "iam:CreateRole", resource=new_role),
+                lambda w, c=created: with_identity(w, c),
+                f"{new_role} is created with a trust policy that admits anyone",
+            )
+            _record(reach, new_role, found[0], made)
+    for ident in world.accounts[acct_id].principals.values():
+        if ident.kind not in WIDEN:
+            continue
+        for actions, what, edit in _edits(ident, admin, anyone, reach.trusted):
+            found = _first_writer(world, writers, actions, ident.arn)
+            if found is None:
+                continue
+            updated[ident.arn] = edit(updated.get(ident.arn, ident))
+            made = step(
+                Request(found[0], found[1], resource=ident.arn),
+                lambda w, a=ident.arn, e=edit: _apply(w, a, e),
+                f"{ident.arn} {what}",
+            )
+            _record(reach, ident.arn, found[0], made)
+    return with_identities(world, acct_id, updated) if updated else world
+
+
 def iam_closure(world: World, key: Key, trusted: tuple[str, ...]) -> IamReach:
     reach = IamReach(world, trusted=trusted)
     admin = allow_all(ADMIN_NAME)
     world = _open_accounts(world, reach, admin)
-    anyone_trust = policy(ANYONE_TRUST, PolicyKind.TRUST, "<trust policy written by the step>")
+    anyone = policy(ANYONE_TRUST, PolicyKind.TRUST, "<trust policy written by the step>")
     complete = [a.id for a in world.accounts.values() if a.complete]
-    changed = True
-    while changed:
-        changed = False
+    while True:
+        before = world
         for acct_id in complete:
-            writers = _writers(world, acct_id, reach.trusted)
-            if not writers:
-                continue
-            new_role = f"arn:aws:iam::{acct_id}:role/{NEW_ROLE}"
-            if new_role not in world.accounts[acct_id].principals:
-                found = _first_writer(world, writers, ("iam:CreateRole",), new_role)
-                if found is not None:
-                    created = Identity(new_role, trust_policy=anyone_trust)
-                    world = with_identity(world, created)
-                    reach.steps[new_role] = [
-                        *reach.steps_for([found[0]]),
-                        step(
-                            Request(found[0], "iam:CreateRole", resource=new_role),
-                            lambda w, c=created: with_identity(w, c),
-                            f"{new_role} is created with a trust policy that admits anyone",
-                        ),
-                    ]
-                    changed = True
-            for ident in list(world.accounts[acct_id].principals.values()):
-                kind = ident.kind
-                if kind not in WIDEN:
-                    continue
-                edits = []
-                if not any(p.name == ADMIN_NAME for p in ident.policies):
-                    edits.append(
-                        (
-                            WIDEN[kind],
-                            "gets an allow-all identity policy",
-                            lambda i: replace(i, policies=(*i.policies, admin)),
-                        )
-                    )
-                if ident.boundary is not None:
-                    edits.append(
-                        (
-                            UNBOUND[kind],
-                            "loses its permissions boundary",
-                            lambda i: replace(i, boundary=None),
-                        )
-                    )
-                if kind == "role" and (
-                    ident.trust_policy is None or ident.trust_policy.name != anyone_trust.name
-                ):
-                    edits.append(
-                        (
-                            TRUST,
-                            "gets a trust policy that admits anyone",
-                            lambda i: replace(i, trust_policy=anyone_trust),
-                        )
-                    )
-                if kind == "user" and _is_trusted(ident.arn, reach.trusted):
-                    edits.append((CREDENTIALS, "has credentials the writer now holds", lambda i: i))
-                for actions, what, edit in edits:
-                    found = _first_writer(world, writers, actions, ident.arn)
-                    if found is None:
-                        continue
-                    writer, action = found
-                    new = edit(world.identity(ident.arn) or ident)
-                    world = with_identity(world, new)
-                    made = step(
-                        Request(writer, action, resource=ident.arn),
-                        lambda w, a=ident.arn, e=edit: _apply(w, a, e),
-                        f"{ident.arn} {what}",
-                    )
-                    mine = reach.steps.get(ident.arn, [])
-                    theirs = [s for s in reach.steps_for([writer]) if s not in mine]
-                    reach.steps[ident.arn] = [*mine, *theirs, made]
-                    if actions in (TRUST, CREDENTIALS) and _is_trusted(ident.arn, reach.trusted):
-                        reach.trusted = tuple(t for t in reach.trusted if t != ident.arn)
-                        reach.lost[ident.arn] = [*theirs, made]
-                    changed = True
+            world = _round(world, acct_id, reach, admin, anyone)
+        if world is before:
+            break
     reach.world = world
     reach.blockers = _indirect(world, key, reach.trusted)
     return reach

@@ -111,9 +111,13 @@ def with_key(world: World, key: Key) -> World:
 
 
 def with_identity(world: World, ident: Identity) -> World:
-    acct = world.accounts[ident.account]
-    principals = dict(acct.principals)
-    principals[ident.arn] = ident
+    return with_identities(world, ident.account, {ident.arn: ident})
+
+
+def with_identities(world: World, account: str, idents: dict[str, Identity]) -> World:
+    """The world with these identities of one account replaced or added."""
+    acct = world.accounts[account]
+    principals = {**acct.principals, **idents}
     accounts = dict(world.accounts)
     accounts[acct.id] = replace(acct, principals=types.MappingProxyType(principals))
     return replace(world, accounts=types.MappingProxyType(accounts))
