@@ -157,14 +157,8 @@ def _display(low: str) -> str:
     return low
 
 
-def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
-    """The world plus the identity policy assumed for an unnamed caller of an open account."""
-    if not witness:
-        return world
-    arn = next(iter(witness))
-    c = parse_caller(arn)
-    if c.account is None:
-        return world
+def witness_document(req: Request) -> dict[str, Any]:
+    """The identity policy assumed for an unnamed caller of an open account."""
     statements = [
         {
             "Sid": "AssumedByKmsprove",
@@ -177,7 +171,18 @@ def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
         statements.append(
             {"Sid": "AssumedByKmsproveKms", "Effect": "Allow", "Action": "kms:*", "Resource": "*"}
         )
-    doc = json.dumps({"Version": "2012-10-17", "Statement": statements})
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
+    """The world plus the identity policy assumed for an unnamed caller of an open account."""
+    if not witness:
+        return world
+    arn = next(iter(witness))
+    c = parse_caller(arn)
+    if c.account is None:
+        return world
+    doc = json.dumps(witness_document(req))
     policy, _ = build_policy(
         parse_json(doc, "<assumed identity policy>"), PolicyKind.IDENTITY, "<assumed>"
     )

@@ -67,18 +67,7 @@ class Answer:
                 "action": r.action,
                 "key": r.key,
                 "context": r.context.as_json(),
-                "trace": [
-                    *self.trace,
-                    {
-                        "principal": r.principal,
-                        "action": r.action,
-                        "key": r.key,
-                        "parameters": {},
-                        "context": r.context.as_json(),
-                    },
-                ]
-                if self.trace
-                else [],
+                "trace": [*self.trace, _final_step(r)] if self.trace else [],
             }
             if r.federated_from:
                 ce["federated_from"] = r.federated_from
@@ -96,6 +85,19 @@ class Answer:
             "reason": self.reason,
             "seconds": round(self.seconds, 4),
         }
+
+
+def _final_step(r: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "principal": r.principal,
+        "action": r.action,
+        "key": r.key,
+        "parameters": {},
+        "context": r.context.as_json(),
+    }
+    if r.federated_from:
+        out["federated_from"] = r.federated_from
+    return out
 
 
 def query_actions(query: Query) -> list[str]:

@@ -23,12 +23,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_matches
 from kmsprove.evaluate import evaluate
 from kmsprove.ever.callers import as_caller
-from kmsprove.ever.trace import Step, allow_all, policy, step, with_identities, with_identity
+from kmsprove.ever.trace import (
+    ALLOW_ALL_DOC,
+    Step,
+    allow_all,
+    policy,
+    step,
+    with_identities,
+    with_identity,
+)
 from kmsprove.request import Request, complete_request
 from kmsprove.world import Identity, Key, World
 
@@ -141,6 +150,7 @@ def _open_accounts(world: World, reach: IamReach, admin: Policy) -> World:
                     lambda w, c=changed: with_identity(w, c),
                     f"{ident.arn} gets an allow-all identity policy (its account is open:"
                     " its administrators may write one)",
+                    {"PolicyDocument": ALLOW_ALL_DOC, "PermissionsBoundary": None},
                     assumed=True,
                 )
             ]
@@ -179,7 +189,7 @@ def _first_writer(
     return None
 
 
-Edit = tuple[tuple[str, ...], str, Callable[[Identity], Identity]]
+Edit = tuple[tuple[str, ...], str, Callable[[Identity], Identity], dict[str, Any]]
 
 
 def _edits(ident: Identity, admin: Policy, anyone: Policy, trusted: tuple[str, ...]) -> list[Edit]:
@@ -193,11 +203,17 @@ def _edits(ident: Identity, admin: Policy, anyone: Policy, trusted: tuple[str, .
                 WIDEN[kind],
                 "gets an allow-all identity policy",
                 lambda i: replace(i, policies=(*i.policies, admin)),
+                {"PolicyDocument": ALLOW_ALL_DOC},
             )
         )
     if ident.boundary is not None:
         out.append(
-            (UNBOUND[kind], "loses its permissions boundary", lambda i: replace(i, boundary=None))
+            (
+                UNBOUND[kind],
+                "loses its permissions boundary",
+                lambda i: replace(i, boundary=None),
+                {"PermissionsBoundary": None},
+            )
         )
     if kind == "role" and (ident.trust_policy is None or ident.trust_policy.name != anyone.name):
         out.append(
@@ -205,10 +221,11 @@ def _edits(ident: Identity, admin: Policy, anyone: Policy, trusted: tuple[str, .
                 TRUST,
                 "gets a trust policy that admits anyone",
                 lambda i: replace(i, trust_policy=anyone),
+                {"PolicyDocument": ANYONE_TRUST},
             )
         )
     if kind == "user" and _is_trusted(ident.arn, trusted):
-        out.append((CREDENTIALS, "has credentials the writer now holds", lambda i: i))
+        out.append((CREDENTIALS, "has credentials the writer now holds", lambda i: i, {}))
     return out
 
 
@@ -239,12 +256,13 @@ def _round(world: World, acct_id: str, reach: IamReach, admin: Policy, anyone: P
                 Request(found[0], "iam:CreateRole", resource=new_role),
                 lambda w, c=created: with_identity(w, c),
                 f"{new_role} is created with a trust policy that admits anyone",
+                {"AssumeRolePolicyDocument": ANYONE_TRUST},
             )
             _record(reach, new_role, found[0], made)
     for ident in world.accounts[acct_id].principals.values():
         if ident.kind not in WIDEN:
             continue
-        for actions, what, edit in _edits(ident, admin, anyone, reach.trusted):
+        for actions, what, edit, params in _edits(ident, admin, anyone, reach.trusted):
             found = _first_writer(world, writers, actions, ident.arn)
             if found is None:
                 continue
@@ -253,6 +271,7 @@ def _round(world: World, acct_id: str, reach: IamReach, admin: Policy, anyone: P
                 Request(found[0], found[1], resource=ident.arn),
                 lambda w, a=ident.arn, e=edit: _apply(w, a, e),
                 f"{ident.arn} {what}",
+                params,
             )
             _record(reach, ident.arn, found[0], made)
     return with_identities(world, acct_id, updated) if updated else world

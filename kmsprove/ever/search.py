@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Query, QueryCond, Who, WhoKind
-from kmsprove.counterexample import witness_world
+from kmsprove.counterexample import witness_document, witness_world
 from kmsprove.ever.callers import conds_hold
 from kmsprove.ever.iam import WIDEN, IamReach
 from kmsprove.ever.trace import Step, replay, step
@@ -119,6 +119,7 @@ def actor_steps(answer: Answer) -> list[Step]:
             lambda w, r=req, a=dict(answer.assumed): witness_world(w, r, a),
             f"{arn} gets an identity policy allowing {req.action} (its account is open:"
             " its administrators may write one)",
+            {"PolicyDocument": witness_document(req)},
             assumed=True,
         )
     ]

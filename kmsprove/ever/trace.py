@@ -45,6 +45,10 @@ class Step:
             out["resource"] = r.resource
         out["parameters"] = {**self.parameters, "note": self.changed}
         out["context"] = r.context.as_json()
+        if r.federated_from:
+            out["federated_from"] = r.federated_from
+        if self.assumed:
+            out["assumed"] = True  # allowed by the world file's terms, not by a request
         return out
 
 

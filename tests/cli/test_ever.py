@@ -152,7 +152,7 @@ def test_a_grant_made_grant_cannot_exceed_its_parent(tmp_path: Path) -> None:
     wide = {**narrow, "Operations": ["CreateGrant", "Encrypt", "Decrypt"]}
     out = ask(
         world(tmp_path, [], grants=[wide]),
-        f"can any principal in account 777788889999 ever kms:Decrypt",
+        "can any principal in account 777788889999 ever kms:Decrypt",
         ROOT,
     )[1]
     assert out["answer"] == "yes"
