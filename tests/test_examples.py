@@ -1,6 +1,6 @@
-"""Every `kmsprove explain` command in examples/*/README.md runs and gives the
-decision its comment states (`# allow...` or `# deny...`), and every example
-world validates."""
+"""Every `kmsprove explain` and `kmsprove query` command in examples/*/README.md runs
+and gives the answer its comment states (`# allow...`, `# deny...`, `# yes...`,
+`# no...`), and every example world validates."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from kmsprove.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = sorted((ROOT / "examples").glob("*/README.md"))
-COMMAND = re.compile(r"^\s+kmsprove (explain .*?)\s+#\s*(allow|deny)\b", re.MULTILINE)
+COMMAND = re.compile(
+    r"^\s+kmsprove ((?:explain|query) .*?)\s+#\s*(allow|deny|yes|no)\b", re.MULTILINE
+)
 
 
 def _commands() -> list[pytest.param]:  # type: ignore[valid-type]
@@ -33,7 +35,10 @@ def test_example_command_gives_the_stated_decision(
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(main, shlex.split(command))
     assert result.exit_code == 0, result.output
-    assert result.output.startswith(expected.upper() + ":"), result.output
+    if command.startswith("query"):
+        assert result.output.startswith(expected + " "), result.output
+    else:
+        assert result.output.startswith(expected.upper() + ":"), result.output
 
 
 def test_examples_have_commands() -> None:

@@ -339,6 +339,8 @@ def test_iam_self_edit_in_an_account_the_key_policy_ignores_changes_nothing(tmp_
 
 
 def test_a_chain_of_grants_across_three_accounts(tmp_path: Path) -> None:
+    """A (policy) -> B (a grant carrying CreateGrant) -> C. A longer chain is never the
+    shortest: the holder of such a grant may grant to anyone (R4.6)."""
     c = "777788889999"
     partner = f"arn:aws:iam::{B}:role/Partner"
     cond = {"StringEquals": {"kms:GranteePrincipal": partner}}

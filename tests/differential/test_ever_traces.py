@@ -193,3 +193,26 @@ def test_every_ever_trace_replays_from_its_json(
     assert caller.account != A or (
         assumed and parse_caller(assumed[-1]["principal"]).account != A
     ), trace
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(step_worlds(), st.data())
+def test_trusting_fewer_principals_never_turns_yes_into_no(
+    case: tuple[dict[str, Any], tuple[str, ...]], data: st.DataObject
+) -> None:
+    """Distrusting a principal adds the steps it may take: never a yes to a no."""
+    doc, trusted = case
+    if not trusted:
+        return
+    try:
+        world = load_world_json(doc)
+    except InputError:
+        return
+    [before] = ask(world, EVER, timeout=20, trusted=trusted)
+    dropped = data.draw(st.sampled_from(trusted))
+    [after] = ask(world, EVER, timeout=20, trusted=tuple(t for t in trusted if t != dropped))
+    event(f"{before.verdict.value} -> {after.verdict.value}")
+    if before.verdict is Verdict.YES:
+        assert after.verdict is not Verdict.NO, (dropped, after.reason)
+    if after.verdict is Verdict.NO:
+        assert before.verdict is not Verdict.YES
