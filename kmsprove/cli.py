@@ -218,5 +218,44 @@ def query(
     _run(body)
 
 
+@main.command()
+@click.argument("world")
+@click.argument("spec")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "sarif"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "--timeout",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Solver time limit per query per key, seconds.",
+)
+@click.option(
+    "--trust", multiple=True, help="A trusted principal: it takes no steps of its own (`ever`)."
+)
+def check(world: str, spec: str, fmt: str, timeout: float, trust: tuple[str, ...]) -> None:
+    """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?"""
+    from kmsprove.check import check_world, exit_code, load_inputs
+    from kmsprove.report.check import check_json, render_check_text
+    from kmsprove.report.sarif import sarif_log
+
+    def body() -> tuple[str, int, list[str]]:
+        w, expectations = load_inputs(world, spec)
+        outcomes = check_world(w, expectations, timeout, trust)
+        code = exit_code(outcomes)
+        if fmt == "json":
+            return json.dumps(check_json(outcomes), indent=2), code, []
+        if fmt == "sarif":
+            return json.dumps(sarif_log(outcomes), indent=2), code, []
+        return render_check_text(outcomes, world), code, []
+
+    _run(body)
+
+
 if __name__ == "__main__":
     main()
