@@ -497,11 +497,20 @@ def cond_formula(c: Any, sym: Sym) -> z3.BoolRef:
         case CondOp.LIKE:
             return z3.And(
                 var.present,
-                z3.Or(*[z3.And(a, z3.InRe(e, glob_re(c.value or ""))) for a, e in var.members()]),
+                z3.Or(*[z3.And(a, _like(e, c.value or "")) for a, e in var.members()]),
             )
         case CondOp.NOT_LIKE:
-            return z3.And(var.present, z3.Not(z3.InRe(first, glob_re(c.value or ""))))
+            return z3.And(var.present, z3.Not(_like(first, c.value or "")))
     return z3.BoolVal(True)
+
+
+def _like(term: z3.SeqRef, pattern: str) -> z3.BoolRef:
+    """A glob; a literal prefix followed by one `*` as a prefix test, which the string
+    solver decides much faster than the regular expression."""
+    head = pattern[:-1]
+    if pattern.endswith("*") and "*" not in head and "?" not in head:
+        return z3.PrefixOf(z3.StringVal(head), term)
+    return z3.InRe(term, glob_re(pattern))
 
 
 def encoder_allows(world: World, req: Request) -> bool:

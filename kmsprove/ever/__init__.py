@@ -71,12 +71,18 @@ def _relabelling(search: Search) -> str | None:
 
 
 def _routes(search: Search) -> Answer:
-    unknown = None
+    """The shortest trace any route finds (one step cannot be beaten), else why not."""
+    unknown = best = None
     for finder in (via_assume_role, via_key_policy, via_grants, via_replica):
         found = finder(search)
         if found is not None and found.verdict is Verdict.YES:
-            return found
+            if best is None or len(found.trace) < len(best.trace):
+                best = found
+            if len(best.trace) <= 1:
+                break
         unknown = unknown or found
+    if best is not None:
+        return best
     if unknown is not None:
         return unknown
     blocker = next(iter(search.reach.blockers), None) or _relabelling(search)

@@ -21,6 +21,7 @@ some principal of an account that matters could still gain from them.
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -39,7 +40,7 @@ from kmsprove.ever.trace import (
     with_identity,
 )
 from kmsprove.request import Request, complete_request
-from kmsprove.world import Identity, Key, World
+from kmsprove.world import Account, Identity, Key, World
 
 WIDEN = {
     "user": ("iam:PutUserPolicy", "iam:AttachUserPolicy"),
@@ -132,21 +133,23 @@ def _widened(ident: Identity) -> bool:
     return ident.boundary is None and any(p.name == ADMIN_NAME for p in ident.policies)
 
 
-def _open_accounts(world: World, reach: IamReach, admin: Policy) -> World:
-    for acct in world.accounts.values():
-        if acct.complete:
-            continue
-        root = f"arn:aws:iam::{acct.id}:root"
-        for ident in acct.principals.values():
+def _open_accounts(world: World, key: Key, reach: IamReach, admin: Policy, anyone: Policy) -> World:
+    """Open accounts: named principals get any policy, and a role anyone may assume
+    may exist (DESIGN.md: principals we were not told about, with any policy)."""
+    named = _relevant_accounts(key) or set()
+    ids = {a.id for a in world.accounts.values() if not a.complete}
+    ids |= {a for a in named if a.isdigit() and not world.account(a).complete}
+    for acct_id in sorted(ids):
+        if acct_id not in world.accounts:
+            accounts = {**world.accounts, acct_id: Account(acct_id)}
+            world = replace(world, accounts=types.MappingProxyType(accounts))
+        root = f"arn:aws:iam::{acct_id}:root"
+        for ident in world.accounts[acct_id].principals.values():
             changed = replace(ident, policies=(*ident.policies, admin), boundary=None)
             world = with_identity(world, changed)
             reach.steps[ident.arn] = [
                 step(
-                    Request(
-                        root,
-                        WIDEN[ident.kind][0] if ident.kind in WIDEN else "iam:PutUserPolicy",
-                        resource=ident.arn,
-                    ),
+                    Request(root, WIDEN.get(ident.kind, WIDEN["user"])[0], resource=ident.arn),
                     lambda w, c=changed: with_identity(w, c),
                     f"{ident.arn} gets an allow-all identity policy (its account is open:"
                     " its administrators may write one)",
@@ -154,7 +157,27 @@ def _open_accounts(world: World, reach: IamReach, admin: Policy) -> World:
                     assumed=True,
                 )
             ]
+        new_role = f"arn:aws:iam::{acct_id}:role/{NEW_ROLE}"
+        created = Identity(new_role, policies=(admin,), trust_policy=anyone)
+        world = with_identity(world, created)
+        reach.steps[new_role] = [
+            step(
+                Request(root, "iam:CreateRole", resource=new_role),
+                lambda w, c=created: _with_account(w, c),
+                f"{new_role} is created with an allow-all policy and a trust policy that admits"
+                " anyone (its account is open: its administrators may create one)",
+                {"AssumeRolePolicyDocument": ANYONE_TRUST, "PolicyDocument": ALLOW_ALL_DOC},
+                assumed=True,
+            )
+        ]
     return world
+
+
+def _with_account(world: World, ident: Identity) -> World:
+    if ident.account not in world.accounts:
+        accounts = {**world.accounts, ident.account: Account(ident.account)}
+        world = replace(world, accounts=types.MappingProxyType(accounts))
+    return with_identity(world, ident)
 
 
 def _apply(world: World, arn: str, edit: Callable[[Identity], Identity]) -> World:
@@ -280,8 +303,8 @@ def _round(world: World, acct_id: str, reach: IamReach, admin: Policy, anyone: P
 def iam_closure(world: World, key: Key, trusted: tuple[str, ...]) -> IamReach:
     reach = IamReach(world, trusted=trusted)
     admin = allow_all(ADMIN_NAME)
-    world = _open_accounts(world, reach, admin)
     anyone = policy(ANYONE_TRUST, PolicyKind.TRUST, "<trust policy written by the step>")
+    world = _open_accounts(world, key, reach, admin, anyone)
     complete = [a.id for a in world.accounts.values() if a.complete]
     while True:
         before = world

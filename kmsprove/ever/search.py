@@ -55,8 +55,10 @@ class Search:
         exclude = self.trusted if untrusted else ()
         found = solve_today(world or self.world, q, key or self.key, left, exclude)
         if found.verdict is Verdict.YES and found.assumed and who is None:
-            # an unnamed caller needs a policy written first: a root user may need none
-            roots = replace(q, who=Who(WhoKind.PRINCIPAL, pattern="arn:aws:iam::*:root"))
+            # an unnamed caller needs a policy written first: its account's root user may
+            # need none (a concrete root keeps the universe, and the solve, small)
+            acct = parse_caller(next(iter(found.assumed))).account
+            roots = replace(q, who=Who(WhoKind.PRINCIPAL, pattern=f"arn:aws:iam::{acct}:root"))
             left = max(0.1, self.deadline - time.monotonic())
             again = solve_today(world or self.world, roots, key or self.key, left, exclude)
             if again.verdict is Verdict.YES:
