@@ -257,5 +257,43 @@ def check(world: str, spec: str, fmt: str, timeout: float, trust: tuple[str, ...
     _run(body)
 
 
+@main.command()
+@click.argument("old")
+@click.argument("new")
+@click.option(
+    "--kind",
+    type=click.Choice(["key-policy", "identity-policy", "world"]),
+    default=None,
+    help="What OLD and NEW are (default: guessed from their content).",
+)
+@click.option(
+    "--who",
+    default="anyone",
+    show_default=True,
+    help="Whose requests count, as in a query: `any principal outside account A`...",
+)
+@FORMAT
+@click.option(
+    "--timeout", type=float, default=30.0, show_default=True, help="Solver time limit, seconds."
+)
+def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
+    """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
+    from kmsprove.diff import Relation, diff_files
+    from kmsprove.report.diff import diff_json, render_diff
+
+    def body() -> tuple[str, int, list[str]]:
+        result = diff_files(old, new, kind, who, timeout)
+        code = ExitCode.OK
+        if result.new_access_shown:
+            code = ExitCode.FINDING
+        elif result.relation is Relation.UNKNOWN:
+            code = ExitCode.UNKNOWN
+        if fmt == "json":
+            return json.dumps(diff_json(result), indent=2), code, []
+        return render_diff(result, old, new), code, []
+
+    _run(body)
+
+
 if __name__ == "__main__":
     main()

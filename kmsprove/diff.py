@@ -1,0 +1,330 @@
+"""Diff stage: two key policies, two identity policies or two worlds -> `DiffResult`.
+
+The relation of OLD and NEW over every request either side decides:
+
+- new access: a request NEW allows and OLD denies; removed access: the reverse;
+- equivalent (neither), more-permissive (only new access), less-permissive
+  (only removed access), incomparable (both), unknown (a direction timed out,
+  needs something not modelled, rests on a bound or an assumption, or its
+  witness was not confirmed by the evaluator).
+
+Each direction is one solver question over ONE symbolic request and ONE
+universe for both sides (the argument is in `kmsprove.diff_solve`), and every
+witness is re-checked by the evaluator on both sides. How policies are placed:
+a key policy on the example key `EXAMPLE_KEY` with every account open
+(`place_key_policy`); an identity policy on every caller of every account, over
+one key per class of key ARNs the policies tell apart (`kmsprove.diff_identity`);
+two worlds key by key, by ARN (a key in one world only allows nothing in the other).
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+from kmsprove.ast import Policy, PolicyKind, Query, Who, WhoKind
+from kmsprove.catalog import kms_catalog
+from kmsprove.diff_identity import identity_probes
+from kmsprove.diff_solve import (
+    DIRECTIONS,
+    Finding,
+    Probe,
+    Status,
+    compare,
+)
+from kmsprove.diff_worlds import union_world, world_pair
+from kmsprove.encode.conditions import Unmodelled
+from kmsprove.encode.universe import mentions
+from kmsprove.errors import Diagnostic, InputError, SourcePos
+from kmsprove.policy import build_policy
+from kmsprove.query import _bound_exceeded
+from kmsprove.syntax.json import JObject, JString, parse_file, parse_json
+from kmsprove.syntax.query import parse_query
+from kmsprove.world import Key, World
+
+EXAMPLE_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+KINDS = ("key-policy", "identity-policy", "world")
+# key properties a key policy can test (aws:ResourceTag and kms:ResourceAliases are
+# absent from key policies, 10.11): the example key has the default ones
+KEY_POLICY_PROPERTY_TESTS = (
+    "kms:keyspec",
+    "kms:keyusage",
+    "kms:keyorigin",
+    "kms:multiregion",
+    "kms:requestalias",
+)
+ANYONE = Who(WhoKind.ANYONE)
+
+
+class Relation(enum.Enum):
+    EQUIVALENT = "equivalent"  # no request is allowed by one side and denied by the other
+    MORE = "more-permissive"  # NEW allows some request OLD denies, never the reverse
+    LESS = "less-permissive"  # OLD allows some request NEW denies, never the reverse
+    INCOMPARABLE = "incomparable"  # each allows a request the other denies
+    UNKNOWN = "unknown"  # some direction is undecided
+
+
+@dataclass
+class DiffResult:
+    relation: Relation
+    new_access: Finding  # allowed by NEW, denied by OLD
+    removed_access: Finding  # allowed by OLD, denied by NEW
+    kind: str  # key-policy | identity-policy | world
+    compared: list[str] = field(default_factory=list)  # keys (or resource classes) compared
+    assumptions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def new_access_shown(self) -> bool:
+        """A re-checked request NEW allows and OLD denies (exit 1, whatever else)."""
+        return self.new_access.status is Status.FOUND
+
+
+def relation_of(new: Status, removed: Status) -> Relation:
+    if Status.UNKNOWN in (new, removed):
+        return Relation.UNKNOWN
+    return {
+        (Status.FOUND, Status.FOUND): Relation.INCOMPARABLE,
+        (Status.FOUND, Status.NONE): Relation.MORE,
+        (Status.NONE, Status.FOUND): Relation.LESS,
+        (Status.NONE, Status.NONE): Relation.EQUIVALENT,
+    }[(new, removed)]
+
+
+# --------------------------------------------------------------------------
+# inputs
+
+
+def parse_who(text: str) -> Who:
+    """The `who` of the query language (`any principal outside account A`), alone."""
+    head, tail = "can ", " kms:Decrypt"
+    try:
+        q = parse_query(head + text + tail, "<who>")
+    except InputError as exc:
+        raise InputError([_shifted(d, len(head), len(text)) for d in exc.diagnostics]) from None
+    if q.ever:
+        m = re.search(r'(?<![^\s,"#])ever(?![^\s,"#])', text)
+        raise InputError.at(
+            SourcePos("<who>", 1, m.start() + 1 if m else 1),
+            "`ever` is not supported by diff: it compares what each side allows today",
+        )
+    if q.actions != ("kms:Decrypt",) or q.target is not None or q.conditions:
+        raise InputError.at(
+            SourcePos("<who>", 1, 1),
+            "`--who` says who only, e.g. `any principal outside account 111122223333`",
+        )
+    return q.who
+
+
+def _shifted(d: Diagnostic, head: int, length: int) -> Diagnostic:
+    col = min(max(d.pos.col - head, 1), length + 1)
+    return Diagnostic(SourcePos("<who>", d.pos.line, col), d.severity, d.message)
+
+
+def guess_file_kind(path: str) -> str:
+    """What a file holds, as `kmsprove validate` guesses it."""
+    from kmsprove.validate_input import _unrecognised, guess_kind
+
+    root = parse_file(path)
+    problem = _unrecognised(root)
+    if problem is not None:
+        raise InputError([problem])
+    return guess_kind(root)
+
+
+def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object]:
+    """(kind, OLD, NEW): two `Policy`s or two `World`s, or InputError."""
+    if kind is not None and kind not in KINDS:
+        raise InputError.at_cli(
+            f"diff compares key policies, identity policies or worlds, not `{kind}`"
+        )
+    k_old = kind or guess_file_kind(old)
+    k_new = kind or guess_file_kind(new)
+    if k_old != k_new:
+        raise InputError.at(
+            SourcePos(new, 1, 1),
+            f"this looks like {_a(k_new)}, but `{old}` looks like {_a(k_old)}: diff compares "
+            "two documents of the same kind (give `--kind` if the guess is wrong)",
+        )
+    if k_old not in KINDS:
+        raise InputError.at(
+            SourcePos(old, 1, 1),
+            f"diff compares key policies, identity policies or worlds, not {_a(k_old)}",
+        )
+    return k_old, load_side(old, k_old), load_side(new, k_old)
+
+
+def _a(kind: str) -> str:
+    special = {"scp": "an SCP", "rcp": "an RCP", "grants": "grants", "world": "a world file"}
+    words = kind.replace("-", " ").replace("vpce", "VPC endpoint")
+    return special.get(kind) or ("an " if words[0] in "aeiou" else "a ") + words
+
+
+def load_side(path: str, kind: str) -> World | Policy:
+    if kind == "world":
+        from kmsprove.loader import load_world
+
+        return load_world(path)
+    from kmsprove.validate_input import validate_file
+
+    errors = [d for d in validate_file(path, kind) if d.is_error]
+    if errors:
+        raise InputError(errors)
+    node = parse_file(path)
+    inner = node.get("Policy") if isinstance(node, JObject) else None
+    if kind == "key-policy" and isinstance(inner, JString) and node.get("Statement") is None:  # type: ignore[union-attr]
+        node = parse_json(inner.value, f"{path}#Policy")  # `aws kms get-key-policy` output
+    policy, _ = build_policy(node, PolicyKind(kind), path)
+    assert policy is not None  # validate_file found no error
+    return policy
+
+
+def diff_files(old: str, new: str, kind: str | None, who: str, timeout: float) -> DiffResult:
+    """`kmsprove diff OLD NEW`: load, place and compare."""
+    w = parse_who(who)
+    k, a, b = load_pair(old, new, kind)
+    if k == "world":
+        return diff_worlds(a, b, w, timeout)  # type: ignore[arg-type]
+    if k == "key-policy":
+        return diff_key_policies(a, b, w, timeout)  # type: ignore[arg-type]
+    return diff_identity_policies(a, b, w, timeout)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------
+# comparing
+
+
+def place_key_policy(policy: Policy) -> World:
+    """The policy on `EXAMPLE_KEY`, in a world where every account is open."""
+    return World(keys=(Key(EXAMPLE_KEY, policy),), file=policy.name or "<key policy>")
+
+
+def diff_worlds(old: World, new: World, who: Who = ANYONE, timeout: float = 30.0) -> DiffResult:
+    """Two worlds, key by key (by ARN), over KMS requests on their keys."""
+    notes = ["keys compared by ARN: a key in one world only allows nothing in the other"]
+    opens = sorted(a for a in union_world(old, new).accounts if old.is_open(a) or new.is_open(a))
+    notes.append(
+        "open accounts (principals nobody listed may exist there, with any identity policy): "
+        + ", ".join([*opens, "(any other account)"])
+    )
+    caveat = None
+    if _buckets(old) != _buckets(new):
+        caveat = "the buckets differ, and diff compares KMS requests, not S3 reads"
+    return _diff_worlds(old, new, who, timeout, "world", caveat, notes)
+
+
+def diff_key_policies(
+    old: Policy, new: Policy, who: Who = ANYONE, timeout: float = 30.0
+) -> DiffResult:
+    """Two key policies on the same key, every account open."""
+    tested = [k for k in KEY_POLICY_PROPERTY_TESTS if mentions((old, new), k)]
+    caveat = (
+        f"the policies test {', '.join(tested)}, and diff compares them on one key with "
+        "default properties (symmetric, single-Region, no aliases)"
+        if tested
+        else None
+    )
+    notes = [
+        f"both policies on {EXAMPLE_KEY} (symmetric, no aliases, no tags, no grants)",
+        "every account open: principals nobody named may exist, with any identity policy",
+    ]
+    a, b = place_key_policy(old), place_key_policy(new)
+    return _diff_worlds(a, b, who, timeout, "key-policy", caveat, notes)
+
+
+def diff_identity_policies(
+    old: Policy, new: Policy, who: Who = ANYONE, timeout: float = 30.0
+) -> DiffResult:
+    """Two identity policies on the same callers (see `kmsprove.diff_identity`)."""
+    start = time.monotonic()
+    query = Query(who, ("kms:*",))
+    try:
+        probes, _ = identity_probes(old, new, query)
+    except Unmodelled as exc:
+        probes = [Probe("keys", partial(_raise, exc))]
+    notes = [
+        "the policy is the only identity policy of every IAM user, role session and federated "
+        "user of every account (no boundary, session policy or SCP)",
+        "one key per class of key ARNs the policies tell apart, each with a key policy that "
+        "lets IAM decide; requests on no key and on aliases: IAM alone",
+    ]
+    return _result("identity-policy", probes, start, timeout, notes)
+
+
+def _raise(exc: Exception) -> object:
+    raise exc
+
+
+def _buckets(world: World) -> list[tuple[object, ...]]:
+    return sorted(
+        (
+            b.arn,
+            b.account,
+            b.region,
+            b.kms_key,
+            b.bucket_key,
+            b.policy.statements if b.policy else (),
+        )
+        for b in world.buckets
+    )
+
+
+def _diff_worlds(
+    old: World,
+    new: World,
+    who: Who,
+    timeout: float,
+    kind: str,
+    caveat: str | None,
+    notes: list[str],
+) -> DiffResult:
+    start = time.monotonic()
+    query = Query(who, ("kms:*",))
+    union = union_world(old, new)
+    caveat = _bound_exceeded(union) or caveat
+    infos = [i for i in kms_catalog().values() if i.on_key]
+    arns = list(dict.fromkeys(k.arn for k in (*old.keys, *new.keys)))
+    probes = [Probe(a, partial(world_pair, old, new, union, a, query, infos, caveat)) for a in arns]
+    return _result(kind, probes, start, timeout, notes)
+
+
+def _result(
+    kind: str, probes: list[Probe], start: float, timeout: float, notes: list[str]
+) -> DiffResult:
+    """Both directions over every probe: a direction is found on the first probe that
+    finds it, unknown if none finds it and some probe is unknown, else none."""
+    found: dict[str, Finding] = {}
+    unknown: dict[str, Finding] = {}
+    for probe in probes:
+        todo = tuple(d for d in DIRECTIONS if d not in found)
+        if not todo:
+            break
+        try:
+            pair = probe.build()
+        except Unmodelled as exc:
+            for d in todo:
+                unknown.setdefault(
+                    d, Finding(Status.UNKNOWN, reason=f"not modelled: {exc}", where=probe.where)
+                )
+            continue
+        for d, f in compare(pair, todo, start + timeout).items():
+            if f.status is Status.FOUND:
+                found[d] = f
+            elif f.status is Status.UNKNOWN:
+                unknown.setdefault(d, f)
+    new, removed = (
+        found.get(d) or unknown.get(d) or Finding(Status.NONE, reason="no such request (proved)")
+        for d in DIRECTIONS
+    )
+    return DiffResult(
+        relation_of(new.status, removed.status),
+        new,
+        removed,
+        kind,
+        [p.where for p in probes],
+        notes,
+        time.monotonic() - start,
+    )

@@ -1,0 +1,361 @@
+"""Diff stage, identity policies: OLD and NEW attached to the same principals and
+compared on every KMS request those principals can make.
+
+Who holds the policy: every IAM user, role session and federated user of every
+account (the unnamed classes of `kmsprove/encode/universe.py`: one per account
+the policies mention, plus one fresh account), each with the policy as its only
+identity policy and with free names, tags and organization, so conditions on
+the caller (aws:PrincipalArn, kms:CallerAccount, aws:PrincipalTag/...) are
+decided by the solver over all callers, not over one example role. Readable
+witnesses prefer `arn:aws:sts::111122223333:assumed-role/Subject/example`.
+
+On which keys: the outcome on a key depends on its ARN only through which
+`Resource`/`NotResource` patterns match it, which account it is in (the
+caller's own, or another), and its Region (aws:RequestedRegion). So
+`resource_classes` enumerates, with Z3, one key ARN per realisable combination
+of those tests ("classes"; mentioned ARNs and readable ones first): that
+includes a fresh key in the subject's account and one in another account.
+Each key gets a key policy that lets IAM decide: the key's account is
+delegated (`Principal` its root), and every other account is allowed
+(`Principal: *` with `kms:CallerAccount` not the key's account), so for
+same-account and cross-account callers alike the identity policy is what
+differs. Keys have default properties (symmetric, no aliases, no tags): if a
+policy tests a key property, a "no difference" is only about such keys and
+becomes unknown.
+
+Requests on no key (CreateKey, ListKeys, GenerateRandom...) and the alias
+half of alias operations (CreateAlias on `arn:aws:kms:...:alias/NAME`,
+enumerated like keys) are decided by IAM alone (R3.1), encoded here as the
+identity layer's allow and no deny; the evaluator's twin is its IAM-only path.
+That path reads a federated user's documents from the caller ARN, so these
+requests are compared for IAM users and role sessions only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import types
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+
+import z3
+
+from kmsprove.arn import ACCOUNT_RE, REGION_RE, parse_caller
+from kmsprove.ast import Policy, PolicyKind, Query
+from kmsprove.catalog import ActionInfo, kms_catalog
+from kmsprove.counterexample import decode
+from kmsprove.diff_solve import Pair, Probe, Witness, readable, side_check
+from kmsprove.encode.authorize import encode_allowed
+from kmsprove.encode.conditions import Unmodelled
+from kmsprove.encode.derive import DIGITS12, free_facts, open_keys
+from kmsprove.encode.layers import Target, layer
+from kmsprove.encode.match import glob_re, py_arn_like, py_glob
+from kmsprove.encode.symbolic import Sym, new_sym
+from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
+from kmsprove.policy import build_policy
+from kmsprove.query import (
+    _bound_exceeded,
+    _set_bound,
+    may_match,
+    u_accounts,
+    who_formula,
+)
+from kmsprove.request import Request
+from kmsprove.syntax.json import parse_json
+from kmsprove.world import Account, Identity, Key, World
+
+SUBJECT_ACCOUNT = "111122223333"
+SUBJECT_NAME = "Subject"
+FIXED = ("arn", "aws", "kms")  # the first ARN fields of every key and alias compared
+READABLE_REGIONS = ("us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2")
+READABLE_ACCOUNTS = (SUBJECT_ACCOUNT, "999999999999", "444455556666")
+READABLE_IDS = {
+    "key": ("1234abcd-12ab-34cd-56ef-1234567890ab", "0987dcba-09fe-87dc-65ba-ab0987654321"),
+    "alias": ("example", "other"),
+}
+MAX_CLASSES = 32
+KEY_PROPERTY_TESTS = (
+    "kms:keyspec",
+    "kms:keyusage",
+    "kms:keyorigin",
+    "kms:multiregion",  # and kms:MultiRegionKeyType
+    "kms:resourcealiases",
+    "aws:resourcetag/",
+    "kms:requestalias",
+)
+_NAME = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("-"))
+ID_RE = {
+    "key": z3.Plus(_NAME),
+    "alias": z3.Plus(z3.Union(_NAME, z3.Re("/"), z3.Re("_"))),
+}
+REGION = z3.Concat(
+    z3.Loop(z3.Range("a", "z"), 2, 2),
+    z3.Plus(z3.Concat(z3.Re("-"), z3.Plus(z3.Range("a", "z")))),
+    z3.Re("-"),
+    z3.Range("0", "9"),
+)
+
+
+def resource_classes(
+    patterns: list[str], kind: str, accounts: list[str], regions: list[str]
+) -> list[str]:
+    """One `arn:aws:kms:REGION:ACCOUNT:KIND/ID` per combination of the tests (each
+    pattern matches or not, the account is each of `accounts` or none, the Region
+    meets each tested value or not) that some ARN realises; readable ARNs first.
+
+    A pattern tests each ARN field on its own (R6.3), so each field's classes are
+    enumerated alone (one string variable each, which Z3 decides quickly), and
+    every combination whose tests differ from an earlier one's is kept."""
+    live = [f for f in (p.split(":", 5) for p in sorted(set(patterns)) if p != "*") if len(f) == 6]
+    live = [f for f in live if all(py_glob(f[i], v, False) for i, v in enumerate(FIXED))]
+    requested = [(v, c) for v in regions for c in (False, True)]  # aws:RequestedRegion tests
+    region_tests = [(f[3], False) for f in live] + requested
+    region_values = _field_classes(
+        REGION,
+        lambda x: [z3.InRe(x, glob_re(g, ignore_case=c)) for g, c in region_tests],
+        [*_literal(patterns, 3), *READABLE_REGIONS],
+    )
+    account_values = _field_classes(
+        DIGITS12,
+        lambda x: (
+            [z3.InRe(x, glob_re(f[4])) for f in live] + [x == z3.StringVal(a) for a in accounts]
+        ),
+        [*_literal(patterns, 4), *READABLE_ACCOUNTS],
+    )
+    head = z3.StringVal(f"{kind}/")
+    id_values = _field_classes(
+        ID_RE[kind],
+        lambda x: [z3.InRe(z3.Concat(head, x), glob_re(f[5])) for f in live],
+        [*_literal(patterns, 5, kind), *READABLE_IDS[kind]],
+    )
+    out: dict[tuple[bool, ...], str] = {}
+    for r, a, i in itertools.product(region_values, account_values, id_values):
+        arn = f"arn:aws:kms:{r}:{a}:{kind}/{i}"
+        seen = tuple(py_arn_like(":".join(f), arn) for f in live)
+        seen += tuple(a == x for x in accounts)
+        seen += tuple(py_glob(g, r, c) for g, c in requested)
+        out.setdefault(seen, arn)
+    if len(out) > MAX_CLASSES:
+        raise Unmodelled(f"the policies tell apart more than {MAX_CLASSES} {kind} ARN classes")
+    return list(out.values())
+
+
+def _field_classes(
+    shape: z3.ReRef, tests: Callable[[z3.SeqRef], list[z3.BoolRef]], readable: list[str]
+) -> list[str]:
+    """One value of an ARN field per combination of the tests that some value meets."""
+    var = z3.String("arn.field")
+    solver = z3.Solver()
+    solver.set("timeout", 5000)
+    solver.add(z3.InRe(var, shape))
+    checks = tests(var)
+    tiers = [*([var == z3.StringVal(v)] for v in dict.fromkeys(readable)), []]
+    out: list[str] = []
+    while True:
+        model = _first_model(solver, tiers)
+        if model is None:
+            return out
+        if len(out) == MAX_CLASSES:
+            raise Unmodelled(f"the policies tell apart more than {MAX_CLASSES} ARN field values")
+        out.append(model.eval(var, model_completion=True).as_string())
+        if not checks:
+            return out
+        seen = [z3.is_true(model.eval(t, model_completion=True)) for t in checks]
+        solver.add(z3.Or(*[z3.Not(t) if v else t for t, v in zip(checks, seen, strict=True)]))
+
+
+def _first_model(solver: z3.Solver, tiers: list[list[z3.BoolRef]]) -> z3.ModelRef | None:
+    for tier in tiers:
+        solver.push()
+        solver.add(*tier)
+        result = solver.check()
+        model = solver.model() if result == z3.sat else None
+        solver.pop()
+        if model is not None:
+            return model
+        if result == z3.unknown and not tier:
+            raise Unmodelled(f"could not enumerate resource classes: {solver.reason_unknown()}")
+    return None
+
+
+def _literal(patterns: list[str], index: int, kind: str = "") -> list[str]:
+    """Field `index` of the patterns where it has no wildcard (3: the Region, 5: the
+    id after `KIND/`), for readable class representatives."""
+    out: list[str] = []
+    valid = {3: REGION_RE, 4: ACCOUNT_RE, 5: re.compile(r"[A-Za-z0-9/_-]+")}[index]
+    for p in patterns:
+        fields = p.split(":", 5)
+        if len(fields) != 6:
+            continue
+        f = fields[index]
+        if index == 5:
+            if not f.startswith(f"{kind}/"):
+                continue
+            f = f.split("/", 1)[1]
+        if "*" not in f and "?" not in f and valid.fullmatch(f) and f not in out:
+            out.append(f)
+    return out
+
+
+def _patterns(policies: tuple[Policy, ...]) -> list[str]:
+    return [
+        r
+        for p in policies
+        for st in p.statements
+        for r in (st.resource or ()) + (st.not_resource or ())
+    ]
+
+
+def _tested_values(policies: tuple[Policy, ...], key: str) -> list[str]:
+    return [
+        v
+        for p in policies
+        for st in p.statements
+        for c in st.conditions
+        if c.key.lower() == key
+        for v in c.values
+    ]
+
+
+def iam_decides(arn: str) -> Policy:
+    """A key policy under which the caller's IAM policies decide, in the key's
+    account (delegation to the account) and from every other account alike."""
+    acct = arn.split(":")[4]
+    doc = (
+        '{"Version": "2012-10-17", "Statement": ['
+        '{"Sid": "IamDecidesInTheKeyAccount", "Effect": "Allow", '
+        f'"Principal": {{"AWS": "arn:aws:iam::{acct}:root"}}, "Action": "kms:*", "Resource": "*"}},'
+        '{"Sid": "IamDecidesInOtherAccounts", "Effect": "Allow", "Principal": "*", '
+        '"Action": "kms:*", "Resource": "*", '
+        f'"Condition": {{"StringNotEquals": {{"kms:CallerAccount": "{acct}"}}}}}}]}}'
+    )
+    name = "<key policy: IAM decides>"
+    policy, _ = build_policy(parse_json(doc, name), PolicyKind.KEY_POLICY, name)
+    assert policy is not None
+    return policy
+
+
+def identity_probes(old: Policy, new: Policy, query: Query) -> tuple[list[Probe], str | None]:
+    """The comparisons to make (keys, alias classes, requests on no key), and why a
+    "no difference" would not be a proof, if so."""
+    both = (old, new)
+    holder = World(
+        accounts=types.MappingProxyType({SUBJECT_ACCOUNT: Account(SUBJECT_ACCOUNT, scps=both)})
+    )
+    accounts = sorted(mentioned(holder, query)[0])
+    patterns = _patterns(both)
+    regions = _tested_values(both, "aws:requestedregion")
+    keys = [Key(a, iam_decides(a)) for a in resource_classes(patterns, "key", accounts, regions)]
+    aliases = resource_classes(patterns, "alias", accounts, [])
+    base = World(keys=tuple(keys), file="<diff>")
+    holder = replace(holder, keys=base.keys)
+    u = build_universe(holder, keys[0], query)
+    restrict(u, lambda e: e.kind in ("user", "session", "federated"))
+    restrict(u, lambda e: may_match(query, u_accounts(e, u)))
+    u.world = base
+    iam_u = Universe(base, None, list(u.accounts), [e for e in u.entries if e.kind != "federated"])
+    bound = _set_bound(holder)
+    tested = [k for k in KEY_PROPERTY_TESTS if mentions(both, k)]
+    caveat = _bound_exceeded(holder) or (
+        f"the policies test {', '.join(tested)}, and diff compares on keys with default "
+        "properties (symmetric, no aliases, no tags) only"
+        if tested
+        else None
+    )
+    catalog = list(kms_catalog().values())
+    on_key = [i for i in catalog if i.on_key]
+    alias_ops = [i for i in catalog if i.resource == "alias+key"]
+    no_key = [i for i in catalog if not i.on_key]
+    ctx = _Ctx(base, both, query, bound, caveat)
+    probes = [Probe(k.arn, partial(_key_pair, ctx, u, k, on_key)) for k in keys]
+    probes += [Probe(a, partial(_iam_pair, ctx, iam_u, a, alias_ops)) for a in aliases]
+    probes.append(Probe("requests on no key", partial(_iam_pair, ctx, iam_u, "*", no_key)))
+    return probes, caveat
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """What every comparison of one identity-policy diff shares."""
+
+    base: World  # the keys, each with a key policy that lets IAM decide
+    policies: tuple[Policy, Policy]  # OLD, NEW
+    query: Query  # its `who` restricts the callers
+    bound: int  # the set bound both sides need
+    caveat: str | None
+
+
+def _holding(u: Universe, policy: Policy) -> Universe:
+    """The universe's callers, each holding `policy` as its identity policy."""
+    ident = Identity(arn=f"arn:aws:iam::{SUBJECT_ACCOUNT}:role/{SUBJECT_NAME}", policies=(policy,))
+    entries = [replace(e, identity=ident, any_iam=False) for e in u.entries]
+    return Universe(u.world, u.key, list(u.accounts), entries, u.federation)
+
+
+def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:
+    subject = [
+        sym.acct == z3.StringVal(SUBJECT_ACCOUNT),
+        sym.name == z3.StringVal(SUBJECT_NAME),
+        sym.session == z3.StringVal("example"),
+    ]
+    return [*readable(sym, u, subject), *readable(sym, u)]
+
+
+def _key_pair(ctx: _Ctx, u: Universe, key: Key, infos: list[ActionInfo]) -> Pair:
+    old, new = ctx.policies
+    sym = new_sym(infos, set_bound=ctx.bound)
+    open_keys(sym)
+    allowed_o = encode_allowed(ctx.base, key, _holding(u, old), sym)
+    allowed_n = encode_allowed(ctx.base, key, _holding(u, new), sym)
+    facts = [*free_facts(u, key, sym), who_formula(ctx.query, u, sym)]
+    recheck = partial(_witness, sym, u, ctx.base, ctx.policies, key.arn)
+    return Pair(sym, facts, allowed_o, allowed_n, recheck, key.arn, ctx.caveat, _tiers(sym, u))
+
+
+def _iam_pair(ctx: _Ctx, u: Universe, resource: str, infos: list[ActionInfo]) -> Pair:
+    old, new = ctx.policies
+    sym = new_sym(infos, set_bound=ctx.bound)
+    open_keys(sym)
+    target = Target(arn=resource)
+
+    def allows(policy: Policy) -> z3.BoolRef:
+        m = layer((policy,), sym, _holding(u, policy), target)
+        return z3.And(m.allow, z3.Not(m.deny))
+
+    facts = [*free_facts(u, None, sym), who_formula(ctx.query, u, sym)]
+    recheck = partial(_witness, sym, u, ctx.base, ctx.policies, resource)
+    where = resource if resource != "*" else "requests on no key"
+    return Pair(sym, facts, allows(old), allows(new), recheck, where, ctx.caveat, _tiers(sym, u))
+
+
+def _witness(
+    sym: Sym,
+    u: Universe,
+    base: World,
+    policies: tuple[Policy, Policy],
+    resource: str,
+    model: z3.ModelRef,
+) -> Witness:
+    req, assumed = decode(model, sym, u, base.keys[0])
+    if ":key/" in resource:
+        req = replace(req, key=resource)
+    else:  # IAM alone decides: on an alias ARN, or on no resource (`*`)
+        req = replace(req, key=None, resource=resource if resource != "*" else None)
+    holder = next(iter(assumed))  # the callers are unnamed: decode names their identity
+    old, new = (side_check(_with_holder(base, req, holder, p), req, {}) for p in policies)
+    note = "its only identity policy is the one compared (OLD's on one side, NEW's on the other)"
+    return Witness(req, old, new, {holder: note})
+
+
+def _with_holder(base: World, req: Request, arn: str, policy: Policy) -> World:
+    """`base` plus the caller's identity holding `policy`, with the tags the request shows."""
+    tags = tuple(
+        (req.context.names[low].split("/", 1)[1], vals[0])
+        for low, vals in req.context.values.items()
+        if low.startswith("aws:principaltag/") and vals
+    )
+    acct = parse_caller(arn).account or SUBJECT_ACCOUNT
+    ident = Identity(arn=arn, policies=(policy,), tags=tags)
+    account = Account(acct, principals=types.MappingProxyType({arn: ident}))
+    return replace(base, accounts=types.MappingProxyType({acct: account}))
