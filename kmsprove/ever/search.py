@@ -54,10 +54,13 @@ class Search:
         q = Query(who or Who(WhoKind.ANYONE), actions, target=self.query.target, conditions=conds)
         exclude = self.trusted if untrusted else ()
         found = solve_today(world or self.world, q, key or self.key, left, exclude)
-        if found.verdict is Verdict.YES and found.assumed and who is None:
-            # an unnamed caller needs a policy written first: its account's root user may
-            # need none (a concrete root keeps the universe, and the solve, small)
-            acct = parse_caller(next(iter(found.assumed))).account
+        ce = found.counterexample
+        needs_steps = ce is not None and (found.assumed or self.reach.steps_for([ce.principal]))
+        if found.verdict is Verdict.YES and needs_steps and who is None:
+            # a caller that needs a policy written first: its account's root user may need
+            # none (a concrete root keeps the universe, and the solve, small)
+            assert ce is not None
+            acct = parse_caller(ce.principal).account
             roots = replace(q, who=Who(WhoKind.PRINCIPAL, pattern=f"arn:aws:iam::{acct}:root"))
             left = max(0.1, self.deadline - time.monotonic())
             again = solve_today(world or self.world, roots, key or self.key, left, exclude)

@@ -157,5 +157,9 @@ def render_answers(answers: list, world_file: str) -> str:  # type: ignore[type-
             lines.append(f"  {a.reason}")
         if a.open_accounts:
             lines.append(f"  open accounts assumed: {', '.join(a.open_accounts)}")
+        if a.trusted:
+            lines.append(f"  trusted (took no steps of their own): {', '.join(a.trusted)}")
+        if a.not_modelled and a.verdict.value == "no":
+            lines.append(f"  steps not modelled: {'; '.join(a.not_modelled)}")
         lines.append(f"  solver time: {a.seconds:.3f} s")
     return "\n".join(lines) + "\n"
