@@ -95,8 +95,11 @@ def request_lines(a: Answer) -> list[str]:
     return lines
 
 
-def render_check_text(outcomes: Sequence[Outcome], world_file: str | None = None) -> str:
-    """One line per outcome, evidence under failures and unknowns, then the counts.
+def render_check_text(
+    outcomes: Sequence[Outcome], world_file: str | None = None, totals: bool = True
+) -> str:
+    """One line per outcome, evidence under failures and unknowns, then the counts
+    (unless `totals` is false: an estate run ends with its own table).
 
     With `world_file`, a failing `expect no` also gets its `kmsprove explain` command.
     """
@@ -115,6 +118,8 @@ def render_check_text(outcomes: Sequence[Outcome], world_file: str | None = None
         if world_file and shows and r is not None:
             lines.append(f"  reproduce: {explain_command(world_file, r)}")
     counts = summary(outcomes)
+    if not totals:
+        return "\n".join(lines) + "\n" if lines else ""
     lines.append(
         f"{len(outcomes)} checked: {counts['holds']} hold, {counts['fails']} fail,"
         f" {counts['unknown']} unknown"
