@@ -79,6 +79,10 @@ def _arn(e: Entry, u: Universe, sym: Sym) -> z3.SeqRef:
 def _set(sym: Sym, low: str, present: z3.BoolRef, value: z3.SeqRef | str) -> z3.BoolRef:
     var = sym.key(low)
     v = z3.StringVal(value) if isinstance(value, str) else value
+    if z3.is_true(present):  # the usual case, in fewer terms (this runs per entry per query)
+        if var.multi:
+            return z3.And(var.present, var.count == 1, var.elems[0] == v)  # type: ignore[operator]
+        return z3.And(var.present, var.value == v)  # type: ignore[operator]
     if var.multi:
         return z3.And(
             var.present == present, z3.Implies(present, z3.And(var.count == 1, var.elems[0] == v))
