@@ -9,19 +9,19 @@ the caller (aws:PrincipalArn, kms:CallerAccount, aws:PrincipalTag/...) are
 decided by the solver over all callers, not over one example role. Readable
 witnesses prefer `arn:aws:sts::111122223333:assumed-role/Subject/example`.
 
-On which keys: the outcome on a key depends on its ARN only through which
-`Resource`/`NotResource` patterns match it, which account it is in (the
-caller's own, or another), and its Region (aws:RequestedRegion). So
-`resource_classes` enumerates, with Z3, one key ARN per realisable combination
-of those tests ("classes"; mentioned ARNs and readable ones first): that
-includes a fresh key in the subject's account and one in another account.
-Each key gets a key policy that lets IAM decide: the key's account is
-delegated (`Principal` its root), and every other account is allowed
-(`Principal: *` with `kms:CallerAccount` not the key's account), so for
-same-account and cross-account callers alike the identity policy is what
-differs. Keys have default properties (symmetric, no aliases, no tags): if a
-policy tests a key property, a "no difference" is only about such keys and
-becomes unknown.
+On which keys (in partition `aws`, the callers'): the outcome on a key depends on
+its ARN only through which `Resource`/`NotResource` patterns match it, which
+account it is in (the caller's own, or another), and its Region
+(aws:RequestedRegion). So `resource_classes` enumerates, with Z3, one key ARN
+per realisable combination of those tests ("classes"; ARNs built from the
+patterns' literal fields first): that includes a fresh key in the subject's
+account and one in another account. Each key gets a key policy that lets IAM
+decide: the key's account is delegated (`Principal` its root), and every other
+account is allowed (`Principal: *` with `kms:CallerAccount` not the key's
+account), so for same-account and cross-account callers alike the identity
+policy is what differs. Keys have default properties (symmetric, no aliases,
+no tags): if a policy tests a key property, a "no difference" is only about
+such keys and becomes unknown.
 
 Requests on no key (CreateKey, ListKeys, GenerateRandom...) and the alias
 half of alias operations (CreateAlias on `arn:aws:kms:...:alias/NAME`,
@@ -237,9 +237,8 @@ def iam_decides(arn: str) -> Policy:
     return policy
 
 
-def identity_probes(old: Policy, new: Policy, query: Query) -> tuple[list[Probe], str | None]:
-    """The comparisons to make (keys, alias classes, requests on no key), and why a
-    "no difference" would not be a proof, if so."""
+def identity_probes(old: Policy, new: Policy, query: Query) -> list[Probe]:
+    """The comparisons to make: keys, alias classes, requests on no key."""
     both = (old, new)
     holder = World(
         accounts=types.MappingProxyType({SUBJECT_ACCOUNT: Account(SUBJECT_ACCOUNT, scps=both)})
@@ -272,7 +271,7 @@ def identity_probes(old: Policy, new: Policy, query: Query) -> tuple[list[Probe]
     probes = [Probe(k.arn, partial(_key_pair, ctx, u, k, on_key)) for k in keys]
     probes += [Probe(a, partial(_iam_pair, ctx, iam_u, a, alias_ops)) for a in aliases]
     probes.append(Probe("requests on no key", partial(_iam_pair, ctx, iam_u, "*", no_key)))
-    return probes, caveat
+    return probes
 
 
 @dataclass(frozen=True)

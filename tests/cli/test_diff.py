@@ -242,6 +242,81 @@ def test_world_diff_when_a_principal_is_retagged(tmp_path: Path) -> None:
     assert out["removed_access"]["context"]["aws:PrincipalTag/team"] == "red"
 
 
+def _one_key_world(
+    grants: tuple[Any, ...] = (), vpce: Any = None, accounts: Any = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "version": 1,
+        "keys": [{"arn": KEY, "policy": kp(), "grants": list(grants)}],
+        "accounts": accounts or {},
+    }
+    if vpce is not None:
+        doc["vpc_endpoints"] = {"vpce-1": vpce}
+    return doc
+
+
+GRANT = {
+    "GrantId": "g1",
+    "KeyId": KEY,
+    "GranteePrincipal": f"arn:aws:iam::{B}:role/app",
+    "Operations": ["Decrypt"],
+    "RetiringPrincipal": f"arn:aws:iam::{B}:role/retirer",
+    "IssuingAccount": f"arn:aws:iam::{A}:root",
+}
+ANY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}],
+}
+DECRYPT_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}],
+}
+NEW_ROLE = {
+    "complete": True,
+    "principals": {
+        f"arn:aws:iam::{A}:role/New": {
+            "policies": [ip({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"})]
+        }
+    },
+}
+
+
+def test_world_changes_to_grants_endpoints_and_principals(tmp_path: Path) -> None:
+    """A grant, a VPC endpoint policy, a principal of a complete account: each change
+    gives the relation it should, with a witness that names what changed."""
+    cases = [
+        (_one_key_world(), _one_key_world((GRANT,)), "more-permissive", "new_access"),
+        (
+            _one_key_world(vpce=ANY),
+            _one_key_world(vpce=DECRYPT_ONLY),
+            "less-permissive",
+            "removed_access",
+        ),
+        (
+            _one_key_world(accounts={A: {"complete": True}}),
+            _one_key_world(accounts={A: NEW_ROLE}),
+            "more-permissive",
+            "new_access",
+        ),
+    ]
+    for n, (a, b, relation, direction) in enumerate(cases):
+        old, new = write(tmp_path, f"old{n}.json", a), write(tmp_path, f"new{n}.json", b)
+        code, out, _ = run(tmp_path, old, new)
+        assert out["relation"] == relation, (n, out)
+        assert code == (1 if direction == "new_access" else 0)
+        w = out[direction]
+        if n == 0:
+            assert w["principal"].startswith(f"arn:aws:sts::{B}:assumed-role/")
+            if w["action"] == "kms:RetireGrant":
+                assert w["grant_id"] == "g1"
+        if n == 1:
+            assert w["via_vpce"] == "vpce-1" and w["action"] != "kms:Decrypt"
+        if n == 2:
+            assert w["principal"].startswith(f"arn:aws:sts::{A}:assumed-role/New/")
+            denied = out["directions"][direction]["denied_because"]
+            assert "does not exist" in denied
+
+
 def test_policy_variable_in_resource_is_unknown_exit_3(tmp_path: Path) -> None:
     by_name = {
         **ADMIN,

@@ -348,7 +348,7 @@ def test_every_key_policy_witness_is_allowed_by_exactly_one_side(
     _check_world_witnesses(result, place_key_policy(old), place_key_policy(new))
 
 
-@settings(max_examples=8 * SCALE, deadline=None)
+@settings(max_examples=6 * SCALE, deadline=None)
 @given(policies(False, IP_RESOURCES, 3), policies(False, IP_RESOURCES, 3))
 def test_every_identity_policy_witness_is_allowed_by_exactly_one_side(
     a: dict[str, Any], b: dict[str, Any]
@@ -361,7 +361,7 @@ def test_every_identity_policy_witness_is_allowed_by_exactly_one_side(
     _check_identity_witnesses(result, old, new)
 
 
-@settings(max_examples=6 * SCALE, deadline=None)
+@settings(max_examples=5 * SCALE, deadline=None)
 @given(worlds(), policies(True, KP_RESOURCES, 4), st.booleans())
 def test_every_world_witness_is_allowed_by_exactly_one_side(
     doc: dict[str, Any], policy: dict[str, Any], drop_principals: bool
@@ -453,7 +453,7 @@ def _allowed(req: Request, policy: Policy) -> bool:
     return evaluate(world, complete_request(world, req)).allowed
 
 
-@settings(max_examples=8 * SCALE, deadline=None)
+@settings(max_examples=6 * SCALE, deadline=None)
 @given(policies(False, IP_RESOURCES, 3), policies(False, IP_RESOURCES, 3))
 def test_identity_diff_agrees_with_bruteforce(a: dict[str, Any], b: dict[str, Any]) -> None:
     """Research check: on generated identity-policy pairs, the solver's relation
