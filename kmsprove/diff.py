@@ -174,9 +174,10 @@ def load_side(path: str, kind: str) -> World | Policy:
     if errors:
         raise InputError(errors)
     node = parse_file(path)
-    inner = node.get("Policy") if isinstance(node, JObject) else None
-    if kind == "key-policy" and isinstance(inner, JString) and node.get("Statement") is None:  # type: ignore[union-attr]
-        node = parse_json(inner.value, f"{path}#Policy")  # `aws kms get-key-policy` output
+    if kind == "key-policy" and isinstance(node, JObject) and node.get("Statement") is None:
+        inner = node.get("Policy")
+        if isinstance(inner, JString):  # `aws kms get-key-policy` output
+            node = parse_json(inner.value, f"{path}#Policy")
     policy, _ = build_policy(node, PolicyKind(kind), path)
     assert policy is not None  # validate_file found no error
     return policy
@@ -258,7 +259,8 @@ def diff_identity_policies(
 
 
 def _buckets(world: World) -> list[tuple[object, ...]]:
-    return sorted(
+    """What decides S3 reads, bucket by bucket (policies by content, not file name)."""
+    shape = [
         (
             b.arn,
             b.account,
@@ -268,7 +270,8 @@ def _buckets(world: World) -> list[tuple[object, ...]]:
             b.policy.statements if b.policy else (),
         )
         for b in world.buckets
-    )
+    ]
+    return sorted(shape, key=lambda t: str(t[0]))
 
 
 def _diff_worlds(

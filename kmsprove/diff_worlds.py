@@ -244,8 +244,8 @@ def _same(a: CtxVar, b: CtxVar) -> z3.BoolRef:
             a.present == b.present,
             a.count == b.count,
             *[x == y for x, y in zip(a.elems, b.elems, strict=True)],
-        )  # type: ignore[operator]
-    return z3.And(a.present == b.present, a.value == b.value)  # type: ignore[operator]
+        )
+    return z3.And(a.present == b.present, a.value == b.value)
 
 
 def _exact_key(world: World, arn: str) -> Key | None:
