@@ -165,7 +165,7 @@ def solve_today(
             Verdict.UNKNOWN, reason=f"actions not on a key are not modelled: {', '.join(bad)}"
         )
     u = build_universe(world, key, query)
-    restrict(u, lambda e: may_match(query, u_accounts(e, u)))
+    restrict(u, lambda e: may_match(query, u_accounts(e, u)) and _outside_org(world, query, e, u))
     try:
         sym = new_sym([i for i in infos if i is not None], set_bound=_set_bound(world))
         open_keys(sym)
@@ -214,12 +214,16 @@ def _check(
     solver.add(*formulas)
     # First with the fresh names pinned to example values: when the answer is
     # yes this is usually quick (no string search) and gives readable names.
-    solver.push()
-    solver.add(*_examples(sym))
+    # The pins are assumptions: when the answer is unsat and no pin is in the unsat
+    # core, it is unsat without them too, and the second search is not needed.
+    pins = [z3.Bool(f"kmsprove!pin{i}") for i in range(3)]
+    solver.add(*[z3.Implies(p, f) for p, f in zip(pins, _examples(sym), strict=True)])
     solver.set("timeout", int(min(timeout, 5) * 1000))
-    result = solver.check()
-    if result != z3.sat:
-        solver.pop()
+    result = solver.check(*pins)
+    pinned = result == z3.unsat and any(
+        z3.eq(c, p) for c in solver.unsat_core() for p in pins
+    )
+    if result == z3.unknown or pinned:
         solver.set("timeout", int(timeout * 1000))
         result = solver.check()
     opens = _open_accounts(world, u)
@@ -295,7 +299,7 @@ def _solve_bucket(world: World, query: Query, timeout: float) -> Answer:
             Verdict.NO, reason="the key is not in the bucket's Region, so no read succeeds (R8.4)"
         )
     u = build_universe(world, key, query)
-    restrict(u, lambda e: may_match(query, u_accounts(e, u)))
+    restrict(u, lambda e: may_match(query, u_accounts(e, u)) and _outside_org(world, query, e, u))
     bound = _set_bound(world)
     try:
         sym = new_sym([s3_action(a) for a in query.actions], bound)
@@ -357,6 +361,15 @@ def _examples(sym: Sym) -> list[z3.BoolRef]:
 
 def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
     return e, (None if e.account is None or e.account == FRESH else u.accounts[e.account])
+
+
+def _outside_org(world: World, query: Query, e: Entry, u: Universe) -> bool:
+    """`outside org O`: a principal of an account the world puts in O carries
+    aws:PrincipalOrgID = O (R5.3), so it is never outside; its entries can go."""
+    if query.who.kind is not WhoKind.OUTSIDE_ORG or e.kind == "service":
+        return True
+    _, acct = u_accounts(e, u)
+    return acct is None or world.account(acct).organization != query.who.org
 
 
 def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
