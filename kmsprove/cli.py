@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from kmsprove.errors import InputError
+from kmsprove.errors import InputError, SourcePos
 
 
 class ExitCode(enum.IntEnum):
@@ -30,6 +30,14 @@ class ExitCode(enum.IntEnum):
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as exc:
+        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
 
 
 @contextlib.contextmanager
@@ -257,8 +265,21 @@ def query(
     help="Worker processes for a directory of worlds or a world with many keys"
     " (default: one per CPU).",
 )
+@click.option(
+    "--sarif-output",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Also write the SARIF log to this file (one run gives the text report and the"
+    " alerts); nothing is written on bad input.",
+)
 def check(
-    world: str, spec: str, fmt: str, timeout: float, trust: tuple[str, ...], jobs: int | None
+    world: str,
+    spec: str,
+    fmt: str,
+    timeout: float,
+    trust: tuple[str, ...],
+    jobs: int | None,
+    sarif_output: str | None,
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
@@ -288,15 +309,20 @@ def check(
         if diags:
             raise InputError(diags)
         if len(units) > 1 or os.path.isdir(world):
+            formats = (fmt, "sarif") if sarif_output else (fmt,)
             with _progress(len(units)) as advance:
-                reports = estate.run_estate(units, spec, timeout, trust, fmt, workers, advance)
+                reports = estate.run_estate(units, spec, timeout, trust, formats, workers, advance)
             errors = [e for r in reports for e in r.errors]
             if errors:
                 return "", ExitCode.BAD_INPUT, errors
+            if sarif_output:
+                _write(sarif_output, render_estate(reports, "sarif"))
             return render_estate(reports, fmt), estate.exit_code(reports), []
         w = estate.loaded_world()
         outcomes = check_world(w, expectations, timeout, trust)
         code = exit_code(outcomes)
+        if sarif_output:
+            _write(sarif_output, json.dumps(sarif_log(outcomes), indent=2))
         if fmt == "json":
             return json.dumps(check_json(outcomes), indent=2), code, []
         if fmt == "sarif":

@@ -64,10 +64,12 @@ _OPTIONS: dict[str, Any] = {}
 _WORLD: World | None = None
 
 
-def _init(spec_path: str, timeout: float, trusted: tuple[str, ...], fmt: str) -> None:
+def _init(
+    spec_path: str, timeout: float, trusted: tuple[str, ...], formats: tuple[str, ...]
+) -> None:
     global _SPEC, _OPTIONS
     _SPEC = read_spec(spec_path)
-    _OPTIONS = {"timeout": timeout, "trusted": trusted, "fmt": fmt}
+    _OPTIONS = {"timeout": timeout, "trusted": trusted, "formats": formats}
 
 
 def _run_unit(unit: Unit) -> UnitReport:
@@ -87,12 +89,12 @@ def _run_unit(unit: Unit) -> UnitReport:
         return report
     report.keys = len(world.keys)
     report.counts = summary(outcomes)
-    fmt = _OPTIONS["fmt"]
-    if fmt == "text":
+    formats = _OPTIONS["formats"]
+    if "text" in formats:
         report.text = f"{unit.world}:\n" + render_check_text(outcomes, unit.world, totals=False)
-    elif fmt == "json":
+    if "json" in formats:
         report.results = [{"world": unit.world, **r} for r in check_json(outcomes)["results"]]
-    else:
+    if "sarif" in formats:
         run = sarif_log(outcomes)["runs"][0]
         report.sarif_results = run["results"]
         report.sarif_notes = run["invocations"][0]["toolExecutionNotifications"]
@@ -127,12 +129,12 @@ def run_estate(
     spec_path: str,
     timeout: float,
     trusted: tuple[str, ...],
-    fmt: str,
+    formats: tuple[str, ...],
     jobs: int,
     advance: Callable[[int], None] = lambda n: None,
 ) -> list[UnitReport]:
     """Every unit's report, in the order of `units`."""
-    _init(spec_path, timeout, trusted, fmt)  # here too: bad specs fail before any fork
+    _init(spec_path, timeout, trusted, formats)  # here too: bad specs fail before any fork
     if jobs <= 1 or len(units) <= 1:
         out = []
         for u in units:
@@ -140,7 +142,7 @@ def run_estate(
             advance(1)
         return out
     with ProcessPoolExecutor(
-        max_workers=jobs, initializer=_init, initargs=(spec_path, timeout, trusted, fmt)
+        max_workers=jobs, initializer=_init, initargs=(spec_path, timeout, trusted, formats)
     ) as pool:
         out = []
         for r in pool.map(_run_unit, units, chunksize=max(1, len(units) // (jobs * 8))):
