@@ -133,19 +133,24 @@ def _ms(seconds: float) -> int:
 def _solve(
     solver: z3.Solver, tiers: list[list[z3.BoolRef]], deadline: float
 ) -> tuple[z3.CheckSatResult, z3.ModelRef | None, str]:
-    # readable names first (as query._check does): quick when sat, and shown to people
-    for tier in tiers:
+    # readable names first (as query._check does): quick when sat, and shown to people.
+    # Each attempt's pins are an assumption: an unsat core without it is a proof.
+    for n, tier in enumerate(tiers):
         left = deadline - time.monotonic()
         if left <= 0:
             break
+        pin = z3.Bool(f"diff.readable.{n}")
         solver.push()
-        solver.add(*tier)
+        solver.add(z3.Implies(pin, z3.And(*tier)))
         solver.set("timeout", _ms(min(left, FIRST_TRY)))
-        result = solver.check()
+        result = solver.check(pin)
         model = solver.model() if result == z3.sat else None
+        pinned = result != z3.unsat or any(z3.eq(c, pin) for c in solver.unsat_core())
         solver.pop()
         if model is not None:
             return z3.sat, model, ""
+        if not pinned:
+            return z3.unsat, None, ""
         if result == z3.unknown:
             break  # the attempts only get harder: go straight to the real question
     left = deadline - time.monotonic()
