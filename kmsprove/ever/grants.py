@@ -60,7 +60,7 @@ def _grant_step(made_by: Answer, key: Key, grant_id: str) -> tuple[Step, Key, st
         key_id=key.arn,
         operations=ops,
         grantee=grantee,
-        issuing_account=parse_caller(ce.principal).account,
+        issuing_account=parse_caller(ce.principal).account or key.account,
         ec_subset=tuple(ec.items()) or None,
     )
     new_key = replace(key, grants=(*key.grants, grant))

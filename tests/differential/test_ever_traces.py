@@ -93,8 +93,10 @@ def _apply(doc: dict[str, Any], step: dict[str, Any]) -> None:
             "GrantId": p["GrantId"],
             "GranteePrincipal": p["GranteePrincipal"],
             "Operations": p["Operations"],
-            "IssuingAccount": f"arn:aws:iam::{parse_caller(step['principal']).account}:root",
         }
+        issuer = parse_caller(step["principal"]).account
+        if issuer:  # a service principal has no account: the key's own then
+            grant["IssuingAccount"] = f"arn:aws:iam::{issuer}:root"
         if "Constraints" in p:
             grant["Constraints"] = p["Constraints"]
         keys[step["key"]].setdefault("grants", []).append(grant)
@@ -112,7 +114,7 @@ def _apply(doc: dict[str, Any], step: dict[str, Any]) -> None:
         who = _principals(doc, target)
         spec = who.setdefault(target, {})
         if action == "iam:CreateRole":
-            who[target] = {"trust_policy": p["AssumeRolePolicyDocument"]}
+            spec = who[target] = {"trust_policy": p["AssumeRolePolicyDocument"]}
         elif action == "iam:UpdateAssumeRolePolicy":
             spec["trust_policy"] = p["PolicyDocument"]
         if "PolicyDocument" in p and action != "iam:UpdateAssumeRolePolicy":
@@ -144,7 +146,7 @@ def _request(world: Any, step: dict[str, Any]) -> Request:
 
 
 @settings(
-    max_examples=int(__import__("os").environ.get("EVER_EXAMPLES", "40")),
+    max_examples=int(__import__("os").environ.get("EVER_EXAMPLES", "30")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
@@ -195,7 +197,7 @@ def test_every_ever_trace_replays_from_its_json(
     ), trace
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(step_worlds(), st.data())
 def test_trusting_fewer_principals_never_turns_yes_into_no(
     case: tuple[dict[str, Any], tuple[str, ...]], data: st.DataObject
