@@ -13,7 +13,7 @@ import z3
 from kmsprove.arn import parse_caller
 from kmsprove.catalog import ActionInfo
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
-from kmsprove.encode.symbolic import EC_PREFIX, Sym
+from kmsprove.encode.symbolic import EC_PREFIX, Sym, fast_and, fast_eq, fast_not
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import Request
 from kmsprove.world import Key
@@ -76,13 +76,14 @@ def _arn(e: Entry, u: Universe, sym: Sym) -> z3.SeqRef:
     return z3.StringVal(e.arn or "")
 
 
-def _set(sym: Sym, low: str, present: z3.BoolRef, value: z3.SeqRef | str) -> z3.BoolRef:
+def _set(sym: Sym, low: str, present: z3.BoolRef | bool, value: z3.SeqRef | str) -> z3.BoolRef:
     var = sym.key(low)
     v = z3.StringVal(value) if isinstance(value, str) else value
-    if z3.is_true(present):  # the usual case, in fewer terms (this runs per entry per query)
+    if present is True:  # the usual case, in fewer terms (this runs per entry per query)
         if var.multi:
-            return z3.And(var.present, var.count == 1, var.elems[0] == v)  # type: ignore[operator]
-        return z3.And(var.present, var.value == v)  # type: ignore[operator]
+            return fast_and(var.present, var.count == 1, fast_eq(var.elems[0], v))  # type: ignore[operator]
+        return fast_and(var.present, fast_eq(var.value, v))  # type: ignore[arg-type]
+    present = z3.BoolVal(present) if isinstance(present, bool) else present
     if var.multi:
         return z3.And(
             var.present == present, z3.Implies(present, z3.And(var.count == 1, var.elems[0] == v))
@@ -112,8 +113,8 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
                 )
             )
         out += [
-            _set(sym, "aws:principalisawsservice", z3.BoolVal(True), "true"),
-            _set(sym, "aws:principalservicename", z3.BoolVal(True), name),
+            _set(sym, "aws:principalisawsservice", True, "true"),
+            _set(sym, "aws:principalservicename", True, name),
         ]
         for k in (
             "aws:principalarn",
@@ -124,7 +125,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
             "aws:username",
             "kms:viaservice",
         ):
-            out.append(z3.Not(sym.key(k).present))
+            out.append(fast_not(sym.key(k).present))
         return out
     if e.fresh and e.kind != "root":
         named = [
@@ -134,13 +135,13 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         out += [sym.name != z3.StringVal(n) for n in named]
     arn = _arn(e, u, sym)
     out += [
-        _set(sym, "aws:principalarn", z3.BoolVal(True), arn),
-        _set(sym, "aws:principalaccount", z3.BoolVal(True), acct),  # type: ignore[arg-type]
-        _set(sym, "aws:principalisawsservice", z3.BoolVal(True), "false"),
+        _set(sym, "aws:principalarn", True, arn),
+        _set(sym, "aws:principalaccount", True, acct),  # type: ignore[arg-type]
+        _set(sym, "aws:principalisawsservice", True, "false"),
         _set(
             sym,
             "aws:principaltype",
-            z3.BoolVal(True),
+            True,
             {
                 "root": "Account",
                 "user": "User",
@@ -148,22 +149,18 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
                 "federated": "FederatedUser",
             }[e.kind],
         ),
-        z3.Not(sym.key("aws:principalservicename").present),
-        z3.Not(sym.key("aws:sourcearn").present),
-        z3.Not(sym.key("aws:sourceaccount").present),
+        fast_not(sym.key("aws:principalservicename").present),
+        fast_not(sym.key("aws:sourcearn").present),
+        fast_not(sym.key("aws:sourceaccount").present),
     ]
     if e.kind == "user":
-        out.append(
-            _set(
-                sym, "aws:username", z3.BoolVal(True), z3.StringVal(e.name) if e.name else sym.name
-            )
-        )
+        out.append(_set(sym, "aws:username", True, z3.StringVal(e.name) if e.name else sym.name))
     else:
-        out.append(z3.Not(sym.key("aws:username").present))
+        out.append(fast_not(sym.key("aws:username").present))
     acct_id = None if e.account in (None, FRESH) else u.accounts[e.account]  # type: ignore[index]
     org = world.account(acct_id).organization if acct_id else None
     if org:
-        out.append(_set(sym, "aws:principalorgid", z3.BoolVal(True), org))
+        out.append(_set(sym, "aws:principalorgid", True, org))
     if e.identity is not None and not e.any_iam:
         tags = dict(e.identity.tags)
         for name in list(sym.ctx):
@@ -178,16 +175,16 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
 def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     """Key properties every key operation carries (R5.2)."""
     out = [
-        _set(sym, "kms:keyspec", z3.BoolVal(True), key.key_spec),
-        _set(sym, "kms:keyusage", z3.BoolVal(True), key.key_usage),
-        _set(sym, "kms:keyorigin", z3.BoolVal(True), key.origin),
-        _set(sym, "kms:multiregion", z3.BoolVal(True), "true" if key.multi_region else "false"),
-        _set(sym, "aws:requestedregion", z3.BoolVal(True), key.region),
-        _set(sym, "aws:securetransport", z3.BoolVal(True), "true"),
+        _set(sym, "kms:keyspec", True, key.key_spec),
+        _set(sym, "kms:keyusage", True, key.key_usage),
+        _set(sym, "kms:keyorigin", True, key.origin),
+        _set(sym, "kms:multiregion", True, "true" if key.multi_region else "false"),
+        _set(sym, "aws:requestedregion", True, key.region),
+        _set(sym, "aws:securetransport", True, "true"),
     ]
     mrk = sym.key("kms:multiregionkeytype")
     if key.multi_region and key.multi_region_key_type:
-        out.append(_set(sym, "kms:multiregionkeytype", z3.BoolVal(True), key.multi_region_key_type))
+        out.append(_set(sym, "kms:multiregionkeytype", True, key.multi_region_key_type))
     else:
         out.append(z3.Not(mrk.present))
     aliases = sym.key("kms:resourcealiases")
@@ -246,7 +243,7 @@ def action_facts(sym: Sym) -> list[z3.BoolRef]:
         _set(
             sym,
             "aws:viaawsservice",
-            z3.BoolVal(True),
+            True,
             z3.If(via.present, z3.StringVal("true"), z3.StringVal("false")),
         )
     )
@@ -299,7 +296,7 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     out += [sym.fresh_account != z3.StringVal(a) for a in u.accounts]
     out.append(z3.InRe(sym.session, NAME_RE))
     for e in u.entries:
-        out.append(z3.Implies(sym.pid == e.index, z3.And(*entry_facts(e, u, sym))))
+        out.append(z3.Implies(sym.pid == e.index, fast_and(*entry_facts(e, u, sym))))
     if key is not None:
         out += key_facts(key, sym)
     out += action_facts(sym)

@@ -122,6 +122,25 @@ class Sym:
         return z3.Or(*[self.action == i for i in idx])
 
 
+def fast_and(*args: z3.BoolRef) -> z3.BoolRef:
+    """`z3.And` of Boolean terms without z3py's coercion checks: the facts of every
+    principal class are rebuilt per query, and the checks cost three times the term."""
+    if not args:
+        return z3.BoolVal(True)
+    ctx = args[0].ctx
+    arr = (z3.Ast * len(args))(*[a.as_ast() for a in args])
+    return z3.BoolRef(z3.Z3_mk_and(ctx.ref(), len(args), arr), ctx)
+
+
+def fast_eq(a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+    """`a == b` for two terms of one sort, without the coercion checks."""
+    return z3.BoolRef(z3.Z3_mk_eq(a.ctx.ref(), a.as_ast(), b.as_ast()), a.ctx)
+
+
+def fast_not(a: z3.BoolRef) -> z3.BoolRef:
+    return z3.BoolRef(z3.Z3_mk_not(a.ctx.ref(), a.as_ast()), a.ctx)
+
+
 def bind_context(
     sym: Sym,
     values: dict[str, tuple[str, ...]],
