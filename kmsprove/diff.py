@@ -40,7 +40,7 @@ from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.universe import mentions
 from kmsprove.errors import Diagnostic, InputError, SourcePos
 from kmsprove.policy import build_policy
-from kmsprove.query import _bound_exceeded
+from kmsprove.query import bound_exceeded
 from kmsprove.syntax.json import JObject, JString, parse_file, parse_json
 from kmsprove.syntax.query import parse_query
 from kmsprove.world import Key, World
@@ -286,7 +286,7 @@ def _diff_worlds(
     start = time.monotonic()
     query = Query(who, ("kms:*",))
     union = union_world(old, new)
-    caveat = _bound_exceeded(union) or caveat
+    caveat = bound_exceeded(union) or caveat
     infos = [i for i in kms_catalog().values() if i.on_key]
     arns = list(dict.fromkeys(k.arn for k in (*old.keys, *new.keys)))
     probes = [Probe(a, partial(world_pair, old, new, union, a, query, infos, caveat)) for a in arns]

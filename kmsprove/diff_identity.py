@@ -56,9 +56,9 @@ from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
 from kmsprove.policy import build_policy
 from kmsprove.query import (
-    _bound_exceeded,
-    _set_bound,
+    bound_exceeded,
     may_match,
+    set_bound_for,
     u_accounts,
     who_formula,
 )
@@ -255,9 +255,9 @@ def identity_probes(old: Policy, new: Policy, query: Query) -> list[Probe]:
     restrict(u, lambda e: may_match(query, u_accounts(e, u)))
     u.world = base
     iam_u = Universe(base, None, list(u.accounts), [e for e in u.entries if e.kind != "federated"])
-    bound = _set_bound(holder)
+    bound = set_bound_for(holder)
     tested = [k for k in KEY_PROPERTY_TESTS if mentions(both, k)]
-    caveat = _bound_exceeded(holder) or (
+    caveat = bound_exceeded(holder) or (
         f"the policies test {', '.join(tested)}, and diff compares on keys with default "
         "properties (symmetric, no aliases, no tags) only"
         if tested

@@ -25,7 +25,7 @@ from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.query import _examples
+from kmsprove.query import example_pins
 from kmsprove.request import Request, complete_request
 from kmsprove.world import World
 
@@ -241,7 +241,7 @@ def readable(
 ) -> list[list[z3.BoolRef]]:
     """Attempts, most readable first: example names (`names`, else query's), a role
     session, no context key the caller may leave out."""
-    names = names if names is not None else _examples(sym)
+    names = names if names is not None else example_pins(sym)
     quiet = [
         z3.Not(v.present)
         for low, v in sym.ctx.items()

@@ -43,7 +43,7 @@ from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
-from kmsprove.query import _set_bound, may_match, u_accounts, who_formula
+from kmsprove.query import may_match, set_bound_for, u_accounts, who_formula
 from kmsprove.request import Request
 from kmsprove.world import Account, Key, World
 
@@ -171,7 +171,7 @@ def world_pair(
     restrict(u, lambda e: may_match(query, u_accounts(e, u)))
     uo, absent_o = side_universe(u, old, ko or key)
     un, absent_n = side_universe(u, new, kn or key)
-    sym = new_sym(infos, set_bound=_set_bound(union))
+    sym = new_sym(infos, set_bound=set_bound_for(union))
     open_keys(sym)
     sym.grant_id = z3.String("req.grant_id")
     endpoints = sorted(set(old.vpc_endpoints) | set(new.vpc_endpoints))

@@ -167,7 +167,7 @@ def solve_today(
     u = build_universe(world, key, query)
     restrict(u, lambda e: may_match(query, u_accounts(e, u)) and _outside_org(world, query, e, u))
     try:
-        sym = new_sym([i for i in infos if i is not None], set_bound=_set_bound(world))
+        sym = new_sym([i for i in infos if i is not None], set_bound=set_bound_for(world))
         open_keys(sym)
         allowed = encode_allowed(world, key, u, sym)
         who = who_formula(query, u, sym)
@@ -217,17 +217,15 @@ def _check(
     # The pins are assumptions: when the answer is unsat and no pin is in the unsat
     # core, it is unsat without them too, and the second search is not needed.
     pins = [z3.Bool(f"kmsprove!pin{i}") for i in range(3)]
-    solver.add(*[z3.Implies(p, f) for p, f in zip(pins, _examples(sym), strict=True)])
+    solver.add(*[z3.Implies(p, f) for p, f in zip(pins, example_pins(sym), strict=True)])
     solver.set("timeout", int(min(timeout, 5) * 1000))
     result = solver.check(*pins)
-    pinned = result == z3.unsat and any(
-        z3.eq(c, p) for c in solver.unsat_core() for p in pins
-    )
+    pinned = result == z3.unsat and any(z3.eq(c, p) for c in solver.unsat_core() for p in pins)
     if result == z3.unknown or pinned:
         solver.set("timeout", int(timeout * 1000))
         result = solver.check()
     opens = _open_accounts(world, u)
-    exceeded = _bound_exceeded(world)
+    exceeded = bound_exceeded(world)
     if result == z3.unsat and exceeded:
         return Answer(
             Verdict.UNKNOWN, open_accounts=opens, reason=f"no request found, but {exceeded}"
@@ -300,7 +298,7 @@ def _solve_bucket(world: World, query: Query, timeout: float) -> Answer:
         )
     u = build_universe(world, key, query)
     restrict(u, lambda e: may_match(query, u_accounts(e, u)) and _outside_org(world, query, e, u))
-    bound = _set_bound(world)
+    bound = set_bound_for(world)
     try:
         sym = new_sym([s3_action(a) for a in query.actions], bound)
         allowed, extra, resource = encode_read(world, bucket, key, u, sym, bound)
@@ -340,18 +338,18 @@ def _set_need(world: World) -> int:
     return max(tests.values()) + 1
 
 
-def _set_bound(world: World) -> int:
+def set_bound_for(world: World) -> int:
     return max(2, min(_set_need(world), MAX_SET_BOUND))
 
 
-def _bound_exceeded(world: World) -> str | None:
+def bound_exceeded(world: World) -> str | None:
     need = _set_need(world)
     if need <= MAX_SET_BOUND:
         return None
     return f"a multi-valued key may need {need} values, more than the {MAX_SET_BOUND} the solver models"
 
 
-def _examples(sym: Sym) -> list[z3.BoolRef]:
+def example_pins(sym: Sym) -> list[z3.BoolRef]:
     return [
         sym.fresh_account == z3.StringVal(EXAMPLE_ACCOUNT),
         sym.name == z3.StringVal(EXAMPLE_NAME),
@@ -538,7 +536,7 @@ def encoder_allows(world: World, req: Request) -> bool:
     extra = [req.principal] + ([req.federated_from] if req.federated_from else [])
     u = build_universe(world, key, None, extra)
     multi = max((len(v) for v in req.context.values.values()), default=1)
-    sym = new_sym([info], set_bound=max(_set_bound(world), multi))
+    sym = new_sym([info], set_bound=max(set_bound_for(world), multi))
     sym.fixed = True
     from kmsprove.encode.derive import fix_request
     from kmsprove.encode.symbolic import bind_context

@@ -6,7 +6,7 @@ from __future__ import annotations
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.encode.symbolic import MAX_SET_BOUND
 from kmsprove.loader import load_world_json
-from kmsprove.query import Verdict, _set_bound, ask
+from kmsprove.query import Verdict, ask, set_bound_for
 from tests.strategies import A, one_key_world
 
 
@@ -34,8 +34,8 @@ def _world(n: int) -> dict:
 
 
 def test_bound_grows_with_the_set_tests_and_is_capped() -> None:
-    assert _set_bound(load_world_json(_world(1))) >= 2
-    assert _set_bound(load_world_json(_world(20))) == MAX_SET_BOUND  # 20 EC keys named: capped
+    assert set_bound_for(load_world_json(_world(1))) >= 2
+    assert set_bound_for(load_world_json(_world(20))) == MAX_SET_BOUND  # 20 EC keys named: capped
 
 
 def test_a_request_needing_as_many_elements_as_the_bound_is_found() -> None:
