@@ -11,23 +11,9 @@ from typing import Any
 
 from kmsprove.check import Outcome, Status
 from kmsprove.query import Answer
-from kmsprove.report.text import explain_command
+from kmsprove.report.text import explain_command, shown_context
 from kmsprove.request import StatementRef
 from kmsprove.syntax.query import Expectation
-
-# Context keys AWS derives from the caller and the key: showing them hides the
-# few values the request really had to carry.
-_DERIVED = (
-    "aws:Principal",
-    "kms:Key",
-    "aws:Secure",
-    "aws:Requested",
-    "kms:MultiRegion",
-    "kms:ResourceAliases",
-    "aws:ViaAWSService",
-    "kms:CallerAccount",
-    "kms:PolicyName",
-)
 
 _HEAD = {Status.HOLDS: "holds", Status.FAILS: "FAILS", Status.UNKNOWN: "unknown"}
 
@@ -81,7 +67,7 @@ def request_lines(a: Answer) -> list[str]:
         lines.append(f"step {len(a.trace) + 1}: the request below")
     target = r.key or r.resource or "*"
     lines.append(f"{r.principal} may call {r.action} on {target}")
-    shown = {k: v for k, v in r.context.as_json().items() if not k.startswith(_DERIVED)}
+    shown = shown_context(r)
     if shown:
         lines.append(
             "with context "

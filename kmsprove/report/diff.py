@@ -7,7 +7,7 @@ from typing import Any
 
 from kmsprove.diff import DiffResult, Relation
 from kmsprove.diff_solve import Finding, Status
-from kmsprove.report.text import explain_command
+from kmsprove.report.text import explain_command, shown_context
 from kmsprove.request import Request
 
 HEADLINE = {
@@ -17,18 +17,6 @@ HEADLINE = {
     Relation.INCOMPARABLE: "each side allows a request the other denies",
     Relation.UNKNOWN: "at least one direction is undecided",
 }
-# context keys AWS derives from the caller and the key: shown in JSON, left out of text
-_DERIVED_PREFIXES = (
-    "aws:Principal",
-    "kms:Key",
-    "aws:Secure",
-    "aws:Requested",
-    "kms:MultiRegion",
-    "kms:ResourceAliases",
-    "aws:ViaAWSService",
-    "kms:CallerAccount",
-    "aws:username",
-)
 
 
 def request_json(r: Request) -> dict[str, Any]:
@@ -89,7 +77,7 @@ def _direction(
     r = f.request
     target = r.key or r.resource or "no resource (IAM alone decides)"
     lines = [f"{title}: {r.principal} may call {r.action} on {target}"]
-    shown = {k: v for k, v in r.context.as_json().items() if not k.startswith(_DERIVED_PREFIXES)}
+    shown = shown_context(r)
     if shown:
         lines.append("  with context: " + ", ".join(f"{k}={_value(v)}" for k, v in shown.items()))
     lines += [

@@ -4,6 +4,26 @@ from __future__ import annotations
 
 from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
 
+# Context keys AWS derives from the caller and the key: reports leave them out of text,
+# where they would hide the few values a request really had to carry (JSON keeps them).
+DERIVED_PREFIXES = (
+    "aws:Principal",
+    "kms:Key",
+    "aws:Secure",
+    "aws:Requested",
+    "kms:MultiRegion",
+    "kms:ResourceAliases",
+    "aws:ViaAWSService",
+    "kms:CallerAccount",
+    "kms:PolicyName",
+    "aws:username",
+)
+
+
+def shown_context(req: Request) -> dict[str, str | list[str]]:
+    """The request's context without the keys AWS derives."""
+    return {k: v for k, v in req.context.as_json().items() if not k.startswith(DERIVED_PREFIXES)}
+
 
 def _ref(s: StatementRef, grant: bool) -> str:
     if grant:
@@ -116,23 +136,7 @@ def render_answers(answers: list, world_file: str) -> str:  # type: ignore[type-
                 lines.append(f"  step {len(a.trace) + 1}: the request below")
             lines.append(f"  {r.principal} may call {r.action}")
             lines.append(f"  because {a.reason}")
-            ctx = r.context.as_json()
-            shown = {
-                k: v
-                for k, v in ctx.items()
-                if not k.startswith(
-                    (
-                        "aws:Principal",
-                        "kms:Key",
-                        "aws:Secure",
-                        "aws:Requested",
-                        "kms:MultiRegion",
-                        "kms:ResourceAliases",
-                        "aws:ViaAWSService",
-                        "kms:CallerAccount",
-                    )
-                )
-            }
+            shown = shown_context(r)
             if shown:
                 lines.append(
                     "  with context: " + ", ".join(f"{k}={_value(v)}" for k, v in shown.items())
