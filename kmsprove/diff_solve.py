@@ -26,29 +26,10 @@ from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.query import example_pins
-from kmsprove.request import Request, complete_request
+from kmsprove.request import DERIVED_KEYS, Request, complete_request
 from kmsprove.world import World
 
 DIRECTIONS = ("new", "removed")  # NEW allows what OLD denies; OLD allows what NEW denies
-DERIVED = {  # context keys AWS derives from the caller and the key (free facts pin them)
-    "aws:principalarn",
-    "aws:principalaccount",
-    "kms:calleraccount",
-    "aws:principalisawsservice",
-    "aws:principaltype",
-    "aws:principalorgid",
-    "aws:principalservicename",
-    "aws:username",
-    "aws:securetransport",
-    "aws:viaawsservice",
-    "aws:requestedregion",
-    "kms:keyspec",
-    "kms:keyusage",
-    "kms:keyorigin",
-    "kms:multiregion",
-    "kms:multiregionkeytype",
-    "kms:resourcealiases",
-}
 FIRST_TRY = 1.0  # seconds for each readable-names attempt before the unpinned solve
 
 
@@ -245,7 +226,7 @@ def readable(
     quiet = [
         z3.Not(v.present)
         for low, v in sym.ctx.items()
-        if low not in DERIVED and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
+        if low not in DERIVED_KEYS and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
     ]
     session = is_entry(sym, [e.index for e in u.entries if e.kind == "session"])
     return [[*names, *quiet, session], [*names, *quiet], names]

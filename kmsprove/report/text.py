@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
+from kmsprove.request import DERIVED_KEYS, Decision, Layer, LayerResult, Request, StatementRef
 
 # Context keys AWS derives from the caller and the key: reports leave them out of text,
 # where they would hide the few values a request really had to carry (JSON keeps them).
@@ -90,27 +90,8 @@ def explain_command(world_file: str, req: Request) -> str:
         parts += ["--key", req.key]
     if req.resource:
         parts += ["--resource", req.resource]
-    derived = {
-        "aws:principalarn",
-        "aws:principalaccount",
-        "kms:calleraccount",
-        "aws:principalisawsservice",
-        "aws:principaltype",
-        "aws:securetransport",
-        "aws:viaawsservice",
-        "aws:requestedregion",
-        "kms:keyspec",
-        "kms:keyusage",
-        "kms:keyorigin",
-        "kms:multiregion",
-        "kms:resourcealiases",
-        "aws:username",
-        "aws:principalorgid",
-        "kms:encryptioncontextkeys",
-        "aws:principalservicename",
-    }
     for low, vals in sorted(req.context.values.items()):
-        if low in derived or low.startswith("aws:resourcetag/"):
+        if low in DERIVED_KEYS or low.startswith("aws:resourcetag/"):
             continue
         parts += [x for v in vals for x in ("--context", f"{req.context.names[low]}={v}")]
     return " ".join(shlex.quote(p) for p in parts)
