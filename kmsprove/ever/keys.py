@@ -113,6 +113,9 @@ def via_replica(search: Search) -> Answer | None:
     key = search.key
     if not key.multi_region or key.multi_region_key_type == "REPLICA":
         return None
+    who = entrant(search, key.account)  # before the solve: it may make the solve moot
+    if who is None:
+        return None
     found = search.solve(("kms:ReplicateKey",))
     search.progress.append("multi-Region replicas")
     if found.verdict is Verdict.NO:
@@ -120,9 +123,6 @@ def via_replica(search: Search) -> Answer | None:
     if found.verdict is Verdict.UNKNOWN or found.counterexample is None:
         return search.unknown(f"whether someone can replicate the key: {found.reason}")
     ce = found.counterexample
-    who = entrant(search, key.account)
-    if who is None:
-        return None
     if isinstance(who, str):
         return search.unknown(f"{ce.principal} can replicate the key; {who}")
     region = _replica_region(key, ce.context.get("kms:ReplicaRegion"))

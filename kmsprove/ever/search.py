@@ -35,9 +35,6 @@ class Search:
     def trusted(self) -> tuple[str, ...]:
         return self.reach.trusted
 
-    def timed_out(self) -> bool:
-        return time.monotonic() >= self.deadline
-
     def solve(
         self,
         actions: tuple[str, ...],
