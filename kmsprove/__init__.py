@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 _API = {
-    "load_world": "kmsprove.loader",
+    "load_world": "kmsprove.inputs.world_file",
     "evaluate": "kmsprove.evaluate",
     "Request": "kmsprove.request",
     "Context": "kmsprove.request",

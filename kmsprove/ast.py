@@ -1,6 +1,6 @@
 """AST stage: frozen dataclasses for policies and grants, with source positions.
 
-Built from positioned JSON by `kmsprove.policy` (which also validates); read by
+Built from positioned JSON by `kmsprove.syntax.policy` (which also validates); read by
 the world loader, the evaluator and the encoder. Values keep AWS's spelling;
 normalisation that AWS itself performs (an account id in `Principal` becomes
 `arn:aws:iam::ACCT:root`, R2.1) happens when building.

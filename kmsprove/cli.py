@@ -152,8 +152,8 @@ def explain(
     timeout: float | None,
 ) -> None:
     """Decide one request and show, layer by layer, why."""
-    from kmsprove.explain import explain_request, request_from_cli, request_from_file
-    from kmsprove.loader import load_world
+    from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
+    from kmsprove.inputs.world_file import load_world
     from kmsprove.report.text import render_decision
 
     def body() -> tuple[str, int, list[str]]:
@@ -198,8 +198,8 @@ def query(
     world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...], max_steps: int | None
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
-    from kmsprove.loader import load_world
-    from kmsprove.query import Verdict, ask
+    from kmsprove.inputs.world_file import load_world
+    from kmsprove.questions.today import Verdict, ask
     from kmsprove.report.text import render_answers
     from kmsprove.syntax.query import parse_query
 
@@ -285,8 +285,8 @@ def check(
 
     WORLD may be a directory: every world file under it is checked, in parallel.
     """
-    from kmsprove import estate
-    from kmsprove.check import check_world, exit_code, read_spec
+    from kmsprove.questions.check import estate
+    from kmsprove.questions.check import check_world, exit_code, read_spec
     from kmsprove.report.check import check_json, render_check_text
     from kmsprove.report.estate import render_estate
     from kmsprove.report.sarif import sarif_log
@@ -353,7 +353,7 @@ def check(
 )
 def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
     """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
-    from kmsprove.diff import Relation, diff_files
+    from kmsprove.questions.diff import Relation, diff_files
     from kmsprove.report.diff import diff_json, render_diff
 
     def body() -> tuple[str, int, list[str]]:

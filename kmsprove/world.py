@@ -1,4 +1,4 @@
-"""World stage: the `World` value; `kmsprove.loader` builds it from files.
+"""World stage: the `World` value; `kmsprove.inputs.world_file` builds it from files.
 
 A `World` is everything that decides access to the keys: keys with their
 policies and grants, accounts (open or complete) with principals, SCPs and

@@ -4,7 +4,7 @@ Run by hand, never by the tests (the tests read only the committed output):
 
     python tools/convert_cases.py [CASES.jsonl] [--out tests/cases/worked]
 
-Each case becomes `world.json` (world file version 1, as `kmsprove.loader`
+Each case becomes `world.json` (world file version 1, as `kmsprove.inputs.world_file`
 accepts it), `request.json` (or `request-1.json`, `request-2.json`, ... for a
 case that needs several authorizations: it is allowed iff all are) and
 `expected.json`. The mapping is in tests/cases/README.md; everything the
@@ -192,7 +192,7 @@ class Converter:
         return out
 
     def grant(self, g: dict[str, Any]) -> dict[str, Any]:
-        from kmsprove.policy import GRANT_FIELDS
+        from kmsprove.syntax.policy import GRANT_FIELDS
 
         accepted = (*GRANT_FIELDS, "consistent")
         out = {}
@@ -563,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
 def check(out_dir: Path) -> int:
     """Load every converted world with the project's loader; report what it rejects."""
     from kmsprove.errors import InputError
-    from kmsprove.loader import load_world
+    from kmsprove.inputs.world_file import load_world
 
     bad = 0
     for world in sorted(out_dir.glob("*/world.json")):

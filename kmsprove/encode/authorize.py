@@ -1,7 +1,7 @@
 """The decision procedure of kms-semantics.md R1.13 as one formula.
 
 `encode_allowed(world, key, universe, sym)` is true exactly for the requests
-AWS allows. Twin: `kmsprove.evaluate.authorize`; never imports it.
+AWS allows. Twin: `kmsprove.evaluate.kms`; never imports it.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import z3
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import CtxVar, Sym
-from kmsprove.policy import OPERATORS
+from kmsprove.syntax.policy import OPERATORS
 
 FAMILIES = OPERATORS  # base operator -> (family, negated): data shared with the builder
 TEXT_FAMILIES = ("String", "Arn", "Bool", "Binary")

@@ -13,7 +13,7 @@ __all__ = ["evaluate"]
 
 def __getattr__(name: str) -> Any:
     if name == "evaluate":
-        from kmsprove.evaluate.authorize import evaluate
+        from kmsprove.evaluate.kms import evaluate
 
         return evaluate
     raise AttributeError(name)

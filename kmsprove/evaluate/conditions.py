@@ -23,7 +23,7 @@ from types import MappingProxyType
 
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.evaluate import match
-from kmsprove.policy import OPERATORS
+from kmsprove.syntax.policy import OPERATORS
 from kmsprove.request import Context
 
 # Result of one test: True, False, or None when it depends on an open point.

@@ -25,7 +25,7 @@ def put_key_policy_refusal(world: World, req: Request, key: Key) -> str | None:
     if "true" in (req.context.get("kms:BypassPolicyLockoutSafetyCheck") or ()):
         return None
     # the check reads only the new default policy (R7.1) and counts delegation (10.17)
-    from kmsprove.evaluate.authorize import evaluate
+    from kmsprove.evaluate.kms import evaluate
 
     changed = replace(key, policy=new, ram_policy=None)
     after = replace(world, keys=tuple(changed if k.arn == key.arn else k for k in world.keys))

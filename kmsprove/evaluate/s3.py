@@ -12,7 +12,7 @@ from dataclasses import replace
 from kmsprove.arn import Caller, key_arn_parts, parse_caller
 from kmsprove.catalog import s3_facts
 from kmsprove.errors import InputError
-from kmsprove.evaluate.authorize import evaluate
+from kmsprove.evaluate.kms import evaluate
 from kmsprove.evaluate.layers import LayerMatch, Subject, match_policies
 from kmsprove.evaluate.principals import Via
 from kmsprove.request import Context, Decision, Layer, LayerResult, Request, complete_request

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kmsprove.check import Outcome, Status
-from kmsprove.query import Answer
+from kmsprove.questions.check import Outcome, Status
+from kmsprove.questions.today import Answer
 from kmsprove.report.text import explain_command, shown_context
 from kmsprove.request import StatementRef
 from kmsprove.syntax.query import Expectation

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmsprove.diff import DiffResult, Relation
-from kmsprove.diff_solve import Finding, Status
+from kmsprove.questions.diff import DiffResult, Relation
+from kmsprove.questions.diff.pair import Finding, Status
 from kmsprove.report.text import explain_command, shown_context
 from kmsprove.request import Request
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from kmsprove.estate import UnitReport, summary_table, totals
+from kmsprove.questions.check.estate import UnitReport, summary_table, totals
 from kmsprove.report.sarif import sarif_log
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kmsprove.check import Outcome, Status
+from kmsprove.questions.check import Outcome, Status
 from kmsprove.errors import SourcePos
 from kmsprove.report.check import evidence, expectation_text
 

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from kmsprove.encode.conditions import Unmodelled
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.loader import load_world_json
-from kmsprove.query import encoder_allows
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.questions.today import encoder_allows
 from kmsprove.request import Context, Request, complete_request
 from tests.strategies import request_specs, worlds
 

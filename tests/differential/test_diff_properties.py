@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, expand, kms_catalog
-from kmsprove.counterexample import witness_world
-from kmsprove.diff import (
+from kmsprove.solve.decode import witness_world
+from kmsprove.questions.diff import (
     DiffResult,
     Relation,
     diff_identity_policies,
@@ -38,11 +38,11 @@ from kmsprove.diff import (
     diff_worlds,
     place_key_policy,
 )
-from kmsprove.diff_solve import Status
+from kmsprove.questions.diff.pair import Status
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.loader import load_world_json
-from kmsprove.policy import build_policy
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.request import Context, Request, complete_request
 from kmsprove.syntax.json import parse_json
 from kmsprove.world import Account, Identity, Key, World
@@ -282,7 +282,7 @@ def _check_world_witnesses(result: DiffResult, old: World, new: World) -> None:
 
 def _holder_world(req: Request, policy: Policy) -> World:
     """The caller holding `policy`, and the request's key with a key policy under
-    which IAM decides (written here, apart from kmsprove.diff_identity)."""
+    which IAM decides (written here, apart from kmsprove.questions.diff.identity)."""
     c = parse_caller(req.principal)
     acct = c.account or A
     holder = req.federated_from or (

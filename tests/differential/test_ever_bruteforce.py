@@ -2,7 +2,7 @@
 traces of concrete steps, each allowed by the evaluator, lets a caller outside account A
 decrypt, the solver does not answer "no".
 
-The brute force knows nothing of the solver nor of `kmsprove.ever`: it takes a step only
+The brute force knows nothing of the solver nor of `kmsprove.questions.ever`: it takes a step only
 if `evaluate` allows its request on the world as changed by the steps before it, and
 searches traces of up to MAX_STEPS steps before the final kms:Decrypt. Its menu:
 
@@ -35,9 +35,9 @@ from kmsprove.arn import parse_caller
 from kmsprove.ast import Grant, Policy, PolicyKind, Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.loader import load_world_json
-from kmsprove.policy import build_policy
-from kmsprove.query import Verdict, ask
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.syntax.policy import build_policy
+from kmsprove.questions.today import Verdict, ask
 from kmsprove.request import Context, Request, complete_request
 from kmsprove.syntax.json import parse_json
 from kmsprove.world import Key, World

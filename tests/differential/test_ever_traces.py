@@ -16,9 +16,9 @@ from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind, Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.loader import load_world_json
-from kmsprove.policy import build_policy
-from kmsprove.query import Verdict, ask
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.syntax.policy import build_policy
+from kmsprove.questions.today import Verdict, ask
 from kmsprove.request import Context, Request, complete_request
 from kmsprove.syntax.json import parse_json
 from tests.strategies import ROLES, USERS, A, B, worlds

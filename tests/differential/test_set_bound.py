@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.encode.symbolic import MAX_SET_BOUND
-from kmsprove.loader import load_world_json
-from kmsprove.query import Verdict, ask, set_bound_for
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.questions.today import Verdict, ask, set_bound_for
 from tests.strategies import A, one_key_world
 
 

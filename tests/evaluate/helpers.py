@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kmsprove.ast import Condition, Effect
 from kmsprove.evaluate.conditions import condition_holds
-from kmsprove.policy import parse_operator
+from kmsprove.syntax.policy import parse_operator
 from kmsprove.request import Context
 
 ALLOW = Effect.ALLOW

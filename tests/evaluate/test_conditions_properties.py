@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.evaluate.conditions import condition_holds, conditions_hold
-from kmsprove.policy import OPERATORS
+from kmsprove.syntax.policy import OPERATORS
 from kmsprove.request import Context
 
 KEYS = (

@@ -3,7 +3,7 @@ reproduce commands and diff witnesses never repeat a key the world supplies."""
 
 from __future__ import annotations
 
-from kmsprove.loader import load_world_json
+from kmsprove.inputs.world_file import load_world_json
 from kmsprove.request import DERIVED_KEYS, Request, derived_context
 
 A = "111122223333"

@@ -12,7 +12,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from kmsprove.check import Status, check_world, exit_code, load_inputs
+from kmsprove.questions.check import Status, check_world, exit_code, load_inputs
 from kmsprove.report.sarif import EXPECT_NO, EXPECT_YES, sarif_log
 from tests.cli.test_check import (
     ADMIN,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kmsprove.evaluate import evaluate
-from kmsprove.loader import load_world
+from kmsprove.inputs.world_file import load_world
 from kmsprove.request import Context, Decision, Request, complete_request
 from kmsprove.world import World
 

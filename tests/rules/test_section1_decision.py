@@ -110,7 +110,7 @@ def test_r1_6_session_arn_allow_is_not_capped_by_boundary(tmp_path):
 
 def test_r1_6_role_arn_allow_is_capped_by_session_policy(tmp_path):
     from kmsprove.ast import PolicyKind
-    from kmsprove.policy import build_policy
+    from kmsprove.syntax.policy import build_policy
     from kmsprove.syntax.json import parse_json
 
     kp = policy(stmt(principal=ROLE_A, action="kms:Decrypt"))

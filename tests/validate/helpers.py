@@ -7,7 +7,7 @@ from typing import Any
 
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic
-from kmsprove.policy import build_policy
+from kmsprove.syntax.policy import build_policy
 from kmsprove.syntax.json import parse_json
 from kmsprove.validate import check_policy
 

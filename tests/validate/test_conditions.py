@@ -8,7 +8,7 @@ import pytest
 
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import SourcePos
-from kmsprove.validate_conditions import is_single_valued, kms_condition_keys, value_type_problem
+from kmsprove.validate.conditions import is_single_valued, kms_condition_keys, value_type_problem
 from tests.validate.helpers import diags_of, id_stmt, problems, stmt
 
 ID = PolicyKind.IDENTITY

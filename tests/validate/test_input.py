@@ -10,7 +10,7 @@ import pytest
 from kmsprove.errors import InputError
 from kmsprove.syntax.json import parse_json
 from kmsprove.validate import validate_files
-from kmsprove.validate_input import FILE_KINDS, guess_kind
+from kmsprove.inputs import FILE_KINDS, guess_kind
 
 ROOT = "arn:aws:iam::111122223333:root"
 

@@ -7,7 +7,7 @@ import pytest
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import SourcePos
 from kmsprove.validate import check_policy
-from kmsprove.validate_principals import caller_arn_problem
+from kmsprove.validate.principals import caller_arn_problem
 from tests.validate.helpers import KP, diags_of, id_stmt, policy, problems, stmt
 
 PARTIAL = (

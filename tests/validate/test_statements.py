@@ -8,7 +8,7 @@ import pytest
 
 from kmsprove.ast import PolicyKind
 from kmsprove.validate import check_policy
-from kmsprove.validate_statements import policy_json
+from kmsprove.validate.statements import policy_json
 from tests.validate.helpers import id_stmt, policy, problems, stmt
 
 ID = PolicyKind.IDENTITY

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kmsprove.errors import Diagnostic
-from kmsprove.policy import build_grant
+from kmsprove.syntax.policy import build_grant
 from kmsprove.syntax.json import JArray, JObject, parse_json, parse_json_bulk
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

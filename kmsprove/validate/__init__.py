@@ -1,6 +1,6 @@
 """AST stage, second half: semantic checks on built policies, grants and worlds.
 
-`kmsprove.policy` reports what is structurally wrong while building; this
+`kmsprove.syntax.policy` reports what is structurally wrong while building; this
 module reports what AWS would reject (errors) or accept but almost surely by
 mistake (warnings) in a well-formed document:
 
@@ -19,16 +19,16 @@ from __future__ import annotations
 
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic
-from kmsprove.validate_conditions import condition_problems
-from kmsprove.validate_principals import statement_principal_problems
-from kmsprove.validate_statements import (
+from kmsprove.validate.conditions import condition_problems
+from kmsprove.validate.principals import statement_principal_problems
+from kmsprove.validate.statements import (
     action_problems,
     rcp_problems,
     resource_problems,
     sid_problems,
     size_problems,
 )
-from kmsprove.validate_world import check_grant, check_world, printable
+from kmsprove.validate.world import check_grant, check_world, printable
 
 __all__ = ["check_grant", "check_policy", "check_world", "validate_files"]
 
@@ -55,6 +55,6 @@ def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:
 def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
     """Parse, build and check each file (`kmsprove validate`); all diagnostics, sorted."""
     # imported here: the world loader itself imports this module
-    from kmsprove.validate_input import validate_files as run
+    from kmsprove.inputs import validate_files as run
 
     return run(paths, kind)

@@ -10,11 +10,11 @@ from typing import Any
 from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind
 from kmsprove.catalog import action_info
-from kmsprove.ever.callers import as_caller, assumable_roles, final_request, representative
-from kmsprove.ever.roles import assume_step
-from kmsprove.ever.search import Search, actor_steps
-from kmsprove.ever.trace import Step, policy, policy_doc, step, with_key
-from kmsprove.query import Answer, Verdict, query_actions
+from kmsprove.questions.ever.callers import as_caller, assumable_roles, final_request, representative
+from kmsprove.questions.ever.roles import assume_step
+from kmsprove.questions.ever.search import Search, actor_steps
+from kmsprove.questions.ever.trace import Step, policy, policy_doc, step, with_key
+from kmsprove.questions.today import Answer, Verdict, query_actions
 from kmsprove.request import Context, Request
 from kmsprove.world import Key
 

@@ -29,8 +29,8 @@ from typing import Any
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_matches
 from kmsprove.evaluate import evaluate
-from kmsprove.ever.callers import as_caller
-from kmsprove.ever.trace import (
+from kmsprove.questions.ever.callers import as_caller
+from kmsprove.questions.ever.trace import (
     ALLOW_ALL_DOC,
     Step,
     allow_all,

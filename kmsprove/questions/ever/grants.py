@@ -26,7 +26,7 @@ from dataclasses import replace
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, QueryCond
 from kmsprove.catalog import grant_operations
-from kmsprove.ever.callers import (
+from kmsprove.questions.ever.callers import (
     GRANTEE,
     as_caller,
     assumable_roles,
@@ -36,10 +36,10 @@ from kmsprove.ever.callers import (
     grantee_classes,
     representative,
 )
-from kmsprove.ever.roles import assume_step
-from kmsprove.ever.search import Search, actor_steps
-from kmsprove.ever.trace import Step, step, with_key
-from kmsprove.query import Answer, Verdict, query_actions
+from kmsprove.questions.ever.roles import assume_step
+from kmsprove.questions.ever.search import Search, actor_steps
+from kmsprove.questions.ever.trace import Step, step, with_key
+from kmsprove.questions.today import Answer, Verdict, query_actions
 from kmsprove.world import Grant, Key, World
 
 OPS = "kms:GrantOperations"

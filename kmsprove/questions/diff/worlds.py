@@ -30,8 +30,8 @@ import z3
 
 from kmsprove.ast import Query
 from kmsprove.catalog import ActionInfo
-from kmsprove.counterexample import decode
-from kmsprove.diff_solve import (
+from kmsprove.solve.decode import decode
+from kmsprove.questions.diff.pair import (
     Pair,
     Witness,
     is_entry,
@@ -43,7 +43,7 @@ from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
-from kmsprove.query import may_match, set_bound_for, u_accounts, who_formula
+from kmsprove.questions.today import may_match, set_bound_for, u_accounts, who_formula
 from kmsprove.request import Request
 from kmsprove.world import Account, Key, World
 

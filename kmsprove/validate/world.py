@@ -14,8 +14,8 @@ from kmsprove.arn import ACCOUNT_RE, KEY_ID_RE, key_arn_parts, parse_arn, parse_
 from kmsprove.ast import Effect, Grant, Policy
 from kmsprove.catalog import action_info, expand, grant_operations, key_usage_operations
 from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.policy import _suggest, one_line
-from kmsprove.validate_principals import caller_arn_problem, service_name_problem
+from kmsprove.syntax.policy import _suggest, one_line
+from kmsprove.validate.principals import caller_arn_problem, service_name_problem
 from kmsprove.world import Key, World
 
 GRANT_PRINCIPAL_FORMS = "expected an account, user, role, assumed-role or federated-user ARN"

@@ -19,8 +19,8 @@ from kmsprove.ast import CondOp, Query, WhoKind
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.principals import Via
-from kmsprove.ever.callers import as_caller, covered
-from kmsprove.query import EXAMPLE_ACCOUNT, Answer, Verdict, ask, query_actions
+from kmsprove.questions.ever.callers import as_caller, covered
+from kmsprove.questions.today import EXAMPLE_ACCOUNT, Answer, Verdict, ask, query_actions
 from kmsprove.request import Context, Decision, Layer, Request, StatementRef, complete_request
 from kmsprove.syntax.json import read_text
 from kmsprove.syntax.query import Expectation, parse_spec
@@ -61,7 +61,7 @@ def read_spec(path: str) -> tuple[Expectation, ...]:
 
 def load_inputs(world_path: str, spec_path: str) -> tuple[World, tuple[Expectation, ...]]:
     """The world and the spec, reporting the problems of both files at once."""
-    from kmsprove.loader import load_world
+    from kmsprove.inputs.world_file import load_world
 
     diags: list[Diagnostic] = []
     world = expectations = None
@@ -234,7 +234,7 @@ def _step_refs(world: World, shown: Mapping[str, Any]) -> list[StatementRef]:
 # --------------------------------------------------------------------------
 # a failing `expect yes`: which layer blocks
 
-# Guardrails decide first (kmsprove.evaluate.authorize); then the mandatory
+# Guardrails decide first (kmsprove.evaluate.kms); then the mandatory
 # resource policy, then the caller's side.
 _BLOCKING_ORDER = (
     Layer.SCP,

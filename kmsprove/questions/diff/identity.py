@@ -45,8 +45,8 @@ import z3
 from kmsprove.arn import ACCOUNT_RE, REGION_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind, Query
 from kmsprove.catalog import ActionInfo, kms_catalog
-from kmsprove.counterexample import decode
-from kmsprove.diff_solve import Pair, Probe, Witness, readable, side_check
+from kmsprove.solve.decode import decode
+from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable, side_check
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import DIGITS12, free_facts, open_keys
@@ -54,8 +54,8 @@ from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.match import glob_re, py_arn_like, py_glob
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
-from kmsprove.policy import build_policy
-from kmsprove.query import (
+from kmsprove.syntax.policy import build_policy
+from kmsprove.questions.today import (
     bound_exceeded,
     may_match,
     set_bound_for,

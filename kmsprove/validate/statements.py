@@ -15,8 +15,8 @@ from typing import Any
 from kmsprove.ast import Effect, Policy, PolicyKind, Statement
 from kmsprove.catalog import action_info, action_matches, expand, kms_catalog
 from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.policy import _suggest
-from kmsprove.validate_principals import KIND_LABEL
+from kmsprove.syntax.policy import _suggest
+from kmsprove.validate.principals import KIND_LABEL
 
 _expand = cache(expand)  # the same few patterns recur in thousands of policies
 ACTION_RE = re.compile(r"[A-Za-z0-9*?-]+:[A-Za-z0-9*?]+")

@@ -1,13 +1,13 @@
 """Diff stage, solving: one comparison of two sides over ONE symbolic request.
 
 `compare(pair, directions, deadline)` asks, per direction, for a request one side
-allows and the other denies. A model is decoded (`kmsprove.counterexample`) and
+allows and the other denies. A model is decoded (`kmsprove.solve.decode`) and
 re-checked by the evaluator on BOTH sides (`side_check`): only a request the
 evaluator allows on exactly the expected side is a witness; anything else is an
 unknown, never a wrong relation. An unsat is a proof unless the pair carries a
 caveat (a set bound exceeded, a fixed assumption the policies test): then it is
-an unknown too. Pairs are built by `kmsprove.diff_worlds` (worlds, key
-policies) and `kmsprove.diff_identity` (identity policies).
+an unknown too. Pairs are built by `kmsprove.questions.diff.worlds` (worlds, key
+policies) and `kmsprove.questions.diff.identity` (identity policies).
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import z3
 
 from kmsprove.arn import parse_caller
-from kmsprove.counterexample import witness_world
+from kmsprove.solve.decode import witness_world
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.query import example_pins
+from kmsprove.questions.today import example_pins
 from kmsprove.request import DERIVED_KEYS, Request, complete_request
 from kmsprove.world import World
 

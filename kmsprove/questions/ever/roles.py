@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from kmsprove.ast import Who, WhoKind
-from kmsprove.ever.callers import assumable_roles, refuses
-from kmsprove.ever.search import Search
-from kmsprove.ever.trace import Step, step
-from kmsprove.query import Answer, Verdict
+from kmsprove.questions.ever.callers import assumable_roles, refuses
+from kmsprove.questions.ever.search import Search
+from kmsprove.questions.ever.trace import Step, step
+from kmsprove.questions.today import Answer, Verdict
 from kmsprove.request import Request
 
 

@@ -19,7 +19,7 @@ from functools import cache
 from kmsprove.ast import Condition, PolicyKind, SetOp
 from kmsprove.catalog import grant_operations, kms_catalog
 from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.policy import _suggest, operator_family
+from kmsprove.syntax.policy import _suggest, operator_family
 
 EC_PREFIX = "kms:encryptioncontext:"
 

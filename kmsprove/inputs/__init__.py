@@ -22,7 +22,7 @@ from pathlib import Path
 
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import Diagnostic, InputError, error, sort_diagnostics, warning
-from kmsprove.policy import _suggest, build_grant, build_policy
+from kmsprove.syntax.policy import _suggest, build_grant, build_policy
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -34,7 +34,7 @@ from kmsprove.syntax.json import (
     read_text,
 )
 from kmsprove.validate import check_grant, check_policy
-from kmsprove.validate_world import printable
+from kmsprove.validate.world import printable
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}
 FILE_KINDS = (*POLICY_KINDS, "grants", "world")
@@ -222,7 +222,7 @@ def _grants(root: JNode) -> list[Diagnostic]:
 
 
 def _world(path: str) -> list[Diagnostic]:
-    from kmsprove.loader import WorldLoader
+    from kmsprove.inputs.world_file import WorldLoader
 
     _, diags = WorldLoader(Path(path)).load()
     return diags

@@ -31,12 +31,12 @@ from __future__ import annotations
 import time
 
 from kmsprove.ast import Query, Who, WhoKind
-from kmsprove.ever.grants import via_grants
-from kmsprove.ever.iam import iam_closure
-from kmsprove.ever.keys import via_key_policy, via_replica
-from kmsprove.ever.roles import via_assume_role
-from kmsprove.ever.search import Search, actor_steps
-from kmsprove.query import Answer, Verdict
+from kmsprove.questions.ever.grants import via_grants
+from kmsprove.questions.ever.iam import iam_closure
+from kmsprove.questions.ever.keys import via_key_policy, via_replica
+from kmsprove.questions.ever.roles import via_assume_role
+from kmsprove.questions.ever.search import Search, actor_steps
+from kmsprove.questions.today import Answer, Verdict
 from kmsprove.world import Key, World
 
 NOT_MODELLED = [

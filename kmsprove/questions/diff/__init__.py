@@ -9,11 +9,11 @@ The relation of OLD and NEW over every request either side decides:
   witness was not confirmed by the evaluator).
 
 Each direction is one solver question over ONE symbolic request and ONE
-universe for both sides (the argument is in `kmsprove.diff_solve`), and every
+universe for both sides (the argument is in `kmsprove.questions.diff.pair`), and every
 witness is re-checked by the evaluator on both sides. How policies are placed:
 a key policy on the example key `EXAMPLE_KEY` with every account open
 (`place_key_policy`); an identity policy on every caller of every account, over
-one key per class of key ARNs the policies tell apart (`kmsprove.diff_identity`);
+one key per class of key ARNs the policies tell apart (`kmsprove.questions.diff.identity`);
 two worlds key by key, by ARN (a key in one world only allows nothing in the other).
 """
 
@@ -27,20 +27,20 @@ from functools import partial
 
 from kmsprove.ast import Policy, PolicyKind, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
-from kmsprove.diff_identity import identity_probes
-from kmsprove.diff_solve import (
+from kmsprove.questions.diff.identity import identity_probes
+from kmsprove.questions.diff.pair import (
     DIRECTIONS,
     Finding,
     Probe,
     Status,
     compare,
 )
-from kmsprove.diff_worlds import union_world, world_pair
+from kmsprove.questions.diff.worlds import union_world, world_pair
 from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.universe import mentions
 from kmsprove.errors import Diagnostic, InputError, SourcePos
-from kmsprove.policy import build_policy
-from kmsprove.query import bound_exceeded
+from kmsprove.syntax.policy import build_policy
+from kmsprove.questions.today import bound_exceeded
 from kmsprove.syntax.json import JObject, JString, parse_file, parse_json
 from kmsprove.syntax.query import parse_query
 from kmsprove.world import Key, World
@@ -126,7 +126,7 @@ def _shifted(d: Diagnostic, head: int, length: int) -> Diagnostic:
 
 def guess_file_kind(path: str) -> str:
     """What a file holds, as `kmsprove validate` guesses it."""
-    from kmsprove.validate_input import _unrecognised, guess_kind
+    from kmsprove.inputs import _unrecognised, guess_kind
 
     root = parse_file(path)
     problem = _unrecognised(root)
@@ -165,10 +165,10 @@ def _a(kind: str) -> str:
 
 def load_side(path: str, kind: str) -> World | Policy:
     if kind == "world":
-        from kmsprove.loader import load_world
+        from kmsprove.inputs.world_file import load_world
 
         return load_world(path)
-    from kmsprove.validate_input import validate_file
+    from kmsprove.inputs import validate_file
 
     errors = [d for d in validate_file(path, kind) if d.is_error]
     if errors:
@@ -239,7 +239,7 @@ def diff_key_policies(
 def diff_identity_policies(
     old: Policy, new: Policy, who: Who = ANYONE, timeout: float = 30.0
 ) -> DiffResult:
-    """Two identity policies on the same callers (see `kmsprove.diff_identity`)."""
+    """Two identity policies on the same callers (see `kmsprove.questions.diff.identity`)."""
     start = time.monotonic()
     notes = [
         "the policy is the only identity policy of every IAM user, role session and federated "

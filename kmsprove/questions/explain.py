@@ -15,7 +15,7 @@ from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, canonical_action
 from kmsprove.errors import InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
-from kmsprove.policy import build_policy
+from kmsprove.syntax.policy import build_policy
 from kmsprove.request import Context, Decision, Request, complete_request
 from kmsprove.syntax.json import (
     JArray,

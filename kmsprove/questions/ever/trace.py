@@ -12,7 +12,7 @@ from typing import Any
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.policy import build_policy
+from kmsprove.syntax.policy import build_policy
 from kmsprove.request import Decision, Request, complete_request
 from kmsprove.syntax.json import parse_json
 from kmsprove.world import Identity, Key, World

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kmsprove.check import Status, check_world, read_spec
+from kmsprove.questions.check import Status, check_world, read_spec
 from kmsprove.errors import InputError, SourcePos
 from kmsprove.syntax.query import Expectation
 from kmsprove.world import World
@@ -73,7 +73,7 @@ def _init(
 
 
 def _run_unit(unit: Unit) -> UnitReport:
-    from kmsprove.loader import load_world
+    from kmsprove.inputs.world_file import load_world
     from kmsprove.report.check import check_json, render_check_text, summary
     from kmsprove.report.sarif import sarif_log
 
@@ -114,7 +114,7 @@ def plan(world: str, jobs: int) -> list[Unit]:
     global _WORLD
     if os.path.isdir(world):
         return [Unit(w) for w in world_files(world)]
-    from kmsprove.loader import load_world
+    from kmsprove.inputs.world_file import load_world
 
     _WORLD = load_world(world)
     n = len(_WORLD.keys)

@@ -20,7 +20,7 @@ from kmsprove.arn import ACCOUNT_RE, key_arn_parts, parse_caller
 from kmsprove.ast import Grant, Policy, PolicyKind
 from kmsprove.catalog import s3_facts
 from kmsprove.errors import Diagnostic, InputError, error
-from kmsprove.policy import _suggest, build_grant, build_policy
+from kmsprove.syntax.policy import _suggest, build_grant, build_policy
 from kmsprove.syntax.json import (
     JArray,
     JBool,

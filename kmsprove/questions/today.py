@@ -17,7 +17,7 @@ import z3
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, WhoKind
 from kmsprove.catalog import action_info, expand
-from kmsprove.counterexample import decode, witness_world
+from kmsprove.solve.decode import decode, witness_world
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
@@ -147,7 +147,7 @@ def _solve(
     world: World, query: Query, key: Key, timeout: float, trusted: tuple[str, ...] = ()
 ) -> Answer:
     if query.ever:
-        from kmsprove.ever import ask_ever
+        from kmsprove.questions.ever import ask_ever
 
         return ask_ever(world, query, key, timeout, trusted)
     return solve_today(world, query, key, timeout)

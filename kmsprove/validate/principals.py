@@ -12,7 +12,7 @@ from functools import lru_cache
 from kmsprove.arn import ACCOUNT_RE, PARTITIONS, parse_arn
 from kmsprove.ast import Condition, Effect, PolicyKind, Principal, SetOp, Statement
 from kmsprove.errors import Diagnostic, Severity, SourcePos, error, warning
-from kmsprove.policy import _suggest, is_negated
+from kmsprove.syntax.policy import _suggest, is_negated
 
 # A deleted user or role survives in a saved policy as its unique id (R2.5).
 UNIQUE_ID_RE = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
