@@ -95,7 +95,7 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True)
 def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
     """Parse and validate documents; exit 0 without errors, 2 with."""
-    from kmsprove.validate import validate_files
+    from kmsprove.inputs import validate_files
 
     def body() -> tuple[str, int, list[str]]:
         diags = validate_files(list(files), kind)
@@ -152,8 +152,8 @@ def explain(
     timeout: float | None,
 ) -> None:
     """Decide one request and show, layer by layer, why."""
-    from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.inputs.world_file import load_world
+    from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.report.text import render_decision
 
     def body() -> tuple[str, int, list[str]]:
@@ -285,8 +285,7 @@ def check(
 
     WORLD may be a directory: every world file under it is checked, in parallel.
     """
-    from kmsprove.questions.check import estate
-    from kmsprove.questions.check import check_world, exit_code, read_spec
+    from kmsprove.questions.check import check_world, estate, exit_code, read_spec
     from kmsprove.report.check import check_json, render_check_text
     from kmsprove.report.estate import render_estate
     from kmsprove.report.sarif import sarif_log

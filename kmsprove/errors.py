@@ -7,6 +7,7 @@ exit 2 without a traceback.
 
 from __future__ import annotations
 
+import difflib
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,14 +39,37 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        message = self.message
-        if not message.isprintable():  # one line per problem, whatever the input held
-            message = "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in message)
-        return f"{self.pos}: {self.severity.value}: {message}"
+        # one line per problem, whatever the input held
+        return f"{self.pos}: {self.severity.value}: {one_line(self.message)}"
 
     @property
     def is_error(self) -> bool:
         return self.severity is Severity.ERROR
+
+
+def one_line(text: str) -> str:
+    """`text` with non-printable characters escaped (`\\n`), so a message stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+def printable(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with control characters of user values escaped (one line each)."""
+    return [
+        d if d.message.isprintable() else Diagnostic(d.pos, d.severity, one_line(d.message))
+        for d in diags
+    ]
+
+
+def suggest(name: str, options: Iterable[str]) -> str:
+    """` (did you mean `X`?)` for the closest option (a case-insensitive match first), or ``."""
+    opts = list(options)
+    for o in opts:
+        if o.lower() == name.lower():
+            return f" (did you mean `{o}`?)"
+    close = difflib.get_close_matches(name, opts, n=1)
+    return f" (did you mean `{close[0]}`?)" if close else ""
 
 
 def error(pos: SourcePos, message: str) -> Diagnostic:

@@ -14,9 +14,10 @@ from kmsprove.ast import Policy
 from kmsprove.catalog import key_usage_operations
 from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
-from kmsprove.encode.principals import Via, is_entry
+from kmsprove.encode.principals import is_entry
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
+from kmsprove.request import Via
 from kmsprove.world import Identity, Key, World
 
 CRYPTO = {

@@ -19,6 +19,7 @@ from fractions import Fraction
 import z3
 
 from kmsprove.ast import Condition, Effect, SetOp
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import CtxVar, Sym
 from kmsprove.syntax.policy import OPERATORS
@@ -26,10 +27,6 @@ from kmsprove.syntax.policy import OPERATORS
 FAMILIES = OPERATORS  # base operator -> (family, negated): data shared with the builder
 TEXT_FAMILIES = ("String", "Arn", "Bool", "Binary")
 VAR_RE = re.compile(r"\$\{([^}]*)\}")
-
-
-class Unmodelled(Exception):
-    """Something the encoder does not model: the answer must be unknown."""
 
 
 def condition_formula(cond: Condition, sym: Sym, effect: Effect, variables: bool) -> z3.BoolRef:

@@ -10,11 +10,13 @@ from dataclasses import dataclass, field
 import z3
 
 from kmsprove.ast import Effect, Policy, Statement
-from kmsprove.encode.conditions import Unmodelled, condition_formula
+from kmsprove.encode.conditions import condition_formula
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.match import arn_re, py_arn_like, py_glob
-from kmsprove.encode.principals import Via, not_principal_exempt, principal_vias
+from kmsprove.encode.principals import not_principal_exempt, principal_vias
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
+from kmsprove.request import Via
 
 IAM_ONLY_PREFIXES = ("aws:resourcetag/", "kms:resourcealiases")  # absent in key policies (10.11)
 

@@ -7,24 +7,13 @@ test (the session name).
 
 from __future__ import annotations
 
-import enum
-
 import z3
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Principal
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import FRESH, Entry, Universe
-
-
-class Via(enum.Enum):
-    USER = "user"
-    FEDERATED_USER = "federated user"
-    ROLE = "role"
-    SESSION = "session"
-    WILDCARD = "wildcard"
-    ACCOUNT = "account"
-    SERVICE = "service"
+from kmsprove.request import Via
 
 
 def _account_of(u: Universe, e: Entry) -> str | None:

@@ -12,12 +12,13 @@ import z3
 
 from kmsprove.catalog import ActionInfo, action_info, s3_facts
 from kmsprove.encode.authorize import encode_allowed, identities, scp_blocks
-from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
-from kmsprove.encode.principals import Via, is_entry
+from kmsprove.encode.principals import is_entry
 from kmsprove.encode.symbolic import EC_PREFIX, Sym, new_sym
 from kmsprove.encode.universe import Universe
+from kmsprove.request import Via
 from kmsprove.world import Bucket, Key, World
 
 NOT_FORWARDED = (

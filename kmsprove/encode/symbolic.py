@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import z3
 
 from kmsprove.catalog import ActionInfo
+from kmsprove.encode.errors import Unmodelled
 
 MULTI_VALUED = (
     "kms:encryptioncontextkeys",
@@ -150,8 +151,6 @@ def bind_context(
     for low, vals in values.items():
         if low in MULTI_VALUED:
             if len(vals) > sym.set_bound:
-                from kmsprove.encode.conditions import Unmodelled
-
                 raise Unmodelled(
                     f"`{low}` has {len(vals)} values, more than the set bound {sym.set_bound}"
                 )

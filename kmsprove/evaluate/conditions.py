@@ -23,8 +23,8 @@ from types import MappingProxyType
 
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.evaluate import match
-from kmsprove.syntax.policy import OPERATORS
 from kmsprove.request import Context
+from kmsprove.syntax.policy import OPERATORS
 
 # Result of one test: True, False, or None when it depends on an open point.
 Outcome = bool | None

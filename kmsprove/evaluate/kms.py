@@ -1,8 +1,8 @@
-"""The decision procedure of kms-semantics.md R1.13, over every layer.
+"""The decision procedure of kms-semantics.md R1.13 for KMS requests, over every layer.
 
-`evaluate(world, request) -> Decision` is total: any request, even one naming
-an unknown key or action, gets a decision with a reason, never an exception.
-Twin: `kmsprove.encode.authorize`.
+`evaluate_kms(world, request) -> Decision` is total: any request, even one naming an
+unknown key or action, gets a decision with a reason, never an exception. Requests
+IAM alone decides go to `kmsprove.evaluate.iam`. Twin: `kmsprove.encode.authorize`.
 """
 
 from __future__ import annotations
@@ -10,23 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from kmsprove.arn import Caller, parse_caller
-from kmsprove.ast import Policy
 from kmsprove.catalog import ActionInfo, action_info
 from kmsprove.evaluate.grants import grants_allow, retire_routes
+from kmsprove.evaluate.iam import decide_iam
 from kmsprove.evaluate.keystate import blocked_by, type_forbids
 from kmsprove.evaluate.layers import LayerMatch, Subject, key_policy_view, match_policies
 from kmsprove.evaluate.lockout import put_key_policy_refusal
-from kmsprove.evaluate.principals import Via
-from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
+from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef, Via
 from kmsprove.world import Identity, Key, World
 
 
-def evaluate(world: World, req: Request) -> Decision:
-    """Allow or deny one request, with the reasons per layer (R1.13)."""
-    if req.action.lower().startswith("s3:"):
-        from kmsprove.evaluate.s3 import evaluate_s3
-
-        return evaluate_s3(world, req)
+def evaluate_kms(world: World, req: Request) -> Decision:
+    """Allow or deny one KMS (or IAM) request, with the reasons per layer (R1.13)."""
     info = action_info(req.action)
     iam = req.action.lower().startswith("iam:")
     if info is None and not iam:
@@ -41,12 +36,12 @@ def evaluate(world: World, req: Request) -> Decision:
         return Decision(False, reason=f"`{req.principal}`: {why} (R1.2)")
     if info is None:
         # the IAM writes `ever` explores (issue 5): identity policies, SCPs and boundaries
-        return _iam_only(world, req, caller, req.action, req.resource or "*")
+        return decide_iam(world, req, caller, req.action, req.resource or "*")
     if not info.on_key:
-        return _iam_only(world, req, caller, info.name, "*")
+        return decide_iam(world, req, caller, info.name, "*")
     if info.resource == "alias+key" and req.key is None and ":alias/" in (req.resource or ""):
         # the alias half of an alias operation: IAM policies only (R3.1, R3.3)
-        return _iam_only(world, req, caller, info.name, req.resource or "")
+        return decide_iam(world, req, caller, info.name, req.resource or "")
     key = world.find_key(req.key or "")
     if key is None:
         return Decision(
@@ -164,7 +159,7 @@ class _Kms:
         if forbid:
             return forbid
         if self.info.short == "PutKeyPolicy":
-            return put_key_policy_refusal(self.world, self.req, self.key)
+            return put_key_policy_refusal(self.world, self.req, self.key, evaluate_kms)
         return None
 
     # -- guardrails --------------------------------------------------------
@@ -350,54 +345,3 @@ class _Kms:
             "the caller is not a retiring principal, a retiring grantee, nor in the issuing or key account (R4.7)",
         )
 
-
-def _iam_only(world: World, req: Request, caller: Caller, action: str, resource: str) -> Decision:
-    """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom),
-    the alias half of alias operations (R3.1), and IAM's own actions."""
-    ident = world.identity(req.principal) if not caller.is_service else None
-    subj = Subject(
-        caller,
-        action,
-        resource,
-        req.context,
-        req.federated_from,
-        ident is not None and ident.boundary is not None,
-    )
-    layers = []
-    pols: tuple[Policy, ...] = ident.policies if ident else ()
-    ip = match_policies(pols, subj)
-    layers.append(
-        LayerResult(
-            Layer.IDENTITY, "deny" if ip.denied else "allow" if ip.allowed else "none", ip.refs()
-        )
-    )
-    acct = world.account(caller.account or "")
-    if acct.organization and not acct.management and acct.scps:
-        scp = match_policies(acct.scps, subj)
-        layers.append(
-            LayerResult(
-                Layer.SCP, "deny" if scp.denied else "allow" if scp.allowed else "none", scp.refs()
-            )
-        )
-        if scp.denied or not scp.allowed:
-            return Decision(False, tuple(layers), "the SCPs do not allow it (R1.10)")
-    if caller.kind == "root":
-        return Decision(
-            not ip.denied, tuple(layers), "the root user may call IAM-only actions (R1.4)"
-        )
-    boundary_ok = (
-        ident is None or ident.boundary is None or match_policies((ident.boundary,), subj).allowed
-    )
-    if ip.denied:
-        return Decision(False, tuple(layers), "an explicit Deny in the identity policy (R1.3)")
-    if ip.allowed and boundary_ok:
-        return Decision(
-            True,
-            tuple(layers),
-            f"`{action}` is IAM-only and an identity policy allows it (R3.1)",
-        )
-    return Decision(
-        False,
-        tuple(layers),
-        f"`{action}` is IAM-only and no identity policy allows it (R3.1, R3.3)",
-    )

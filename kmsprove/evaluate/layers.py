@@ -12,8 +12,8 @@ from kmsprove.ast import Effect, Policy, Statement
 from kmsprove.catalog import action_matches
 from kmsprove.evaluate import match
 from kmsprove.evaluate.conditions import conditions_hold
-from kmsprove.evaluate.principals import Via, not_principal_exempts, statement_covers
-from kmsprove.request import Context, StatementRef
+from kmsprove.evaluate.principals import not_principal_exempts, statement_covers
+from kmsprove.request import Context, StatementRef, Via
 
 # Condition keys that only IAM policies see; in a key policy they are absent (10.11).
 IAM_ONLY_KEY_PREFIXES = ("aws:resourcetag/", "kms:resourcealiases")

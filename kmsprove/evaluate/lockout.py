@@ -5,15 +5,19 @@ with the same three refusals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from kmsprove import validate
-from kmsprove.request import Request
+from kmsprove.request import Decision, Request
 from kmsprove.world import Key, World
 
 
-def put_key_policy_refusal(world: World, req: Request, key: Key) -> str | None:
-    """Why KMS refuses an authorized PutKeyPolicy, or None."""
+def put_key_policy_refusal(
+    world: World, req: Request, key: Key, decide: Callable[[World, Request], Decision]
+) -> str | None:
+    """Why KMS refuses an authorized PutKeyPolicy, or None; `decide` is the KMS
+    procedure, which the lockout check runs again on the new policy."""
     if key.manager == "AWS":
         return "the policy of an AWS managed key cannot be changed (R7.5)"
     new = req.new_policy
@@ -25,11 +29,9 @@ def put_key_policy_refusal(world: World, req: Request, key: Key) -> str | None:
     if "true" in (req.context.get("kms:BypassPolicyLockoutSafetyCheck") or ()):
         return None
     # the check reads only the new default policy (R7.1) and counts delegation (10.17)
-    from kmsprove.evaluate.kms import evaluate
-
     changed = replace(key, policy=new, ram_policy=None)
     after = replace(world, keys=tuple(changed if k.arn == key.arn else k for k in world.keys))
     again = replace(req, new_policy=None)
-    if evaluate(after, again).allowed:
+    if decide(after, again).allowed:
         return None
     return "the lockout safety check fails: the new policy would not let the caller call PutKeyPolicy again (R7.1)"

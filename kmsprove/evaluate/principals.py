@@ -5,22 +5,9 @@ Twin: `kmsprove.encode.principals`.
 
 from __future__ import annotations
 
-import enum
-
 from kmsprove.arn import Caller, parse_caller
 from kmsprove.ast import Principal
-
-
-class Via(enum.Enum):
-    """How a resource-policy principal entry covered the caller (R1.6 rows)."""
-
-    USER = "user"  # the IAM user ARN
-    FEDERATED_USER = "federated user"  # the IAM user behind a GetFederationToken session
-    ROLE = "role"  # the role ARN, covering its sessions
-    SESSION = "session"  # the exact assumed-role or federated-user session ARN
-    WILDCARD = "wildcard"  # Principal "*"
-    ACCOUNT = "account"  # arn:aws:iam::ACCT:root: the account delegates (R1.4)
-    SERVICE = "service"  # a service principal calling as itself (R2.7)
+from kmsprove.request import Via
 
 
 def entry_covers(entry: Principal, caller: Caller, federated_from: str | None) -> Via | None:

@@ -12,10 +12,10 @@ from dataclasses import replace
 from kmsprove.arn import Caller, key_arn_parts, parse_caller
 from kmsprove.catalog import s3_facts
 from kmsprove.errors import InputError
-from kmsprove.evaluate.kms import evaluate
+from kmsprove.evaluate.context import complete_request
+from kmsprove.evaluate.kms import evaluate_kms
 from kmsprove.evaluate.layers import LayerMatch, Subject, match_policies
-from kmsprove.evaluate.principals import Via
-from kmsprove.request import Context, Decision, Layer, LayerResult, Request, complete_request
+from kmsprove.request import Context, Decision, Layer, LayerResult, Request, Via
 from kmsprove.world import Bucket, World
 
 # Keys of the original call that a forward access session does not carry (R8.2, R5.3).
@@ -62,7 +62,7 @@ def evaluate_s3(world: World, req: Request) -> Decision:
         sub = _subrequest(world, req, bucket, key.arn, action)
         if isinstance(sub, str):
             return Decision(False, tuple(layers), sub)
-        d = evaluate(world, sub)
+        d = evaluate_kms(world, sub)
         layers.extend(replace(lr, subject=f"{action} by S3 for the caller") for lr in d.layers)
         if not d.allowed:
             kms_ok = False

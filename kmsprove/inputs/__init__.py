@@ -21,8 +21,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmsprove.ast import PolicyKind
-from kmsprove.errors import Diagnostic, InputError, error, sort_diagnostics, warning
-from kmsprove.syntax.policy import _suggest, build_grant, build_policy
+from kmsprove.errors import (
+    Diagnostic,
+    InputError,
+    error,
+    printable,
+    sort_diagnostics,
+    suggest,
+    warning,
+)
+from kmsprove.inputs.world_file import WorldLoader
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -33,8 +41,8 @@ from kmsprove.syntax.json import (
     parse_json,
     read_text,
 )
+from kmsprove.syntax.policy import build_grant, build_policy
 from kmsprove.validate import check_grant, check_policy
-from kmsprove.validate.world import printable
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}
 FILE_KINDS = (*POLICY_KINDS, "grants", "world")
@@ -45,7 +53,7 @@ LIST_GRANTS_FIELDS = ("Grants", "Truncated", "NextMarker")
 def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
     """Every diagnostic of every file, sorted (and cut at the usual limit)."""
     if kind is not None and kind not in FILE_KINDS:
-        raise InputError.at_cli(f"unknown kind `{kind}`" + _suggest(kind, FILE_KINDS))
+        raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, FILE_KINDS))
     diags: list[Diagnostic] = []
     for path in paths:
         diags.extend(validate_file(path, kind))
@@ -143,7 +151,7 @@ def _policy(root: JNode, text: str, kind: PolicyKind, path: str) -> list[Diagnos
             error(
                 m.key_pos,
                 f"unknown get-key-policy output field `{m.key}`"
-                + _suggest(m.key, GET_KEY_POLICY_FIELDS),
+                + suggest(m.key, GET_KEY_POLICY_FIELDS),
             )
             for m in root.members
             if m.key not in GET_KEY_POLICY_FIELDS
@@ -185,7 +193,7 @@ def _grants(root: JNode) -> list[Diagnostic]:
         diags.extend(
             error(
                 m.key_pos,
-                f"unknown list-grants output field `{m.key}`" + _suggest(m.key, LIST_GRANTS_FIELDS),
+                f"unknown list-grants output field `{m.key}`" + suggest(m.key, LIST_GRANTS_FIELDS),
             )
             for m in root.members
             if m.key not in LIST_GRANTS_FIELDS
@@ -222,7 +230,5 @@ def _grants(root: JNode) -> list[Diagnostic]:
 
 
 def _world(path: str) -> list[Diagnostic]:
-    from kmsprove.inputs.world_file import WorldLoader
-
     _, diags = WorldLoader(Path(path)).load()
     return diags

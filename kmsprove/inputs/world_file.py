@@ -19,8 +19,7 @@ from kmsprove import validate
 from kmsprove.arn import ACCOUNT_RE, key_arn_parts, parse_caller
 from kmsprove.ast import Grant, Policy, PolicyKind
 from kmsprove.catalog import s3_facts
-from kmsprove.errors import Diagnostic, InputError, error
-from kmsprove.syntax.policy import _suggest, build_grant, build_policy
+from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -32,6 +31,7 @@ from kmsprove.syntax.json import (
     parse_file,
     parse_json,
 )
+from kmsprove.syntax.policy import build_grant, build_policy
 from kmsprove.world import Account, Bucket, Identity, Key, World
 
 KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[A-Za-z0-9-]+")
@@ -113,7 +113,7 @@ class WorldLoader:
         for m in node.members:
             if m.key not in allowed:
                 self.diags.append(
-                    error(m.key_pos, f"unknown {what} field `{m.key}`" + _suggest(m.key, allowed))
+                    error(m.key_pos, f"unknown {what} field `{m.key}`" + suggest(m.key, allowed))
                 )
 
     def string(self, node: JNode | None, what: str) -> str | None:
@@ -287,7 +287,7 @@ class WorldLoader:
         state = self.string(node.get("state"), "state") or "Enabled"
         if state not in KEY_STATES:
             self.err(
-                node.get("state"), f"unknown key state `{state}`" + _suggest(state, KEY_STATES)
+                node.get("state"), f"unknown key state `{state}`" + suggest(state, KEY_STATES)
             )  # type: ignore[arg-type]
         for a_node, a in zip(getattr(node.get("aliases"), "items", ()), aliases, strict=False):
             if not a.startswith("alias/"):

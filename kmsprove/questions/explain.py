@@ -15,8 +15,8 @@ from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, canonical_action
 from kmsprove.errors import InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
-from kmsprove.syntax.policy import build_policy
-from kmsprove.request import Context, Decision, Request, complete_request
+from kmsprove.evaluate.context import complete_request
+from kmsprove.request import Context, Decision, Request
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -28,6 +28,7 @@ from kmsprove.syntax.json import (
     parse_file,
     parse_json,
 )
+from kmsprove.syntax.policy import build_policy
 from kmsprove.world import World
 
 REQUEST_FIELDS = (

@@ -17,16 +17,17 @@ import z3
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, WhoKind
 from kmsprove.catalog import action_info, expand
-from kmsprove.solve.decode import decode, witness_world
 from kmsprove.encode.authorize import encode_allowed
-from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import free_facts, open_keys
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import MAX_SET_BOUND, MULTI_VALUED, Sym, new_sym
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.request import Decision, Request, complete_request
+from kmsprove.evaluate.context import complete_request
+from kmsprove.request import Decision, Request
+from kmsprove.solve.decode import decode, witness_world
 from kmsprove.world import Key, World
 
 EXAMPLE_ACCOUNT = "999999999999"

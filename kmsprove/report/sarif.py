@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kmsprove.questions.check import Outcome, Status
 from kmsprove.errors import SourcePos
+from kmsprove.questions.check import Outcome, Status
 from kmsprove.report.check import evidence, expectation_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

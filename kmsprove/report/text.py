@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kmsprove.request import DERIVED_KEYS, Decision, Layer, LayerResult, Request, StatementRef
+from kmsprove.evaluate.context import DERIVED_KEYS
+from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
 
 # Context keys AWS derives from the caller and the key: reports leave them out of text,
 # where they would hide the few values a request really had to carry (JSON keeps them).

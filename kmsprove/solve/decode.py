@@ -18,9 +18,9 @@ from kmsprove.ast import PolicyKind
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import SourcePos
-from kmsprove.syntax.policy import build_policy
 from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
 
 

@@ -9,12 +9,10 @@ all diagnostics. A policy is `None` only when its top level is unusable.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, SetOp, Statement
-from kmsprove.errors import Diagnostic, SourcePos, error, warning
+from kmsprove.errors import Diagnostic, SourcePos, error, one_line, suggest, warning
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -96,22 +94,6 @@ class _Ctx:
         self.diags.append(error(pos, one_line(msg)))
 
 
-def one_line(text: str) -> str:
-    """`text` with non-printable characters escaped (`\\n`), so a message stays one line."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
-
-
-def _suggest(name: str, options: Iterable[str]) -> str:
-    opts = list(options)
-    for o in opts:
-        if o.lower() == name.lower():
-            return f" (did you mean `{o}`?)"
-    close = difflib.get_close_matches(name, opts, n=1)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
 def build_policy(
     node: JNode, kind: PolicyKind, name: str = ""
 ) -> tuple[Policy | None, list[Diagnostic]]:
@@ -146,7 +128,7 @@ def build_policy(
                     statements.append(st)
         else:
             ctx.err_at(
-                m.key_pos, f"unknown policy element `{m.key}`" + _suggest(m.key, POLICY_ELEMENTS)
+                m.key_pos, f"unknown policy element `{m.key}`" + suggest(m.key, POLICY_ELEMENTS)
             )
     if not have_statement:
         ctx.err(node, "policy has no `Statement`")
@@ -188,7 +170,7 @@ def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
         if m.key not in STATEMENT_ELEMENTS:
             ctx.err_at(
                 m.key_pos,
-                f"unknown statement element `{m.key}`" + _suggest(m.key, STATEMENT_ELEMENTS),
+                f"unknown statement element `{m.key}`" + suggest(m.key, STATEMENT_ELEMENTS),
             )
             continue
         if m.key == "Sid":
@@ -200,7 +182,7 @@ def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
             if isinstance(v, JString) and v.value in ("Allow", "Deny"):
                 effect = Effect(v.value)
             elif isinstance(v, JString):
-                hint = _suggest(v.value, ("Allow", "Deny"))
+                hint = suggest(v.value, ("Allow", "Deny"))
                 ctx.err(v, f"`Effect` must be `Allow` or `Deny`, not `{v.value}`{hint}")
             else:
                 ctx.err(v, f"`Effect` must be a string, not {kind_name(v)}")
@@ -258,7 +240,7 @@ def _principals(node: JNode, element: str, ctx: _Ctx) -> tuple[Principal, ...] |
     for m in node.members:
         if m.key not in PRINCIPAL_TYPES:
             ctx.err_at(
-                m.key_pos, f"unknown principal type `{m.key}`" + _suggest(m.key, PRINCIPAL_TYPES)
+                m.key_pos, f"unknown principal type `{m.key}`" + suggest(m.key, PRINCIPAL_TYPES)
             )
             continue
         values = _strings(m.value, f"{element}.{m.key}", ctx) or ()
@@ -292,13 +274,13 @@ def _operator_problem(op: str) -> str:
     if ":" in op:
         prefix, rest = op.split(":", 1)
         if prefix not in ("ForAllValues", "ForAnyValue"):
-            hint = _suggest(prefix, ("ForAllValues", "ForAnyValue"))
+            hint = suggest(prefix, ("ForAllValues", "ForAnyValue"))
             return f"unknown set operator `{prefix}` in `{op}`{hint}"
         op = rest
     if op == "NullIfExists":
         return "`Null` cannot take `IfExists`"
     base = op.removesuffix("IfExists")
-    return f"unknown condition operator `{op}`" + _suggest(base, OPERATORS)
+    return f"unknown condition operator `{op}`" + suggest(base, OPERATORS)
 
 
 def _scalar_text(node: JNode) -> str | None:
@@ -390,7 +372,7 @@ def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "")
         if m.key not in GRANT_FIELDS:
             if m.key != "consistent":  # kmsprove-only note on eventual consistency (R4.9)
                 ctx.err_at(
-                    m.key_pos, f"unknown grant field `{m.key}`" + _suggest(m.key, GRANT_FIELDS)
+                    m.key_pos, f"unknown grant field `{m.key}`" + suggest(m.key, GRANT_FIELDS)
                 )
             continue
         if m.key == "Operations":
@@ -493,7 +475,7 @@ def _constraints(
         if m.key not in CONSTRAINT_FIELDS:
             ctx.err_at(
                 m.key_pos,
-                f"unknown grant constraint `{m.key}`" + _suggest(m.key, CONSTRAINT_FIELDS),
+                f"unknown grant constraint `{m.key}`" + suggest(m.key, CONSTRAINT_FIELDS),
             )
             continue
         v = m.value

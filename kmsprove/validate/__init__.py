@@ -8,17 +8,16 @@ mistake (warnings) in a well-formed document:
   resources, conditions and size, by policy kind;
 - `check_grant(Grant) -> [Diagnostic]`: one grant on its own;
 - `check_world(World) -> [Diagnostic]`: grants against their key, key
-  policies against the key's account, missing documents, buckets' keys;
-- `validate_files(paths, kind) -> [Diagnostic]`: what `kmsprove validate` runs.
+  policies against the key's account, missing documents, buckets' keys.
 
-The checks live in `validate_principals`, `validate_statements`,
-`validate_conditions`, `validate_world` and `validate_input`.
+It reads no files: `kmsprove.inputs` reads them and calls these checks. The checks
+live in `principals`, `statements`, `conditions` and `world`.
 """
 
 from __future__ import annotations
 
 from kmsprove.ast import Policy, PolicyKind
-from kmsprove.errors import Diagnostic
+from kmsprove.errors import Diagnostic, printable
 from kmsprove.validate.conditions import condition_problems
 from kmsprove.validate.principals import statement_principal_problems
 from kmsprove.validate.statements import (
@@ -28,9 +27,9 @@ from kmsprove.validate.statements import (
     sid_problems,
     size_problems,
 )
-from kmsprove.validate.world import check_grant, check_world, printable
+from kmsprove.validate.world import check_grant, check_world
 
-__all__ = ["check_grant", "check_policy", "check_world", "validate_files"]
+__all__ = ["check_grant", "check_policy", "check_world"]
 
 
 def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:
@@ -51,10 +50,3 @@ def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:
             out.extend(condition_problems(c, policy.kind, policy.version))
     return printable(out)
 
-
-def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
-    """Parse, build and check each file (`kmsprove validate`); all diagnostics, sorted."""
-    # imported here: the world loader itself imports this module
-    from kmsprove.inputs import validate_files as run
-
-    return run(paths, kind)

@@ -18,8 +18,8 @@ from functools import cache
 
 from kmsprove.ast import Condition, PolicyKind, SetOp
 from kmsprove.catalog import grant_operations, kms_catalog
-from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.syntax.policy import _suggest, operator_family
+from kmsprove.errors import Diagnostic, error, suggest, warning
+from kmsprove.syntax.policy import operator_family
 
 EC_PREFIX = "kms:encryptioncontext:"
 
@@ -114,7 +114,7 @@ def _kms_key_hint(key: str) -> str:
         close = difflib.get_close_matches(f"kms:{name}:", prefixes, n=1)
         if close:
             return f" (did you mean `{close[0]}{rest}`?)"
-    return _suggest(key, exact)
+    return suggest(key, exact)
 
 
 def is_multi_valued(low: str) -> bool:
@@ -265,7 +265,7 @@ def _grant_operation_problem(c: Condition, v: str) -> str | None:
     if ok:
         return None
     bare = v.split(":", 1)[1] if v.lower().startswith("kms:") else v
-    return f"`{v}` is not a grant operation" + _suggest(bare, ops)
+    return f"`{v}` is not a grant operation" + suggest(bare, ops)
 
 
 def _glob_case_sensitive(pattern: str, op: str) -> bool:

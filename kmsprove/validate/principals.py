@@ -11,8 +11,8 @@ from functools import lru_cache
 
 from kmsprove.arn import ACCOUNT_RE, PARTITIONS, parse_arn
 from kmsprove.ast import Condition, Effect, PolicyKind, Principal, SetOp, Statement
-from kmsprove.errors import Diagnostic, Severity, SourcePos, error, warning
-from kmsprove.syntax.policy import _suggest, is_negated
+from kmsprove.errors import Diagnostic, Severity, SourcePos, error, suggest, warning
+from kmsprove.syntax.policy import is_negated
 
 # A deleted user or role survives in a saved policy as its unique id (R2.5).
 UNIQUE_ID_RE = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
@@ -68,7 +68,7 @@ def caller_arn_problem(value: str, forms: str = AWS_PRINCIPAL_FORMS) -> str | No
     if a is None:
         return expected
     if a.partition not in PARTITIONS:
-        return f"`{value}`: unknown partition `{a.partition}`" + _suggest(a.partition, PARTITIONS)
+        return f"`{value}`: unknown partition `{a.partition}`" + suggest(a.partition, PARTITIONS)
     if a.service not in ("iam", "sts"):
         return expected
     if a.region:

@@ -14,8 +14,7 @@ from typing import Any
 
 from kmsprove.ast import Effect, Policy, PolicyKind, Statement
 from kmsprove.catalog import action_info, action_matches, expand, kms_catalog
-from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.syntax.policy import _suggest
+from kmsprove.errors import Diagnostic, error, suggest, warning
 from kmsprove.validate.principals import KIND_LABEL
 
 _expand = cache(expand)  # the same few patterns recur in thousands of policies
@@ -48,7 +47,7 @@ def _kms_action_problems(a: str, element: str, kind: PolicyKind, pos: Any) -> li
         if wildcard:
             return [warning(pos, f"`{a}` matches no KMS action")]
         names = [i.name for i in kms_catalog().values()]
-        return [warning(pos, f"action `{a}` does not exist" + _suggest(a, names))]
+        return [warning(pos, f"action `{a}` does not exist" + suggest(a, names))]
     out: list[Diagnostic] = []
     infos = [action_info(m) for m in matches]
     wheres = {i.where for i in infos if i is not None}

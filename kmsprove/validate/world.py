@@ -13,8 +13,7 @@ from functools import cache, lru_cache
 from kmsprove.arn import ACCOUNT_RE, KEY_ID_RE, key_arn_parts, parse_arn, parse_caller
 from kmsprove.ast import Effect, Grant, Policy
 from kmsprove.catalog import action_info, expand, grant_operations, key_usage_operations
-from kmsprove.errors import Diagnostic, error, warning
-from kmsprove.syntax.policy import _suggest, one_line
+from kmsprove.errors import Diagnostic, error, printable, suggest, warning
 from kmsprove.validate.principals import caller_arn_problem, service_name_problem
 from kmsprove.world import Key, World
 
@@ -33,14 +32,6 @@ SPEC_USAGES = {
     "ML_DSA_": ("SIGN_VERIFY",),
     "ML_KEM_": ("ENCAPSULATE_DECAPSULATE",),
 }
-
-
-def printable(diags: list[Diagnostic]) -> list[Diagnostic]:
-    """The diagnostics with control characters of user values escaped (one line each)."""
-    return [
-        d if d.message.isprintable() else Diagnostic(d.pos, d.severity, one_line(d.message))
-        for d in diags
-    ]
 
 
 # -- grants ------------------------------------------------------------------
@@ -81,7 +72,7 @@ def _operations_problems(g: Grant) -> list[Diagnostic]:
     for op in g.operations:
         if op not in ops:
             bare = op.split(":", 1)[1] if op.lower().startswith("kms:") else op
-            hint = _suggest(bare, sorted(ops))
+            hint = suggest(bare, sorted(ops))
             out.append(error(g.pos, f"`{op}` is not a grant operation" + hint))
     return out
 
@@ -272,7 +263,7 @@ def _cross_account_problems(key: Key, policy: Policy) -> list[Diagnostic]:
 def _key_problems(key: Key) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if key.key_usage not in key_usages():
-        hint = _suggest(key.key_usage, key_usages())
+        hint = suggest(key.key_usage, key_usages())
         out.append(warning(key.pos, f"unknown key usage `{key.key_usage}`" + hint))
     else:
         for prefix in sorted(SPEC_USAGES, key=len, reverse=True):

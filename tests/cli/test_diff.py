@@ -13,11 +13,12 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from kmsprove.cli import main
+from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
+from kmsprove.inputs.world_file import load_world
 from kmsprove.questions.diff import diff_files, place_key_policy
 from kmsprove.questions.diff.pair import Status
-from kmsprove.evaluate import evaluate
-from kmsprove.inputs.world_file import load_world
-from kmsprove.request import Context, Request, complete_request
+from kmsprove.request import Context, Request
 from tests.cli.helpers import listing
 
 A, B = "111122223333", "444455556666"
@@ -112,8 +113,8 @@ def test_every_witness_is_allowed_by_exactly_one_side(tmp_path: Path) -> None:
     old = write(tmp_path, "old.json", kp("kms:Decrypt"))
     new = write(tmp_path, "new.json", kp("kms:Encrypt"))
     result = diff_files(old, new, None, "anyone", 30)
-    from kmsprove.solve.decode import witness_world
     from kmsprove.questions.diff import load_side
+    from kmsprove.solve.decode import witness_world
 
     worlds = [place_key_policy(load_side(p, "key-policy")) for p in (old, new)]  # type: ignore[arg-type]
     for f, gain, lose in (

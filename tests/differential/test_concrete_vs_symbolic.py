@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kmsprove.encode.conditions import Unmodelled
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.today import encoder_allows
-from kmsprove.request import Context, Request, complete_request
+from kmsprove.request import Context, Request
 from tests.strategies import request_specs, worlds
 
 

@@ -29,7 +29,10 @@ from hypothesis import strategies as st
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, expand, kms_catalog
-from kmsprove.solve.decode import witness_world
+from kmsprove.errors import InputError
+from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
+from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.diff import (
     DiffResult,
     Relation,
@@ -39,12 +42,10 @@ from kmsprove.questions.diff import (
     place_key_policy,
 )
 from kmsprove.questions.diff.pair import Status
-from kmsprove.errors import InputError
-from kmsprove.evaluate import evaluate
-from kmsprove.inputs.world_file import load_world_json
-from kmsprove.syntax.policy import build_policy
-from kmsprove.request import Context, Request, complete_request
+from kmsprove.request import Context, Request
+from kmsprove.solve.decode import witness_world
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
 from tests.differential.test_solver_vs_enumeration import _plausible
 from tests.strategies import (

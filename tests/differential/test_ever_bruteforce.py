@@ -35,11 +35,12 @@ from kmsprove.arn import parse_caller
 from kmsprove.ast import Grant, Policy, PolicyKind, Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.syntax.policy import build_policy
 from kmsprove.questions.today import Verdict, ask
-from kmsprove.request import Context, Request, complete_request
+from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Key, World
 from tests.strategies import (
     KP_RESOURCES,

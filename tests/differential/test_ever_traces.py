@@ -16,11 +16,12 @@ from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind, Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.syntax.policy import build_policy
 from kmsprove.questions.today import Verdict, ask
-from kmsprove.request import Context, Request, complete_request
+from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from tests.strategies import ROLES, USERS, A, B, worlds
 
 EVER = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",), ever=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.today import Verdict, ask, encoder_allows
-from kmsprove.request import Request, complete_request
+from kmsprove.request import Request
 from tests.strategies import KEY, A, one_key_world
 
 

@@ -11,12 +11,13 @@ from hypothesis import given, settings
 
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.catalog import action_info
-from kmsprove.solve.decode import witness_world
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.today import Verdict, ask
-from kmsprove.request import Context, Request, complete_request
+from kmsprove.request import Context, Request
+from kmsprove.solve.decode import witness_world
 from kmsprove.world import World
 from tests.strategies import CALLERS, CONTEXT_CHOICES, KEY, worlds
 

@@ -3,8 +3,9 @@ reproduce commands and diff witnesses never repeat a key the world supplies."""
 
 from __future__ import annotations
 
+from kmsprove.evaluate.context import DERIVED_KEYS, derived_context
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.request import DERIVED_KEYS, Request, derived_context
+from kmsprove.request import Request
 
 A = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/mrk-1234abcd12ab34cd56ef1234567890ab"

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.request import Context, Decision, Request, complete_request
+from kmsprove.request import Context, Decision, Request
 from kmsprove.world import World
 from tests.strategies import KP_RESOURCES, request_specs, statements, worlds
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world
-from kmsprove.request import Context, Decision, Request, complete_request
+from kmsprove.request import Context, Decision, Request
 from kmsprove.world import World
 
 A = "111122223333"  # the key's account

@@ -110,8 +110,8 @@ def test_r1_6_session_arn_allow_is_not_capped_by_boundary(tmp_path):
 
 def test_r1_6_role_arn_allow_is_capped_by_session_policy(tmp_path):
     from kmsprove.ast import PolicyKind
-    from kmsprove.syntax.policy import build_policy
     from kmsprove.syntax.json import parse_json
+    from kmsprove.syntax.policy import build_policy
 
     kp = policy(stmt(principal=ROLE_A, action="kms:Decrypt"))
     w = make_world(tmp_path, kp, principals={ROLE_A: {}})

@@ -53,8 +53,8 @@ def test_r2_6_federated_principal_matches_no_kms_caller(tmp_path):
 
 def test_r2_6_federated_user_session_of_a_named_user_is_capped_by_session_policy(tmp_path):
     from kmsprove.ast import PolicyKind
-    from kmsprove.syntax.policy import build_policy
     from kmsprove.syntax.json import parse_json
+    from kmsprove.syntax.policy import build_policy
 
     kp = policy(stmt(principal=USER_A, action="kms:Decrypt"))
     w = make_world(tmp_path, kp, principals={USER_A: {}})

@@ -7,8 +7,8 @@ from typing import Any
 
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic
-from kmsprove.syntax.policy import build_policy
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.validate import check_policy
 
 KP = PolicyKind.KEY_POLICY

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from kmsprove.errors import InputError
+from kmsprove.inputs import FILE_KINDS, guess_kind, validate_files
 from kmsprove.syntax.json import parse_json
-from kmsprove.validate import validate_files
-from kmsprove.inputs import FILE_KINDS, guess_kind
 
 ROOT = "arn:aws:iam::111122223333:root"
 

@@ -18,10 +18,10 @@ from typing import Any
 from kmsprove.ast import CondOp, Query, WhoKind
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
-from kmsprove.evaluate.principals import Via
+from kmsprove.evaluate.context import complete_request
 from kmsprove.questions.ever.callers import as_caller, covered
 from kmsprove.questions.today import EXAMPLE_ACCOUNT, Answer, Verdict, ask, query_actions
-from kmsprove.request import Context, Decision, Layer, Request, StatementRef, complete_request
+from kmsprove.request import Context, Decision, Layer, Request, StatementRef, Via
 from kmsprove.syntax.json import read_text
 from kmsprove.syntax.query import Expectation, parse_spec
 from kmsprove.world import Key, World

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kmsprove.questions.check import Status, check_world, read_spec
 from kmsprove.errors import InputError, SourcePos
+from kmsprove.questions.check import Status, check_world, read_spec
 from kmsprove.syntax.query import Expectation
 from kmsprove.world import World
 

@@ -27,6 +27,9 @@ from functools import partial
 
 from kmsprove.ast import Policy, PolicyKind, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
+from kmsprove.encode.errors import Unmodelled
+from kmsprove.encode.universe import mentions
+from kmsprove.errors import Diagnostic, InputError, SourcePos
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
     DIRECTIONS,
@@ -36,12 +39,9 @@ from kmsprove.questions.diff.pair import (
     compare,
 )
 from kmsprove.questions.diff.worlds import union_world, world_pair
-from kmsprove.encode.conditions import Unmodelled
-from kmsprove.encode.universe import mentions
-from kmsprove.errors import Diagnostic, InputError, SourcePos
-from kmsprove.syntax.policy import build_policy
 from kmsprove.questions.today import bound_exceeded
 from kmsprove.syntax.json import JObject, JString, parse_file, parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.syntax.query import parse_query
 from kmsprove.world import Key, World
 

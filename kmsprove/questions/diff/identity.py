@@ -45,16 +45,14 @@ import z3
 from kmsprove.arn import ACCOUNT_RE, REGION_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind, Query
 from kmsprove.catalog import ActionInfo, kms_catalog
-from kmsprove.solve.decode import decode
-from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable, side_check
 from kmsprove.encode.authorize import encode_allowed
-from kmsprove.encode.conditions import Unmodelled
 from kmsprove.encode.derive import DIGITS12, free_facts, open_keys
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.match import glob_re, py_arn_like, py_glob
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
-from kmsprove.syntax.policy import build_policy
+from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable, side_check
 from kmsprove.questions.today import (
     bound_exceeded,
     may_match,
@@ -63,7 +61,9 @@ from kmsprove.questions.today import (
     who_formula,
 )
 from kmsprove.request import Request
+from kmsprove.solve.decode import decode
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
 
 SUBJECT_ACCOUNT = "111122223333"

@@ -20,13 +20,14 @@ from dataclasses import dataclass, field
 import z3
 
 from kmsprove.arn import parse_caller
-from kmsprove.solve.decode import witness_world
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import DERIVED_KEYS, complete_request
 from kmsprove.questions.today import example_pins
-from kmsprove.request import DERIVED_KEYS, Request, complete_request
+from kmsprove.request import Request
+from kmsprove.solve.decode import witness_world
 from kmsprove.world import World
 
 DIRECTIONS = ("new", "removed")  # NEW allows what OLD denies; OLD allows what NEW denies

@@ -30,7 +30,11 @@ import z3
 
 from kmsprove.ast import Query
 from kmsprove.catalog import ActionInfo
-from kmsprove.solve.decode import decode
+from kmsprove.encode.authorize import encode_allowed
+from kmsprove.encode.derive import free_facts, open_keys
+from kmsprove.encode.errors import Unmodelled
+from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
+from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
 from kmsprove.questions.diff.pair import (
     Pair,
     Witness,
@@ -38,13 +42,9 @@ from kmsprove.questions.diff.pair import (
     readable,
     side_check,
 )
-from kmsprove.encode.authorize import encode_allowed
-from kmsprove.encode.conditions import Unmodelled
-from kmsprove.encode.derive import free_facts, open_keys
-from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
-from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
 from kmsprove.questions.today import may_match, set_bound_for, u_accounts, who_formula
 from kmsprove.request import Request
+from kmsprove.solve.decode import decode
 from kmsprove.world import Account, Key, World
 
 # context keys a world derives (from the caller's identity and account, from the key):

@@ -10,7 +10,12 @@ from typing import Any
 from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind
 from kmsprove.catalog import action_info
-from kmsprove.questions.ever.callers import as_caller, assumable_roles, final_request, representative
+from kmsprove.questions.ever.callers import (
+    as_caller,
+    assumable_roles,
+    final_request,
+    representative,
+)
 from kmsprove.questions.ever.roles import assume_step
 from kmsprove.questions.ever.search import Search, actor_steps
 from kmsprove.questions.ever.trace import Step, policy, policy_doc, step, with_key

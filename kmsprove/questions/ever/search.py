@@ -9,12 +9,12 @@ from dataclasses import dataclass, field, replace
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Query, QueryCond, Who, WhoKind
-from kmsprove.solve.decode import witness_document, witness_world
 from kmsprove.questions.ever.callers import conds_hold
 from kmsprove.questions.ever.iam import WIDEN, IamReach
 from kmsprove.questions.ever.trace import Step, replay, step
 from kmsprove.questions.today import Answer, Verdict, solve_today
 from kmsprove.request import Request
+from kmsprove.solve.decode import witness_document, witness_world
 from kmsprove.world import Key, World
 
 

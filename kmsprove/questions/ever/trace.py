@@ -12,9 +12,10 @@ from typing import Any
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.syntax.policy import build_policy
-from kmsprove.request import Decision, Request, complete_request
+from kmsprove.evaluate.context import complete_request
+from kmsprove.request import Decision, Request
 from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Identity, Key, World
 
 Effect = Callable[[World], World]

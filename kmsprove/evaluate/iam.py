@@ -1,0 +1,66 @@
+"""Requests IAM alone decides (R3.1): actions on no key, the alias half of alias
+operations, and IAM's own actions (the writes `ever` explores). Twin: the identity
+layer of `kmsprove.encode.authorize` and the IAM-only pairs of `questions.diff.identity`.
+"""
+
+from __future__ import annotations
+
+from kmsprove.arn import Caller
+from kmsprove.ast import Policy
+from kmsprove.evaluate.layers import Subject, match_policies
+from kmsprove.request import Decision, Layer, LayerResult, Request
+from kmsprove.world import World
+
+
+def decide_iam(
+    world: World, req: Request, caller: Caller, action: str, resource: str
+) -> Decision:
+    """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom),
+    the alias half of alias operations (R3.1), and IAM's own actions."""
+    ident = world.identity(req.principal) if not caller.is_service else None
+    subj = Subject(
+        caller,
+        action,
+        resource,
+        req.context,
+        req.federated_from,
+        ident is not None and ident.boundary is not None,
+    )
+    layers = []
+    pols: tuple[Policy, ...] = ident.policies if ident else ()
+    ip = match_policies(pols, subj)
+    layers.append(
+        LayerResult(
+            Layer.IDENTITY, "deny" if ip.denied else "allow" if ip.allowed else "none", ip.refs()
+        )
+    )
+    acct = world.account(caller.account or "")
+    if acct.organization and not acct.management and acct.scps:
+        scp = match_policies(acct.scps, subj)
+        layers.append(
+            LayerResult(
+                Layer.SCP, "deny" if scp.denied else "allow" if scp.allowed else "none", scp.refs()
+            )
+        )
+        if scp.denied or not scp.allowed:
+            return Decision(False, tuple(layers), "the SCPs do not allow it (R1.10)")
+    if caller.kind == "root":
+        return Decision(
+            not ip.denied, tuple(layers), "the root user may call IAM-only actions (R1.4)"
+        )
+    boundary_ok = (
+        ident is None or ident.boundary is None or match_policies((ident.boundary,), subj).allowed
+    )
+    if ip.denied:
+        return Decision(False, tuple(layers), "an explicit Deny in the identity policy (R1.3)")
+    if ip.allowed and boundary_ok:
+        return Decision(
+            True,
+            tuple(layers),
+            f"`{action}` is IAM-only and an identity policy allows it (R3.1)",
+        )
+    return Decision(
+        False,
+        tuple(layers),
+        f"`{action}` is IAM-only and no identity policy allows it (R3.1, R3.3)",
+    )
