@@ -188,3 +188,13 @@ class Query:
     conditions: tuple[QueryCond, ...] = ()
     text: str = ""
     pos: SourcePos = field(default=NOWHERE, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Expectation:
+    """One spec line: `expect yes: QUERY` (expect=True) or `expect no: QUERY`."""
+
+    expect: bool
+    query: Query
+    line: int  # 1-based line of the spec file
+    pos: SourcePos = field(compare=False)

@@ -8,7 +8,6 @@ keeps its traceback.
 from __future__ import annotations
 
 import contextlib
-import enum
 import json
 import os
 import sys
@@ -17,15 +16,16 @@ from typing import Any
 
 import click
 
+from kmsprove.answer import ExitCode, exit_status
 from kmsprove.errors import InputError, SourcePos
+from kmsprove.inputs import validate_files
+from kmsprove.inputs.world_file import load_world
+from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
+from kmsprove.report.decision import decision_json, render_decision
+from kmsprove.report.diagnostics import diagnostics_json, validate_summary
 
-
-class ExitCode(enum.IntEnum):
-    OK = 0  # answered; no errors
-    FINDING = 1  # check/diff: an expectation fails, new access
-    BAD_INPUT = 2  # positioned errors on stderr
-    UNKNOWN = 3  # the solver could not decide
-
+# The commands that solve (query, check, diff) import their stages when they run:
+# importing z3 would be half of the start-up of `validate`, `explain` and `--help`.
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -95,31 +95,16 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True)
 def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
     """Parse and validate documents; exit 0 without errors, 2 with."""
-    from kmsprove.inputs import validate_files
 
     def body() -> tuple[str, int, list[str]]:
         diags = validate_files(list(files), kind)
-        errors = [d for d in diags if d.is_error]
+        code = ExitCode.BAD_INPUT if any(d.is_error for d in diags) else ExitCode.OK
         if fmt == "json":
-            payload: Any = {
-                "valid": not errors,
-                "diagnostics": [
-                    {
-                        "file": d.pos.file,
-                        "line": d.pos.line,
-                        "col": d.pos.col,
-                        "severity": d.severity.value,
-                        "message": d.message,
-                    }
-                    for d in diags
-                ],
-            }
-            return json.dumps(payload, indent=2), ExitCode.BAD_INPUT if errors else ExitCode.OK, []
+            return json.dumps(diagnostics_json(diags), indent=2), code, []
         lines = [str(d) for d in diags]
-        if errors:
-            return "", ExitCode.BAD_INPUT, lines
-        summary = f"{len(files)} file(s) valid" + (f", {len(diags)} warning(s)" if diags else "")
-        return summary, ExitCode.OK, lines
+        if code is ExitCode.BAD_INPUT:
+            return "", code, lines
+        return validate_summary(len(files), diags), code, lines
 
     _run(body)
 
@@ -152,10 +137,6 @@ def explain(
     timeout: float | None,
 ) -> None:
     """Decide one request and show, layer by layer, why."""
-    from kmsprove.inputs.world_file import load_world
-    from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
-    from kmsprove.report.text import render_decision
-
     def body() -> tuple[str, int, list[str]]:
         w = load_world(world)
         if request_file is not None:
@@ -166,8 +147,6 @@ def explain(
             req = request_from_cli(w, principal, action, key, resource, context, grant_id, via_vpce)
         decision, full = explain_request(w, req)
         if fmt == "json":
-            from kmsprove.report.json import decision_json
-
             return json.dumps(decision_json(decision, full), indent=2), ExitCode.OK, []
         return render_decision(decision, full), ExitCode.OK, []
 
@@ -198,41 +177,18 @@ def query(
     world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...], max_steps: int | None
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
-    from kmsprove.inputs.world_file import load_world
-    from kmsprove.questions.today import Verdict, ask
-    from kmsprove.report.text import render_answers
+    from kmsprove.questions.ask import ask  # z3: see the imports above
+    from kmsprove.report.answer import answers_json, render_answers, shortened
     from kmsprove.syntax.query import parse_query
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
         w = load_world(world)
-        answers = ask(w, q, timeout, trust)
-        for a in answers:  # --max-steps shortens what is shown, never what is proved
-            if max_steps is not None and len(a.trace) >= max_steps > 0:
-                a.reason += f" (trace of {len(a.trace) + 1} steps; shown: the last {max_steps})"
-                a.trace = a.trace[len(a.trace) + 1 - max_steps :]
-        unknown = any(a.verdict is Verdict.UNKNOWN for a in answers)
-        code = ExitCode.UNKNOWN if unknown else ExitCode.OK
+        answers = shortened(ask(w, q, timeout, trust), max_steps)
+        unknown = any(a.verdict.value == "unknown" for a in answers)
+        code = exit_status(failed=False, unknown=unknown)
         if fmt == "json":
-            docs = [a.as_json() for a in answers]
-            if len(docs) == 1:
-                payload: Any = docs[0]
-            else:
-                overall = (
-                    "yes"
-                    if any(d["answer"] == "yes" for d in docs)
-                    else "unknown"
-                    if unknown
-                    else "no"
-                )
-                first = next((d for d in docs if d["answer"] == "yes"), docs[0])
-                payload = {
-                    **first,
-                    "answer": overall,
-                    "keys": docs,
-                    "seconds": round(sum(d["seconds"] for d in docs), 4),
-                }
-            return json.dumps(payload, indent=2), code, []
+            return json.dumps(answers_json(answers), indent=2), code, []
         return render_answers(answers, world), code, []
 
     _run(body)
@@ -285,15 +241,16 @@ def check(
 
     WORLD may be a directory: every world file under it is checked, in parallel.
     """
-    from kmsprove.questions.check import check_world, estate, exit_code, read_spec
-    from kmsprove.report.check import check_json, render_check_text
-    from kmsprove.report.estate import render_estate
-    from kmsprove.report.sarif import sarif_log
+    from kmsprove.questions.check import (
+        estate,
+        read_spec,  # z3: see the imports above
+    )
+    from kmsprove.report.estate import render_check, render_estate
 
     workers = jobs or os.cpu_count() or 1
 
     def body() -> tuple[str, int, list[str]]:
-        # both files' problems at once; the world is loaded once, before any worker forks
+        # both files' problems at once; a single world is loaded once, here
         diags: list[Any] = []
         expectations: tuple[Any, ...] = ()
         units: list[estate.Unit] = []
@@ -302,31 +259,22 @@ def check(
         except InputError as exc:
             diags += exc.diagnostics
         try:
-            units = estate.plan(world, workers)
+            units, _ = estate.plan(world, workers)
         except InputError as exc:
             diags += exc.diagnostics
         if diags:
             raise InputError(diags)
-        if len(units) > 1 or os.path.isdir(world):
-            formats = (fmt, "sarif") if sarif_output else (fmt,)
-            with _progress(len(units)) as advance:
-                reports = estate.run_estate(units, spec, timeout, trust, formats, workers, advance)
-            errors = [e for r in reports for e in r.errors]
-            if errors:
-                return "", ExitCode.BAD_INPUT, errors
-            if sarif_output:
-                _write(sarif_output, render_estate(reports, "sarif"))
-            return render_estate(reports, fmt), estate.exit_code(reports), []
-        w = estate.loaded_world()
-        outcomes = check_world(w, expectations, timeout, trust)
-        code = exit_code(outcomes)
+        job = estate.Job(expectations, timeout, trust)
+        with _progress(len(units)) as advance:
+            reports = estate.run_estate(units, job, workers, advance)
+        errors = [e for r in reports for e in r.errors]
+        if errors:
+            return "", ExitCode.BAD_INPUT, errors
         if sarif_output:
-            _write(sarif_output, json.dumps(sarif_log(outcomes), indent=2))
-        if fmt == "json":
-            return json.dumps(check_json(outcomes), indent=2), code, []
-        if fmt == "sarif":
-            return json.dumps(sarif_log(outcomes), indent=2), code, []
-        return render_check_text(outcomes, world), code, []
+            _write(sarif_output, render_estate(reports, "sarif"))
+        if len(units) > 1 or os.path.isdir(world):
+            return render_estate(reports, fmt), estate.exit_code(reports), []
+        return render_check(reports[0].outcomes, world, fmt), estate.exit_code(reports), []
 
     _run(body)
 
@@ -352,16 +300,13 @@ def check(
 )
 def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
     """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
-    from kmsprove.questions.diff import Relation, diff_files
+    from kmsprove.questions.diff import diff_files  # z3: see the imports above
     from kmsprove.report.diff import diff_json, render_diff
 
     def body() -> tuple[str, int, list[str]]:
         result = diff_files(old, new, kind, who, timeout)
-        code = ExitCode.OK
-        if result.new_access_shown:
-            code = ExitCode.FINDING
-        elif result.relation is Relation.UNKNOWN:
-            code = ExitCode.UNKNOWN
+        unknown = result.relation.value == "unknown"
+        code = exit_status(failed=result.new_access_shown, unknown=unknown)
         if fmt == "json":
             return json.dumps(diff_json(result), indent=2), code, []
         return render_diff(result, old, new), code, []

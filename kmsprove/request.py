@@ -14,12 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from kmsprove.ast import Policy
 from kmsprove.errors import SourcePos
+from kmsprove.frozen import Picklable
 
 EC_PREFIX = "kms:encryptioncontext:"
 
 
 @dataclass(frozen=True, slots=True)
-class Context:
+class Context(Picklable):
     """Condition keys of a request: name -> values, names compared lower-cased.
 
     A single-valued key holds one value. `open_keys` maps a key to the states

@@ -17,6 +17,7 @@ from typing import Any
 from kmsprove.arn import parse_caller
 from kmsprove.ast import NOWHERE, Grant, Policy
 from kmsprove.errors import SourcePos
+from kmsprove.frozen import Picklable
 
 
 def _empty() -> Mapping[str, Any]:
@@ -89,7 +90,7 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
-class Account:
+class Account(Picklable):
     id: str
     complete: bool = False  # False: principals we were not told about may exist (open)
     organization: str | None = None
@@ -128,7 +129,7 @@ class Bucket:
 
 
 @dataclass(frozen=True, slots=True)
-class World:
+class World(Picklable):
     keys: tuple[Key, ...] = ()
     accounts: Mapping[str, Account] = field(default_factory=_empty)
     buckets: tuple[Bucket, ...] = ()

@@ -18,12 +18,14 @@ syntax errors and the others are still checked. What a file is comes from
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import (
     Diagnostic,
     InputError,
+    SourcePos,
     error,
     printable,
     sort_diagnostics,
@@ -232,3 +234,19 @@ def _grants(root: JNode) -> list[Diagnostic]:
 def _world(path: str) -> list[Diagnostic]:
     _, diags = WorldLoader(Path(path)).load()
     return diags
+
+
+WORLD_HINT = re.compile(rb'"keys"\s*:')
+
+
+def world_files(directory: str) -> list[str]:
+    """The world files under a directory: `*.json` files that have a `keys` member
+    (policy documents never do), sorted so runs and reports are stable."""
+    out = [
+        str(path)
+        for path in sorted(Path(directory).rglob("*.json"))
+        if path.is_file() and WORLD_HINT.search(path.read_bytes()[:1_000_000])
+    ]
+    if not out:
+        raise InputError.at(SourcePos(directory), "no world files (`*.json` with `keys`) here")
+    return out

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from kmsprove.questions.check import Outcome, Status
-from kmsprove.questions.today import Answer
-from kmsprove.report.text import explain_command, shown_context
+from kmsprove.answer import Answer, CheckStatus, Outcome
+from kmsprove.ast import Expectation
+from kmsprove.report.answer import answer_json
+from kmsprove.report.common import explain_command, shown_context
 from kmsprove.request import StatementRef
-from kmsprove.syntax.query import Expectation
 
-_HEAD = {Status.HOLDS: "holds", Status.FAILS: "FAILS", Status.UNKNOWN: "unknown"}
+_HEAD = {CheckStatus.HOLDS: "holds", CheckStatus.FAILS: "FAILS", CheckStatus.UNKNOWN: "unknown"}
 
 
 def expectation_text(exp: Expectation) -> str:
@@ -23,7 +23,7 @@ def expectation_text(exp: Expectation) -> str:
 
 
 def summary(outcomes: Sequence[Outcome]) -> dict[str, int]:
-    counts = {s.value: 0 for s in Status}
+    counts = {s.value: 0 for s in CheckStatus}
     for o in outcomes:
         counts[o.status.value] += 1
     return counts
@@ -36,9 +36,9 @@ def where(ref: StatementRef) -> str:
 
 def evidence(o: Outcome) -> list[str]:
     """Why an outcome fails or is unknown, one line each (no indentation)."""
-    if o.status is Status.UNKNOWN:
+    if o.status is CheckStatus.UNKNOWN:
         return [o.answer.reason]
-    if o.status is Status.HOLDS:
+    if o.status is CheckStatus.HOLDS:
         return []
     if o.expectation.expect:
         return [f"blocked by {o.blocked_by}"] if o.blocked_by else [o.answer.reason]
@@ -100,7 +100,7 @@ def render_check_text(
         lines += [f"  {line}" for line in evidence(o)]
         r = o.answer.counterexample
         # a trace's final request is allowed only after its steps: no one command shows it
-        shows = o.status is Status.FAILS and not exp.expect and not o.answer.trace
+        shows = o.status is CheckStatus.FAILS and not exp.expect and not o.answer.trace
         if world_file and shows and r is not None:
             lines.append(f"  reproduce: {explain_command(world_file, r)}")
     counts = summary(outcomes)
@@ -124,7 +124,7 @@ def check_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                 "query": o.expectation.query.text,
                 "key": o.key,
                 "status": o.status.value,
-                "answer": o.answer.as_json(),
+                "answer": answer_json(o.answer),
                 "locations": [
                     {"file": r.file, "line": r.line, "col": r.col, "sid": r.sid}
                     for r in o.locations

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmsprove.questions.diff import DiffResult, Relation
-from kmsprove.questions.diff.pair import Finding, Status
-from kmsprove.report.text import explain_command, shown_context
+from kmsprove.answer import DiffResult, Finding, FindingStatus, Relation
+from kmsprove.report.common import explain_command, shown_context
 from kmsprove.request import Request
 
 HEADLINE = {
@@ -43,7 +42,7 @@ def _direction_json(f: Finding) -> dict[str, Any]:
 
 def diff_json(result: DiffResult) -> dict[str, Any]:
     def witness(f: Finding) -> dict[str, Any] | None:
-        ok = f.status is Status.FOUND and f.request is not None
+        ok = f.status is FindingStatus.FOUND and f.request is not None
         return request_json(f.request) if ok else None  # type: ignore[arg-type]
 
     return {
@@ -69,9 +68,9 @@ def _direction(
     title: str, f: Finding, sides: tuple[str, str], files: tuple[str, str] | None
 ) -> list[str]:
     """`sides` names the side that allows, then the one that denies."""
-    if f.status is Status.NONE:
+    if f.status is FindingStatus.NONE:
         return [f"{title}: none (proved)"]
-    if f.status is Status.UNKNOWN or f.request is None:
+    if f.status is FindingStatus.UNKNOWN or f.request is None:
         where = f" (on {f.where})" if f.where else ""
         return [f"{title}: unknown{where}: {f.reason}"]
     r = f.request

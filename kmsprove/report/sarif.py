@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from kmsprove.answer import CheckStatus, Outcome
 from kmsprove.errors import SourcePos
-from kmsprove.questions.check import Outcome, Status
 from kmsprove.report.check import evidence, expectation_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -79,8 +79,8 @@ def sarif_log(outcomes: Sequence[Outcome], base: Path | None = None) -> dict[str
     if uri:
         driver["informationUri"] = uri
     driver["rules"] = list(RULES)
-    results = [_result(o, here) for o in outcomes if o.status is Status.FAILS]
-    notes = [_notification(o, here) for o in outcomes if o.status is Status.UNKNOWN]
+    results = [_result(o, here) for o in outcomes if o.status is CheckStatus.FAILS]
+    notes = [_notification(o, here) for o in outcomes if o.status is CheckStatus.UNKNOWN]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",

@@ -22,7 +22,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -31,19 +31,9 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 
 from kmsprove import catalog
 from kmsprove.arn import KEY_ID_RE, PARTITIONS, REGION_RE
-from kmsprove.ast import CondOp, Query, QueryCond, Target, Who, WhoKind
+from kmsprove.ast import CondOp, Expectation, Query, QueryCond, Target, Who, WhoKind
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.resources import read_data
-
-
-@dataclass(frozen=True, slots=True)
-class Expectation:
-    """One spec line: `expect yes: QUERY` (expect=True) or `expect no: QUERY`."""
-
-    expect: bool
-    query: Query
-    line: int  # 1-based line of the spec file
-    pos: SourcePos = field(compare=False)
 
 
 def parse_query(text: str, name: str = "<query>") -> Query:

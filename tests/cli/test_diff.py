@@ -12,12 +12,12 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from kmsprove.answer import FindingStatus
 from kmsprove.cli import main
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world
 from kmsprove.questions.diff import diff_files, place_key_policy
-from kmsprove.questions.diff.pair import Status
 from kmsprove.request import Context, Request
 from tests.cli.helpers import listing
 
@@ -121,7 +121,7 @@ def test_every_witness_is_allowed_by_exactly_one_side(tmp_path: Path) -> None:
         (result.new_access, worlds[1], worlds[0]),
         (result.removed_access, worlds[0], worlds[1]),
     ):
-        assert f.status is Status.FOUND and f.request is not None
+        assert f.status is FindingStatus.FOUND and f.request is not None
         decisions = []
         for w in (gain, lose):
             w = witness_world(w, f.request, f.assumed)

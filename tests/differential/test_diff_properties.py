@@ -26,6 +26,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kmsprove.answer import DiffResult, FindingStatus, Relation
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, expand, kms_catalog
@@ -34,14 +35,11 @@ from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.diff import (
-    DiffResult,
-    Relation,
     diff_identity_policies,
     diff_key_policies,
     diff_worlds,
     place_key_policy,
 )
-from kmsprove.questions.diff.pair import Status
 from kmsprove.request import Context, Request
 from kmsprove.solve.decode import witness_world
 from kmsprove.syntax.json import parse_json
@@ -78,13 +76,13 @@ def build(doc: dict[str, Any], kind: PolicyKind) -> Policy | None:
 def assert_honest(result: DiffResult) -> None:
     for f in (result.new_access, result.removed_access):
         assert "disagree" not in f.reason, f.reason
-        if f.status is Status.UNKNOWN:
+        if f.status is FindingStatus.UNKNOWN:
             assert any(w in f.reason for w in HONEST_UNKNOWN), f.reason
 
 
 def assert_equivalent(result: DiffResult) -> None:
     assert_honest(result)
-    found = [f for f in (result.new_access, result.removed_access) if f.status is Status.FOUND]
+    found = [f for f in (result.new_access, result.removed_access) if f.status is FindingStatus.FOUND]
     assert not found, (result.relation, found[0].request, found[0].allows, found[0].denies)
     assert result.relation in (Relation.EQUIVALENT, Relation.UNKNOWN)
 
@@ -252,7 +250,7 @@ def test_adding_an_allow_never_removes_access(kind: str, data: st.DataObject) ->
         run = diff_key_policies if key_policy else diff_identity_policies
         result = run(old, new, timeout=TIMEOUT)
     assert_honest(result)
-    assert result.removed_access.status is not Status.FOUND, result.removed_access.request
+    assert result.removed_access.status is not FindingStatus.FOUND, result.removed_access.request
     assert result.relation not in (Relation.LESS, Relation.INCOMPARABLE)
 
 
@@ -275,7 +273,7 @@ def _evaluate(world: World, req: Request, assumed: dict[str, str]) -> bool:
 
 def _check_world_witnesses(result: DiffResult, old: World, new: World) -> None:
     for f, gain, lose in ((result.new_access, new, old), (result.removed_access, old, new)):
-        if f.status is Status.FOUND:
+        if f.status is FindingStatus.FOUND:
             assert f.request is not None
             assert _evaluate(gain, f.request, f.assumed), f.request
             assert not _evaluate(lose, f.request, f.assumed), f.request
@@ -325,7 +323,7 @@ def _holder_world(req: Request, policy: Policy) -> World:
 
 def _check_identity_witnesses(result: DiffResult, old: Policy, new: Policy) -> None:
     for f, gain, lose in ((result.new_access, new, old), (result.removed_access, old, new)):
-        if f.status is Status.FOUND:
+        if f.status is FindingStatus.FOUND:
             r = f.request
             assert r is not None
             assert evaluate(
@@ -491,4 +489,4 @@ def test_identity_diff_agrees_with_bruteforce(a: dict[str, Any], b: dict[str, An
             break
     for seen, f in ((gained, result.new_access), (lost, result.removed_access)):
         if seen:
-            assert f.status is not Status.NONE, "enumeration found a request the solver ruled out"
+            assert f.status is not FindingStatus.NONE, "enumeration found a request the solver ruled out"

@@ -31,13 +31,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kmsprove.answer import Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Grant, Policy, PolicyKind, Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.questions.today import Verdict, ask
+from kmsprove.questions.ask import ask
 from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy

@@ -8,10 +8,11 @@ from typing import Any
 
 from hypothesis import given, settings
 
+from kmsprove.answer import Verdict
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.questions.today import Verdict, ask
+from kmsprove.questions.ask import ask
 from tests.strategies import KP_RESOURCES, A, statements, worlds
 
 EVER = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",), ever=True)

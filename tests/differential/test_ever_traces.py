@@ -12,13 +12,15 @@ from typing import Any
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from kmsprove.answer import Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind, Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.questions.today import Verdict, ask
+from kmsprove.questions.ask import ask
+from kmsprove.report.answer import answer_json
 from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
@@ -164,7 +166,7 @@ def test_every_ever_trace_replays_from_its_json(
     event(f"ever: {answer.verdict.value}")
     if answer.verdict is not Verdict.YES:
         return
-    out = answer.as_json()["counterexample"]
+    out = answer_json(answer)["counterexample"]
     trace = out["trace"] or [
         {
             "principal": out["principal"],

@@ -3,10 +3,12 @@ every set test the policies make, and no more than MAX_SET_BOUND."""
 
 from __future__ import annotations
 
+from kmsprove.answer import Verdict
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.encode.symbolic import MAX_SET_BOUND
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.questions.today import Verdict, ask, set_bound_for
+from kmsprove.questions.ask import ask
+from kmsprove.solve.bounds import set_bound_for
 from tests.strategies import A, one_key_world
 
 

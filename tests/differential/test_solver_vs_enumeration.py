@@ -9,13 +9,14 @@ from typing import Any
 
 from hypothesis import given, settings
 
+from kmsprove.answer import Verdict
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.catalog import action_info
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.questions.today import Verdict, ask
+from kmsprove.questions.ask import ask
 from kmsprove.request import Context, Request
 from kmsprove.solve.decode import witness_world
 from kmsprove.world import World

@@ -12,7 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from kmsprove.questions.check import Status, check_world, exit_code, load_inputs
+from kmsprove.answer import CheckStatus
+from kmsprove.questions.check import check_world, exit_code, load_inputs
 from kmsprove.report.sarif import EXPECT_NO, EXPECT_YES, sarif_log
 from tests.cli.test_check import (
     ADMIN,
@@ -157,7 +158,7 @@ def test_an_inline_key_policy_points_into_the_world_file(tmp_path: Path) -> None
         *load_inputs(str(tmp_path / "world.json"), write_spec(tmp_path, f"expect no: {OUTSIDE}"))
     )
     (o,) = outcomes
-    assert o.status is Status.FAILS
+    assert o.status is CheckStatus.FAILS
     line = text[: text.index('"Sid": "PartnerDecrypt"')].count("\n")  # the `{` line, 1-based
     assert [(r.file, r.line, r.sid) for r in o.locations] == [
         (str(tmp_path / "world.json"), line, "PartnerDecrypt")

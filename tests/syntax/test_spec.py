@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kmsprove.ast import CondOp, Query, QueryCond, Who, WhoKind
+from kmsprove.ast import CondOp, Expectation, Query, QueryCond, Who, WhoKind
 from kmsprove.errors import InputError, SourcePos
-from kmsprove.syntax.query import Expectation, parse_query, parse_spec
+from kmsprove.syntax.query import parse_query, parse_spec
 
 SPEC = """\
 # invariants for the payments key

@@ -9,43 +9,24 @@ example request of the question. An unknown answer is never counted as holding.
 
 from __future__ import annotations
 
-import enum
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from kmsprove.ast import CondOp, Query, WhoKind
+from kmsprove.answer import Answer, CheckStatus, ExitCode, Outcome, Verdict, exit_status
+from kmsprove.ast import CondOp, Expectation, Query, WhoKind
+from kmsprove.encode.question import EXAMPLE_ACCOUNT
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
+from kmsprove.inputs.world_file import load_world
+from kmsprove.questions.ask import ask
 from kmsprove.questions.ever.callers import as_caller, covered
-from kmsprove.questions.today import EXAMPLE_ACCOUNT, Answer, Verdict, ask, query_actions
+from kmsprove.questions.today import query_actions
 from kmsprove.request import Context, Decision, Layer, Request, StatementRef, Via
 from kmsprove.syntax.json import read_text
-from kmsprove.syntax.query import Expectation, parse_spec
+from kmsprove.syntax.query import parse_spec
 from kmsprove.world import Key, World
-
-
-class Status(enum.Enum):
-    HOLDS = "holds"  # the answer is the one the line expects
-    FAILS = "fails"  # the answer is the other one; the evidence is in the outcome
-    UNKNOWN = "unknown"  # no answer (timeout, not modelled): neither holds nor fails
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What came of one expectation on one key."""
-
-    expectation: Expectation
-    key: str | None  # the key ARN; a query without `on key` is checked on every key
-    status: Status
-    answer: Answer  # the query's answer for that key
-    # failing `expect no`: real file statements that let the counterexample in
-    locations: list[StatementRef] = field(default_factory=list)
-    blocked_by: str | None = None  # failing `expect yes`: which layer blocks, and why
-    seconds: float = 0.0
-    key_policy: SourcePos | None = None  # where the key's policy is written, for reports
 
 
 def read_spec(path: str) -> tuple[Expectation, ...]:
@@ -61,8 +42,6 @@ def read_spec(path: str) -> tuple[Expectation, ...]:
 
 def load_inputs(world_path: str, spec_path: str) -> tuple[World, tuple[Expectation, ...]]:
     """The world and the spec, reporting the problems of both files at once."""
-    from kmsprove.inputs.world_file import load_world
-
     diags: list[Diagnostic] = []
     world = expectations = None
     try:
@@ -92,12 +71,10 @@ def check_world(
     return out
 
 
-def exit_code(outcomes: Sequence[Outcome]) -> int:
+def exit_code(outcomes: Sequence[Outcome]) -> ExitCode:
     """0 when all hold, 1 when some fail, 3 when none fails but some are unknown."""
     statuses = {o.status for o in outcomes}
-    if Status.FAILS in statuses:
-        return 1
-    return 3 if Status.UNKNOWN in statuses else 0
+    return exit_status(failed=CheckStatus.FAILS in statuses, unknown=CheckStatus.UNKNOWN in statuses)
 
 
 def _check_targets(world: World, expectations: Sequence[Expectation]) -> None:
@@ -120,26 +97,26 @@ def _outcome(world: World, exp: Expectation, answer: Answer) -> Outcome:
     status = _status(exp.expect, answer.verdict)
     locations: list[StatementRef] = []
     blocked = None
-    if status is Status.FAILS and not exp.expect:
+    if status is CheckStatus.FAILS and not exp.expect:
         locations = letting_in(world, answer, key)
-    elif status is Status.FAILS:
+    elif status is CheckStatus.FAILS:
         blocked = blocking(world, exp.query, key)
     return Outcome(
         exp,
         answer.key,
         status,
         answer,
-        locations,
+        tuple(locations),
         blocked,
         answer.seconds + time.perf_counter() - start,
         _policy_pos(key),
     )
 
 
-def _status(expect_yes: bool, verdict: Verdict) -> Status:
+def _status(expect_yes: bool, verdict: Verdict) -> CheckStatus:
     if verdict is Verdict.UNKNOWN:
-        return Status.UNKNOWN
-    return Status.HOLDS if (verdict is Verdict.YES) == expect_yes else Status.FAILS
+        return CheckStatus.UNKNOWN
+    return CheckStatus.HOLDS if (verdict is Verdict.YES) == expect_yes else CheckStatus.FAILS
 
 
 def _key_of(world: World, query: Query, answer: Answer) -> Key | None:
@@ -319,4 +296,4 @@ def example_request(world: World, query: Query, key: Key | None) -> Request:
     return Request(principal, action, key=key.arn if key else None, context=Context.of(pairs))
 
 
-__all__ = ["Outcome", "Status", "check_world", "exit_code", "load_inputs", "read_spec"]
+__all__ = ["check_world", "exit_code", "load_inputs", "read_spec"]

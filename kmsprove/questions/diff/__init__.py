@@ -19,12 +19,11 @@ two worlds key by key, by ARN (a key in one world only allows nothing in the oth
 
 from __future__ import annotations
 
-import enum
 import re
 import time
-from dataclasses import dataclass, field
 from functools import partial
 
+from kmsprove.answer import DiffResult, Finding, FindingStatus, Relation, relation_of
 from kmsprove.ast import Policy, PolicyKind, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
 from kmsprove.encode.errors import Unmodelled
@@ -33,13 +32,11 @@ from kmsprove.errors import Diagnostic, InputError, SourcePos
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
     DIRECTIONS,
-    Finding,
     Probe,
-    Status,
     compare,
 )
 from kmsprove.questions.diff.worlds import union_world, world_pair
-from kmsprove.questions.today import bound_exceeded
+from kmsprove.solve.bounds import bound_exceeded
 from kmsprove.syntax.json import JObject, JString, parse_file, parse_json
 from kmsprove.syntax.policy import build_policy
 from kmsprove.syntax.query import parse_query
@@ -57,41 +54,6 @@ KEY_POLICY_PROPERTY_TESTS = (
     "kms:requestalias",
 )
 ANYONE = Who(WhoKind.ANYONE)
-
-
-class Relation(enum.Enum):
-    EQUIVALENT = "equivalent"  # no request is allowed by one side and denied by the other
-    MORE = "more-permissive"  # NEW allows some request OLD denies, never the reverse
-    LESS = "less-permissive"  # OLD allows some request NEW denies, never the reverse
-    INCOMPARABLE = "incomparable"  # each allows a request the other denies
-    UNKNOWN = "unknown"  # some direction is undecided
-
-
-@dataclass
-class DiffResult:
-    relation: Relation
-    new_access: Finding  # allowed by NEW, denied by OLD
-    removed_access: Finding  # allowed by OLD, denied by NEW
-    kind: str  # key-policy | identity-policy | world
-    compared: list[str] = field(default_factory=list)  # keys (or resource classes) compared
-    assumptions: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def new_access_shown(self) -> bool:
-        """A re-checked request NEW allows and OLD denies (exit 1, whatever else)."""
-        return self.new_access.status is Status.FOUND
-
-
-def relation_of(new: Status, removed: Status) -> Relation:
-    if Status.UNKNOWN in (new, removed):
-        return Relation.UNKNOWN
-    return {
-        (Status.FOUND, Status.FOUND): Relation.INCOMPARABLE,
-        (Status.FOUND, Status.NONE): Relation.MORE,
-        (Status.NONE, Status.FOUND): Relation.LESS,
-        (Status.NONE, Status.NONE): Relation.EQUIVALENT,
-    }[(new, removed)]
 
 
 # --------------------------------------------------------------------------
@@ -250,10 +212,10 @@ def diff_identity_policies(
     try:
         probes = identity_probes(old, new, Query(who, ("kms:*",)))
     except Unmodelled as exc:  # the key ARN classes could not be enumerated
-        new_access, removed = (Finding(Status.UNKNOWN, reason=f"not modelled: {exc}") for _ in "ab")
+        new_access, removed = (Finding(FindingStatus.UNKNOWN, reason=f"not modelled: {exc}") for _ in "ab")
         seconds = time.monotonic() - start
         return DiffResult(
-            Relation.UNKNOWN, new_access, removed, "identity-policy", [], notes, seconds
+            Relation.UNKNOWN, new_access, removed, "identity-policy", (), tuple(notes), seconds
         )
     return _result("identity-policy", probes, start, timeout, notes)
 
@@ -309,16 +271,16 @@ def _result(
         except Unmodelled as exc:
             for d in todo:
                 unknown.setdefault(
-                    d, Finding(Status.UNKNOWN, reason=f"not modelled: {exc}", where=probe.where)
+                    d, Finding(FindingStatus.UNKNOWN, reason=f"not modelled: {exc}", where=probe.where)
                 )
             continue
         for d, f in compare(pair, todo, start + timeout).items():
-            if f.status is Status.FOUND:
+            if f.status is FindingStatus.FOUND:
                 found[d] = f
-            elif f.status is Status.UNKNOWN:
+            elif f.status is FindingStatus.UNKNOWN:
                 unknown.setdefault(d, f)
     new, removed = (
-        found.get(d) or unknown.get(d) or Finding(Status.NONE, reason="no such request (proved)")
+        found.get(d) or unknown.get(d) or Finding(FindingStatus.NONE, reason="no such request (proved)")
         for d in DIRECTIONS
     )
     return DiffResult(
@@ -326,7 +288,7 @@ def _result(
         new,
         removed,
         kind,
-        [p.where for p in probes],
-        notes,
+        tuple(p.where for p in probes),
+        tuple(notes),
         time.monotonic() - start,
     )

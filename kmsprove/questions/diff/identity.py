@@ -50,18 +50,15 @@ from kmsprove.encode.derive import DIGITS12, free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.match import glob_re, py_arn_like, py_glob
+from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
-from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable, side_check
-from kmsprove.questions.today import (
-    bound_exceeded,
-    may_match,
-    set_bound_for,
-    u_accounts,
-    who_formula,
-)
+from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable
 from kmsprove.request import Request
+from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.decode import decode
+from kmsprove.solve.recheck import side_check
+from kmsprove.solve.session import Session, Unknown, Unsat, deadline_in
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
@@ -76,6 +73,7 @@ READABLE_IDS = {
     "alias": ("example", "other"),
 }
 MAX_CLASSES = 32
+FIELD_TIMEOUT = 5.0  # seconds per enumerated field value
 KEY_PROPERTY_TESTS = (
     "kms:keyspec",
     "kms:keyusage",
@@ -147,37 +145,24 @@ def _field_classes(
 ) -> list[str]:
     """One value of an ARN field per combination of the tests that some value meets."""
     var = z3.String("arn.field")
-    solver = z3.Solver()
-    solver.set("timeout", 5000)
-    solver.add(z3.InRe(var, shape))
+    session = Session([z3.InRe(var, shape)])
     checks = tests(var)
-    tiers = [*([var == z3.StringVal(v)] for v in dict.fromkeys(readable)), []]
+    tiers = [[var == z3.StringVal(v)] for v in dict.fromkeys(readable)]
     out: list[str] = []
     while True:
-        model = _first_model(solver, tiers)
-        if model is None:
+        result = session.ask(tiers=tiers, deadline=deadline_in(FIELD_TIMEOUT), first_try=1.0)
+        if isinstance(result, Unsat):
             return out
+        if isinstance(result, Unknown):
+            raise Unmodelled(f"could not enumerate resource classes: {result.reason}")
+        model = result.model
         if len(out) == MAX_CLASSES:
             raise Unmodelled(f"the policies tell apart more than {MAX_CLASSES} ARN field values")
         out.append(model.eval(var, model_completion=True).as_string())
         if not checks:
             return out
         seen = [z3.is_true(model.eval(t, model_completion=True)) for t in checks]
-        solver.add(z3.Or(*[z3.Not(t) if v else t for t, v in zip(checks, seen, strict=True)]))
-
-
-def _first_model(solver: z3.Solver, tiers: list[list[z3.BoolRef]]) -> z3.ModelRef | None:
-    for tier in tiers:
-        solver.push()
-        solver.add(*tier)
-        result = solver.check()
-        model = solver.model() if result == z3.sat else None
-        solver.pop()
-        if model is not None:
-            return model
-        if result == z3.unknown and not tier:
-            raise Unmodelled(f"could not enumerate resource classes: {solver.reason_unknown()}")
-    return None
+        session.add(z3.Or(*[z3.Not(t) if v else t for t, v in zip(checks, seen, strict=True)]))
 
 
 def _literal(patterns: list[str], index: int, kind: str = "") -> list[str]:

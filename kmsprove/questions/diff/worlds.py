@@ -33,18 +33,14 @@ from kmsprove.catalog import ActionInfo
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
+from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
-from kmsprove.questions.diff.pair import (
-    Pair,
-    Witness,
-    is_entry,
-    readable,
-    side_check,
-)
-from kmsprove.questions.today import may_match, set_bound_for, u_accounts, who_formula
+from kmsprove.questions.diff.pair import Pair, Witness, is_entry, readable
 from kmsprove.request import Request
+from kmsprove.solve.bounds import set_bound_for
 from kmsprove.solve.decode import decode
+from kmsprove.solve.recheck import side_check
 from kmsprove.world import Account, Key, World
 
 # context keys a world derives (from the caller's identity and account, from the key):

@@ -29,22 +29,23 @@ given (`trace.replay`); a route whose replay fails is unknown, never yes.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
+from kmsprove.answer import Answer, Verdict
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.questions.ever.grants import via_grants
 from kmsprove.questions.ever.iam import iam_closure
 from kmsprove.questions.ever.keys import via_key_policy, via_replica
 from kmsprove.questions.ever.roles import via_assume_role
 from kmsprove.questions.ever.search import Search, actor_steps
-from kmsprove.questions.today import Answer, Verdict
 from kmsprove.world import Key, World
 
-NOT_MODELLED = [
+NOT_MODELLED = (
     "iam:PassRole into compute (a service acting with a role's permissions)",
     "SCP and RCP edits from a management account",
     "grants AWS services create for the caller's resources (the service chooses their grantee)",
     "new users or groups in complete accounts (new roles are modelled)",
-]
+)
 
 
 def _relabelling(search: Search) -> str | None:
@@ -108,21 +109,29 @@ def ask_ever(
     search.progress.append("today's access after the IAM writes")
     if today.verdict is Verdict.YES and today.counterexample is not None:
         answer = search.finish(actor_steps(today), today.counterexample, today.reason)
-        answer.witness = today.witness
+        answer = replace(answer, witness=today.witness)
     elif today.verdict is Verdict.UNKNOWN:
         answer = search.unknown(today.reason)
     else:
         answer = _routes(search)
-    answer.open_accounts = today.open_accounts
-    answer.trusted = list(trusted)
-    answer.not_modelled = list(NOT_MODELLED)
     lost = sorted(set(trusted) - set(reach.trusted))
-    if lost:
-        answer.witness = [
-            *answer.witness,
-            *[f"{t}: not trusted after all, an untrusted principal can act as it" for t in lost],
-        ]
-    return answer
+    lapsed = tuple(f"{t}: not trusted after all, an untrusted principal can act as it" for t in lost)
+    return replace(
+        answer,
+        open_accounts=today.open_accounts,
+        trusted=tuple(trusted),
+        not_modelled=NOT_MODELLED,
+        witness=(*answer.witness, *lapsed),
+    )
 
 
-__all__ = ["ask_ever"]
+def ask_ever_key(
+    world: World, query: Query, key: Key, timeout: float, trusted: tuple[str, ...]
+) -> Answer:
+    """`ask_ever` with the key and the time it took."""
+    start = time.perf_counter()
+    answer = ask_ever(world, query, key, timeout, trusted)
+    return replace(answer, key=key.arn, seconds=time.perf_counter() - start)
+
+
+__all__ = ["ask_ever", "ask_ever_key"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, QueryCond
 from kmsprove.catalog import grant_operations
@@ -39,7 +40,7 @@ from kmsprove.questions.ever.callers import (
 from kmsprove.questions.ever.roles import assume_step
 from kmsprove.questions.ever.search import Search, actor_steps
 from kmsprove.questions.ever.trace import Step, step, with_key
-from kmsprove.questions.today import Answer, Verdict, query_actions
+from kmsprove.questions.today import query_actions
 from kmsprove.world import Grant, Key, World
 
 OPS = "kms:GrantOperations"

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, replace
 from typing import Any
 
+from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind
 from kmsprove.catalog import action_info
@@ -19,7 +20,7 @@ from kmsprove.questions.ever.callers import (
 from kmsprove.questions.ever.roles import assume_step
 from kmsprove.questions.ever.search import Search, actor_steps
 from kmsprove.questions.ever.trace import Step, policy, policy_doc, step, with_key
-from kmsprove.questions.today import Answer, Verdict, query_actions
+from kmsprove.questions.today import query_actions
 from kmsprove.request import Context, Request
 from kmsprove.world import Key
 

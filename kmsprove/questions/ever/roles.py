@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from kmsprove.answer import Answer, Verdict
 from kmsprove.ast import Who, WhoKind
 from kmsprove.questions.ever.callers import assumable_roles, refuses
 from kmsprove.questions.ever.search import Search
 from kmsprove.questions.ever.trace import Step, step
-from kmsprove.questions.today import Answer, Verdict
 from kmsprove.request import Request
 
 

@@ -7,12 +7,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 
+from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Query, QueryCond, Who, WhoKind
 from kmsprove.questions.ever.callers import conds_hold
 from kmsprove.questions.ever.iam import WIDEN, IamReach
 from kmsprove.questions.ever.trace import Step, replay, step
-from kmsprove.questions.today import Answer, Verdict, solve_today
+from kmsprove.questions.today import solve_today
 from kmsprove.request import Request
 from kmsprove.solve.decode import witness_document, witness_world
 from kmsprove.world import Key, World
@@ -99,7 +100,7 @@ class Search:
                 Verdict.YES,
                 counterexample=req,
                 decision=decision,
-                trace=[s.shown() for s in steps],
+                trace=tuple(s.shown() for s in steps),
                 reason=reason,
             )
         return self.unknown(f"{reason}, but the replay failed: {failure}")

@@ -1,0 +1,149 @@
+"""Results of every question kind, and the exit status a command derives from them.
+
+Vocabulary, like `request.py`: the question kinds (`kmsprove.questions`) build these,
+the reports (`kmsprove.report`) read them, and neither needs the other. Every result
+is frozen; a question that refines one does so with `dataclasses.replace`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kmsprove.ast import Expectation
+from kmsprove.errors import SourcePos
+from kmsprove.request import Decision, Request, StatementRef
+
+
+class ExitCode(enum.IntEnum):
+    """The command-line contract (DESIGN.md)."""
+
+    OK = 0  # answered; no errors, nothing failed
+    FINDING = 1  # check: an expectation fails; diff: new access
+    BAD_INPUT = 2  # positioned errors on stderr, nothing written
+    UNKNOWN = 3  # nothing failed, but something could not be decided
+
+
+def exit_status(*, failed: bool, unknown: bool) -> ExitCode:
+    """A failure outranks an unknown, which outranks success."""
+    if failed:
+        return ExitCode.FINDING
+    return ExitCode.UNKNOWN if unknown else ExitCode.OK
+
+
+# --------------------------------------------------------------------------
+# query: yes, no or unknown, with the request that gets in
+
+
+class Verdict(enum.Enum):
+    YES = "yes"  # some request matching the query is allowed: here it is
+    NO = "no"  # no request matching the query is allowed (a proof, under the assumptions)
+    UNKNOWN = "unknown"  # timeout or something not modelled: neither yes nor no
+
+
+def _no_assumptions() -> Mapping[str, str]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One query's answer for one key (or one bucket)."""
+
+    verdict: Verdict
+    key: str | None = None
+    counterexample: Request | None = None
+    decision: Decision | None = None  # the evaluator's decision on the counterexample
+    witness: tuple[str, ...] = ()  # identity policies assumed for unnamed principals
+    open_accounts: tuple[str, ...] = ()
+    reason: str = ""
+    seconds: float = 0.0
+    trace: tuple[Mapping[str, Any], ...] = ()  # `ever`: the steps before the request
+    trusted: tuple[str, ...] = ()
+    not_modelled: tuple[str, ...] = ()  # steps a "no" does not cover
+    # unnamed caller -> the identity policy its administrators would have to write
+    assumed: Mapping[str, str] = field(default_factory=_no_assumptions)
+
+
+# --------------------------------------------------------------------------
+# check: one outcome per (expectation, key)
+
+
+class CheckStatus(enum.Enum):
+    HOLDS = "holds"  # the answer is the one the line expects
+    FAILS = "fails"  # the answer is the other one; the evidence is in the outcome
+    UNKNOWN = "unknown"  # no answer (timeout, not modelled): neither holds nor fails
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What came of one expectation on one key."""
+
+    expectation: Expectation
+    key: str | None  # the key ARN; a query without `on key` is checked on every key
+    status: CheckStatus
+    answer: Answer  # the query's answer for that key
+    # failing `expect no`: real file statements that let the counterexample in
+    locations: tuple[StatementRef, ...] = ()
+    blocked_by: str | None = None  # failing `expect yes`: which layer blocks, and why
+    seconds: float = 0.0
+    key_policy: SourcePos | None = None  # where the key's policy is written, for reports
+
+
+# --------------------------------------------------------------------------
+# diff: the relation of two sides, with a witness per direction
+
+
+class FindingStatus(enum.Enum):
+    FOUND = "found"  # a witness request, re-checked by the evaluator on both sides
+    NONE = "none"  # proved: no request of this direction (under the stated assumptions)
+    UNKNOWN = "unknown"  # timeout, not modelled, a bound, or an unconfirmed witness
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One direction's answer."""
+
+    status: FindingStatus
+    request: Request | None = None  # the witness, completed as the allowing side sees it
+    reason: str = ""
+    where: str = ""  # the key (or resource class) compared
+    allows: str = ""  # the evaluator's reason on the side that allows
+    denies: str = ""  # the evaluator's reason on the side that denies
+    assumed: Mapping[str, str] = field(default_factory=_no_assumptions)
+
+
+class Relation(enum.Enum):
+    EQUIVALENT = "equivalent"  # no request is allowed by one side and denied by the other
+    MORE = "more-permissive"  # NEW allows some request OLD denies, never the reverse
+    LESS = "less-permissive"  # OLD allows some request NEW denies, never the reverse
+    INCOMPARABLE = "incomparable"  # each allows a request the other denies
+    UNKNOWN = "unknown"  # some direction is undecided
+
+
+@dataclass(frozen=True)
+class DiffResult:
+    relation: Relation
+    new_access: Finding  # allowed by NEW, denied by OLD
+    removed_access: Finding  # allowed by OLD, denied by NEW
+    kind: str  # key-policy | identity-policy | world
+    compared: tuple[str, ...] = ()  # keys (or resource classes) compared
+    assumptions: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def new_access_shown(self) -> bool:
+        """A re-checked request NEW allows and OLD denies (exit 1, whatever else)."""
+        return self.new_access.status is FindingStatus.FOUND
+
+
+def relation_of(new: FindingStatus, removed: FindingStatus) -> Relation:
+    if FindingStatus.UNKNOWN in (new, removed):
+        return Relation.UNKNOWN
+    return {
+        (FindingStatus.FOUND, FindingStatus.FOUND): Relation.INCOMPARABLE,
+        (FindingStatus.FOUND, FindingStatus.NONE): Relation.MORE,
+        (FindingStatus.NONE, FindingStatus.FOUND): Relation.LESS,
+        (FindingStatus.NONE, FindingStatus.NONE): Relation.EQUIVALENT,
+    }[(new, removed)]

@@ -1,0 +1,224 @@
+"""The question's own formulas: who is asking, and its `where` conditions.
+
+Written here, inside the encoder, so the encoder's soundness checks see them: a
+`where` condition registers its view of a key like a policy condition does
+(`kmsprove.encode.conditions.note_view`), so a key compared as a number by a policy
+and as a literal text by the question is tied, not decoupled. Also the static
+pre-checks that drop universe entries a question can never match (`keeps`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import z3
+
+from kmsprove.arn import parse_caller
+from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
+from kmsprove.encode.match import arn_re, glob_re
+from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.universe import FRESH, Entry, Universe
+from kmsprove.world import World
+
+EXAMPLE_ACCOUNT = "999999999999"
+EXAMPLE_NAME = "example"
+
+
+def example_pins(sym: Sym) -> list[z3.BoolRef]:
+    return [
+        sym.fresh_account == z3.StringVal(EXAMPLE_ACCOUNT),
+        sym.name == z3.StringVal(EXAMPLE_NAME),
+        sym.session == z3.StringVal(EXAMPLE_NAME),
+    ]
+
+
+
+def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
+    return e, (None if e.account is None or e.account == FRESH else u.accounts[e.account])
+
+
+def _outside_org(world: World, query: Query, e: Entry, u: Universe) -> bool:
+    """`outside org O`: a principal of an account the world puts in O carries
+    aws:PrincipalOrgID = O (R5.3), so it is never outside; its entries can go."""
+    if query.who.kind is not WhoKind.OUTSIDE_ORG or e.kind == "service":
+        return True
+    _, acct = u_accounts(e, u)
+    return acct is None or world.account(acct).organization != query.who.org
+
+
+def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
+    """Whether an entry could satisfy the query's `who` at all (a static pre-check)."""
+    e, acct = entry_account
+    who = query.who
+    if e.kind == "service":
+        return who.kind not in (WhoKind.PRINCIPAL,) and (
+            who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern)
+        )
+    if who.kind is WhoKind.SERVICE:
+        return False
+    if who.kind is WhoKind.OUTSIDE_ACCOUNTS:
+        return acct not in who.accounts
+    if who.kind is WhoKind.IN_ACCOUNTS:
+        return acct in who.accounts  # the fresh account differs from every account named
+    if who.kind is WhoKind.PRINCIPAL:
+        return _may_be(who.pattern or "", e, acct)
+    return True
+
+
+def _may_be(pattern: str, e: Entry, acct: str | None) -> bool:
+    """Whether entry `e` may be the one principal a pattern without wildcards names
+    (the query's account is named, so the fresh account is not it)."""
+    if "*" in pattern or "?" in pattern:
+        return True
+    c = parse_caller(pattern)
+    if c.account is None or c.kind not in ("user", "role", "assumed-role", "root"):
+        return True
+    if acct != c.account:
+        return False
+    if c.kind == "root":
+        return e.kind == "root"
+    if c.kind == "user" and e.kind == "federated":
+        return True  # its federation sessions may carry the user's ARN
+    want = "user" if c.kind == "user" else "session"
+    if e.name is None:
+        return e.kind == want
+    return e.kind == want and e.name.rsplit("/", 1)[-1] == c.name.rsplit("/", 1)[-1]
+
+
+def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
+    who = query.who
+    service = z3.Or(*[sym.pid == e.index for e in u.entries if e.kind == "service"])
+    match who.kind:
+        case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
+            return z3.BoolVal(True)
+        case WhoKind.OUTSIDE_ACCOUNTS | WhoKind.IN_ACCOUNTS:
+            inside = z3.Or(*[sym.acct == z3.StringVal(a) for a in who.accounts])
+            src_acct = sym.key("aws:SourceAccount")
+            src_arn = sym.key("aws:SourceArn")
+            pinned = z3.Or(
+                *[
+                    z3.Or(
+                        z3.And(src_acct.present, src_acct.value == z3.StringVal(a)),  # type: ignore[operator]
+                        z3.And(src_arn.present, z3.InRe(src_arn.value, arn_re(f"*:*:*:*:{a}:*"))),
+                    )  # type: ignore[arg-type]
+                    for a in who.accounts
+                ]
+            )
+            inside = z3.If(service, pinned, inside)
+            return z3.Not(inside) if who.kind is WhoKind.OUTSIDE_ACCOUNTS else inside
+        case WhoKind.OUTSIDE_ORG:
+            org = sym.key("aws:PrincipalOrgID")
+            return z3.Or(
+                service, z3.Not(z3.And(org.present, org.value == z3.StringVal(who.org or "")))
+            )  # type: ignore[operator]
+        case WhoKind.PRINCIPAL:
+            pattern = who.pattern or ""
+            arn = caller_arn_term(sym, u)
+            parn = sym.key("aws:PrincipalArn")
+            rx = glob_re(pattern)
+            return z3.Or(z3.InRe(arn, rx), z3.And(parn.present, z3.InRe(parn.value, rx)))  # type: ignore[arg-type]
+        case WhoKind.SERVICE:
+            return z3.Or(
+                *[
+                    sym.pid == e.index
+                    for e in u.entries
+                    if e.kind == "service" and e.name == who.pattern
+                ]
+                or [z3.BoolVal(False)]
+            )
+    return z3.BoolVal(False)
+
+
+def caller_arn_term(sym: Sym, u: Universe) -> z3.SeqRef:
+    """The caller's own ARN (a session's session ARN) as a term over the entry."""
+    term: z3.SeqRef = z3.StringVal("")
+    for e in reversed(u.entries):
+        if e.kind == "session":
+            role = z3.StringVal(e.name) if e.name else sym.name
+            arn = z3.Concat(
+                z3.StringVal("arn:aws:sts::"),
+                sym.acct,
+                z3.StringVal(":assumed-role/"),
+                role,
+                z3.StringVal("/"),
+                sym.session,
+            )
+        elif e.kind == "user":
+            arn = (
+                z3.StringVal(e.arn)
+                if e.arn
+                else z3.Concat(
+                    z3.StringVal("arn:aws:iam::"), sym.acct, z3.StringVal(":user/"), sym.name
+                )
+            )
+        elif e.kind == "federated":
+            arn = z3.Concat(
+                z3.StringVal("arn:aws:sts::"),
+                sym.acct,
+                z3.StringVal(":federated-user/"),
+                sym.session,
+            )
+        elif e.kind == "root":
+            arn = z3.Concat(z3.StringVal("arn:aws:iam::"), sym.acct, z3.StringVal(":root"))
+        else:
+            arn = z3.StringVal(e.name) if e.name else sym.name
+        term = z3.If(sym.pid == e.index, arn, term)
+    return term
+
+
+def cond_formula(c: QueryCond, sym: Sym) -> z3.BoolRef:
+    var = sym.key(c.key)
+    first = var.members()[0][1]
+    match c.op:
+        case CondOp.HAS:
+            return var.present
+        case CondOp.NOT_HAS:
+            return z3.Not(var.present)
+        case CondOp.EQ:
+            return z3.And(
+                var.present,
+                z3.Or(*[z3.And(a, e == z3.StringVal(c.value)) for a, e in var.members()]),
+            )
+        case CondOp.NE:
+            return z3.Not(z3.And(var.present, first == z3.StringVal(c.value)))
+        case CondOp.LIKE:
+            return z3.And(
+                var.present,
+                z3.Or(*[z3.And(a, _like(e, c.value or "")) for a, e in var.members()]),
+            )
+        case CondOp.NOT_LIKE:
+            return z3.And(var.present, z3.Not(_like(first, c.value or "")))
+    return z3.BoolVal(True)
+
+
+def _like(term: z3.SeqRef, pattern: str) -> z3.BoolRef:
+    """A glob; a literal prefix followed by one `*` as a prefix test, which the string
+    solver decides much faster than the regular expression."""
+    head = pattern[:-1]
+    if pattern.endswith("*") and "*" not in head and "?" not in head:
+        return z3.PrefixOf(z3.StringVal(head), term)
+    return z3.InRe(term, glob_re(pattern))
+
+
+def is_trusted(e: Entry, u: Universe, trusted: tuple[str, ...]) -> bool:
+    """A trusted ARN: `arn:aws:iam::A:root` is A's root user; a role covers its sessions."""
+    if not trusted or e.kind == "service":
+        return e.kind == "service" and e.name in trusted
+    acct = None if e.account is None or e.account == FRESH else u.accounts[e.account]
+    for t in trusted:
+        c = parse_caller(t)
+        if c.account != acct:
+            continue
+        if c.kind == "root" and e.kind == "root":
+            return True
+        if c.kind == "role" and e.kind == "session" and e.name == c.name:
+            return True
+        if c.kind == "user" and e.kind == "user" and e.name == c.name:
+            return True
+    return False
+
+
+
+def keeps(world: World, query: Query, u: Universe) -> Callable[[Entry], bool]:
+    """The entries the question's `who` may cover (the others can never match)."""
+    return lambda e: may_match(query, u_accounts(e, u)) and _outside_org(world, query, e, u)

@@ -1,0 +1,120 @@
+"""The one place that asks Z3: formulas in, `Sat(model)`, `Unsat` or `Unknown(reason)` out.
+
+No other module reads a check result (a test holds this), so "unknown" can never be
+taken for "no": an `Unknown` carries Z3's `reason_unknown()` or "timeout", and every
+caller turns it into an unknown answer [CrossHair `solver_is_sat`, Cedar `SolverUnknown`].
+
+Readable witnesses. Callers may give *tiers* of pins (example names, fewer context
+keys): each tier is tried first, briefly, as an assumption. A model found under a tier
+is the one shown to people; an unsat whose core holds no tier's assumption is a proof
+without the pins, so the unpinned search is skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import z3
+
+
+@dataclass(frozen=True)
+class Sat:
+    model: z3.ModelRef
+
+
+@dataclass(frozen=True)
+class Unsat:
+    pass
+
+
+@dataclass(frozen=True)
+class Unknown:
+    reason: str  # z3's reason_unknown(), or "timeout"
+
+
+Result = Sat | Unsat | Unknown
+
+
+NO_LIMIT = 4294967295  # z3's own default for "timeout": no limit
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))  # a spent budget still gets one millisecond
+
+
+class Session:
+    """A solver over shared facts, asked several questions (each in its own scope)."""
+
+    def __init__(self, formulas: Iterable[z3.BoolRef] = ()) -> None:
+        self._solver = z3.Solver()
+        self._solver.add(*formulas)
+        self._pins = 0
+
+    def add(self, *formulas: z3.BoolRef) -> None:
+        """Facts for every later question (a blocking clause, say)."""
+        self._solver.add(*formulas)
+
+    def ask(
+        self,
+        extra: Sequence[z3.BoolRef] = (),
+        tiers: Sequence[Sequence[z3.BoolRef]] = (),
+        deadline: float | None = None,
+        first_try: float = 5.0,
+    ) -> Result:
+        """Is `extra` satisfiable with the facts? `deadline` is a `time.monotonic()` value
+        (None: no limit); each tier gets at most `first_try` seconds of it."""
+        solver = self._solver
+        solver.push()
+        try:
+            solver.add(*extra)
+            for tier in tiers:
+                left = _left(deadline)
+                if left is not None and left <= 0:
+                    break
+                self._pins += 1
+                pin = z3.Bool(f"kmsprove!tier{self._pins}")
+                solver.push()
+                solver.add(z3.Implies(pin, z3.And(*tier)))
+                solver.set("timeout", _ms(first_try if left is None else min(left, first_try)))
+                result = solver.check(pin)
+                model = solver.model() if result == z3.sat else None
+                pinned = result != z3.unsat or any(z3.eq(c, pin) for c in solver.unsat_core())
+                solver.pop()
+                if model is not None:
+                    return Sat(model)
+                if not pinned:
+                    return Unsat()
+                if result == z3.unknown:
+                    break  # the tiers only get harder: go straight to the real question
+            left = _left(deadline)
+            if left is not None and left <= 0:
+                return Unknown("timeout")
+            solver.set("timeout", NO_LIMIT if left is None else _ms(left))
+            result = solver.check()
+            if result == z3.sat:
+                return Sat(solver.model())
+            if result == z3.unsat:
+                return Unsat()
+            return Unknown(solver.reason_unknown() or "unknown")
+        finally:
+            solver.pop()
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else deadline - time.monotonic()
+
+
+def solve(
+    formulas: Iterable[z3.BoolRef],
+    tiers: Sequence[Sequence[z3.BoolRef]] = (),
+    deadline: float | None = None,
+    first_try: float = 5.0,
+) -> Result:
+    """One question: are `formulas` satisfiable (readable tiers first)?"""
+    return Session(formulas).ask((), tiers, deadline, first_try)
+
+
+def deadline_in(seconds: float) -> float:
+    return time.monotonic() + seconds
