@@ -1,8 +1,8 @@
-"""Service model stage: `specs/*.json` -> action facts; wildcards expand here.
+"""Service model: `specs/*.json` -> action, condition-key and key-state facts.
 
-The catalogue is data (kms-semantics.md R3); this module only reads it and
-answers questions about it. Action matching is case-insensitive with `*` and
-`?` over the whole name (R3.6).
+The catalogue is data (kms-semantics.md R3, R5, R9); this module only reads it and
+answers questions about it, for the validator and both twins alike. Action matching
+is case-insensitive with `*` and `?` over the whole name (R3.6); wildcards expand here.
 """
 
 from __future__ import annotations
@@ -67,7 +67,103 @@ def key_usage_operations() -> dict[str, frozenset[str]]:
 
 @cache
 def s3_facts() -> dict[str, Any]:
-    return _load("s3-and-managed-keys.json")  # type: ignore[no-any-return]
+    facts: dict[str, Any] = _load("s3-and-managed-keys.json")
+    return facts
+
+
+# --------------------------------------------------------------------------
+# operations by kind (R3.5, R4.5, R9.2)
+
+
+@cache
+def crypto_operations() -> frozenset[str]:
+    """Cryptographic operations (short names), the ones a key's type decides (R3.5)."""
+    return frozenset(_load("kms-actions.json")["cryptographic_operations"])
+
+
+@cache
+def ec_operations() -> frozenset[str]:
+    """Operations that take an encryption context (R4.5)."""
+    return frozenset(i.short for i in kms_catalog().values() if i.encryption_context)
+
+
+def usage_class(key_spec: str, key_usage: str) -> str:
+    """The row of `key_usage_operations` for a key (symmetric and asymmetric differ)."""
+    if key_usage == "ENCRYPT_DECRYPT":
+        symmetric = key_spec == "SYMMETRIC_DEFAULT"
+        return "ENCRYPT_DECRYPT/SYMMETRIC" if symmetric else "ENCRYPT_DECRYPT/ASYMMETRIC"
+    return key_usage
+
+
+@cache
+def failing_in_state(state: str) -> frozenset[str]:
+    """Operations that fail, although authorized, on a key in `state` (R9.2)."""
+    row = _load("kms-actions.json")["key_state_failures"].get(state)
+    if row is None:
+        return frozenset()
+    crypto = crypto_operations() if row["cryptographic"] else frozenset()
+    return crypto | frozenset(row["also"])
+
+
+# --------------------------------------------------------------------------
+# condition keys (R5, R6.8, R8.2, 10.11); every name lower-cased
+
+
+@cache
+def _keys() -> dict[str, Any]:
+    facts: dict[str, Any] = _load("condition-keys.json")
+    return facts
+
+
+def _lower(names: list[str]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
+
+
+@cache
+def multi_valued_keys() -> frozenset[str]:
+    return _lower(_keys()["multi_valued"])
+
+
+def is_multi_valued(name: str) -> bool:
+    """A key whose value is a set of strings (R6.8)."""
+    return name.lower() in multi_valued_keys()
+
+
+@cache
+def single_valued_keys() -> tuple[frozenset[str], tuple[str, ...]]:
+    """(global keys known to hold one value, prefixes of such keys)."""
+    data = _keys()
+    return _lower(data["single_valued"]), tuple(p.lower() for p in data["single_valued_prefixes"])
+
+
+def absent_in_key_policies(name: str) -> bool:
+    """A key only IAM policies see: in a key policy it is always absent (10.11)."""
+    low = name.lower()
+    data = _keys()["absent_in_key_policies"]
+    return low in _lower(data["keys"]) or low.startswith(tuple(p.lower() for p in data["prefixes"]))
+
+
+@cache
+def not_forwarded_keys() -> frozenset[str]:
+    """Keys the forward access session of S3's KMS call does not carry (R8.2)."""
+    return _lower(_keys()["not_forwarded"])
+
+
+@cache
+def derived_keys() -> frozenset[str]:
+    """Keys AWS derives from the caller, the key and the request (R5.2, R5.3)."""
+    return _lower(_keys()["derived"])
+
+
+@cache
+def any_action_keys() -> frozenset[str]:
+    """Global keys any request may carry, whatever the action (R5.3)."""
+    return _lower(_keys()["any_action"])
+
+
+@cache
+def extra_kms_keys() -> tuple[str, ...]:
+    return tuple(_keys()["extra_kms_keys"])
 
 
 def action_info(action: str) -> ActionInfo | None:

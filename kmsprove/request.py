@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from kmsprove.ast import Policy
+from kmsprove.catalog import is_multi_valued
 from kmsprove.errors import SourcePos
 from kmsprove.frozen import Picklable
 
@@ -91,21 +92,10 @@ class Context(Picklable):
         out: dict[str, str | list[str]] = {}
         for low, vals in sorted(self.values.items()):
             name = self.names[low]
-            out[name] = vals[0] if len(vals) == 1 and not _multi_valued(low) else list(vals)
+            out[name] = vals[0] if len(vals) == 1 and not is_multi_valued(low) else list(vals)
         return out
 
 
-MULTI_VALUED = (
-    "kms:encryptioncontextkeys",
-    "kms:grantoperations",
-    "kms:resourcealiases",
-    "aws:calledvia",
-    "aws:tagkeys",
-)
-
-
-def _multi_valued(low: str) -> bool:
-    return low in MULTI_VALUED
 
 
 @dataclass(frozen=True, slots=True)

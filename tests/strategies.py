@@ -11,6 +11,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from kmsprove.operators import OPERATORS
+
 A, B, C = "111122223333", "444455556666", "777788889999"
 ACCOUNTS = (A, B, C)
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -121,10 +123,73 @@ def _one_or_list(values: tuple[str, ...]) -> st.SearchStrategy[Any]:
     )
 
 
+# Keys and literal shapes per operator family, for conditions drawn from the operator
+# table itself (kmsprove.operators.OPERATORS): a new operator is drawn the day it is
+# added, and a new family fails here until it has samples.
+FAMILY_KEYS: dict[str, tuple[str, ...]] = {
+    "String": (
+        "kms:EncryptionContext:Dept",
+        "aws:PrincipalTag/team",
+        "aws:PrincipalOrgPaths",
+        "kms:GrantOperations",
+        "kms:ViaService",
+    ),
+    "Arn": ("aws:PrincipalArn", "aws:SourceArn"),
+    "Numeric": ("kms:ScheduleKeyDeletionPendingWindowInDays", "aws:MultiFactorAuthAge"),
+    "Date": ("aws:CurrentTime", "aws:EpochTime"),
+    "Bool": ("aws:MultiFactorAuthPresent", "kms:GrantIsForAWSResource"),
+    "Binary": ("kms:EncryptionContext:Blob",),
+    "Ip": ("aws:SourceIp",),
+    "Null": ("aws:SourceIp", "kms:EncryptionContext:Dept", "aws:PrincipalOrgPaths"),
+}
+FAMILY_LITERALS: dict[str, tuple[str, ...]] = {
+    "String": ("IT", "it", "I*", "o-a/*", "Decrypt", "${aws:PrincipalTag/team}"),
+    "Arn": (f"arn:aws:iam::{A}:role/*", f"arn:aws:cloudtrail:us-east-1:{A}:trail/t", "*"),
+    "Numeric": ("10", "7", "1e2", "0.5", "-3", "+4", "30.0"),
+    "Date": ("2030-01-01T00:00:00Z", "2030", "2030-01", "100", "1700000000", "1700000000.5", "-5"),
+    "Bool": ("true", "false", "True"),
+    "Binary": ("QUJD", "YWJj"),
+    "Ip": ("10.0.0.0/8", "192.0.2.7", "2001:db8::/32"),
+    "Null": ("true", "false"),
+}
+# request values for the keys above (context choices draw from these too)
+KEY_VALUES: tuple[tuple[str, Any], ...] = (
+    ("aws:PrincipalOrgPaths", ["o-a/r/ou1", "o-b/r/ou2"]),
+    ("aws:PrincipalOrgPaths", ["o-b/r/ou2", "o-a/r/ou1"]),
+    ("aws:PrincipalOrgPaths", ["o-a/r/ou1"]),
+    ("aws:MultiFactorAuthAge", "7"),
+    ("aws:MultiFactorAuthAge", "1e2"),
+    ("aws:MultiFactorAuthAge", "10.0"),
+    ("aws:EpochTime", "1700000000"),
+    ("aws:EpochTime", "1700000000.5"),
+    ("aws:EpochTime", "-5"),
+    ("aws:CurrentTime", "2030-01"),
+    ("aws:MultiFactorAuthPresent", "true"),
+    ("aws:MultiFactorAuthPresent", "false"),
+    ("kms:EncryptionContext:Blob", "QUJD"),
+    ("aws:SourceIp", "2001:db8::1"),
+)
+
+
+@st.composite
+def table_conditions(draw: st.DrawFn) -> tuple[str, str, tuple[str, ...]]:
+    """(operator as written, key, values), the operator drawn from the operator table."""
+    name = draw(st.sampled_from(sorted(OPERATORS)))
+    family = OPERATORS[name].family
+    prefix = (
+        "" if family == "Null" else draw(st.sampled_from(("", "", "ForAnyValue:", "ForAllValues:")))
+    )
+    suffix = "" if family == "Null" else draw(st.sampled_from(("", "", "IfExists")))
+    key = draw(st.sampled_from(FAMILY_KEYS[family]))
+    values = draw(st.lists(st.sampled_from(FAMILY_LITERALS[family]), min_size=1, max_size=2))
+    return prefix + name + suffix, key, tuple(values)
+
+
 @st.composite
 def condition_blocks(draw: st.DrawFn) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for op, key, values in draw(st.lists(st.sampled_from(CONDITIONS), max_size=2, unique=True)):
+    picked = st.one_of(st.sampled_from(CONDITIONS), table_conditions())
+    for op, key, values in draw(st.lists(picked, max_size=2, unique=True)):
         out.setdefault(op, {})[key] = list(values) if len(values) > 1 else values[0]
     return out
 
@@ -274,7 +339,8 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def request_specs(draw: st.DrawFn) -> dict[str, Any]:
     """A request as `explain --request` takes it (before context derivation)."""
-    ctx: dict[str, Any] = dict(draw(st.lists(st.sampled_from(CONTEXT_CHOICES), max_size=3)))
+    choices = st.sampled_from(CONTEXT_CHOICES + KEY_VALUES)
+    ctx: dict[str, Any] = dict(draw(st.lists(choices, max_size=3)))
     for k, v in draw(
         st.dictionaries(st.sampled_from(EC_KEYS), st.sampled_from(EC_VALUES), max_size=2)
     ).items():

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import z3
 
 from kmsprove.ast import Policy
-from kmsprove.catalog import key_usage_operations
+from kmsprove.catalog import crypto_operations, key_usage_operations, usage_class
 from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
 from kmsprove.encode.principals import is_entry
@@ -19,25 +19,6 @@ from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.request import Via
 from kmsprove.world import Identity, Key, World
-
-CRYPTO = {
-    "Encrypt",
-    "Decrypt",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-    "GenerateMac",
-    "VerifyMac",
-    "Sign",
-    "Verify",
-    "DeriveSharedSecret",
-    "Encapsulate",
-    "Decapsulate",
-    "GetPublicKey",
-}
 
 
 @dataclass
@@ -96,20 +77,10 @@ def identities(u: Universe, sym: Sym, target: Target, session_policy: Policy | N
     )
 
 
-def _usage_class(key: Key) -> str:
-    if key.key_usage == "ENCRYPT_DECRYPT":
-        return (
-            "ENCRYPT_DECRYPT/SYMMETRIC"
-            if key.key_spec == "SYMMETRIC_DEFAULT"
-            else "ENCRYPT_DECRYPT/ASYMMETRIC"
-        )
-    return key.key_usage
-
-
 def type_forbids(key: Key, sym: Sym) -> z3.BoolRef:
     """The key type can never do it (R3.5): kmsprove decides deny (docs/choices.md)."""
-    fit = key_usage_operations().get(_usage_class(key), frozenset())
-    unfit = {op for op in CRYPTO if op not in fit}
+    fit = key_usage_operations().get(usage_class(key.key_spec, key.key_usage), frozenset())
+    unfit = {op for op in crypto_operations() if op not in fit}
     if key.origin in ("AWS_CLOUDHSM", "EXTERNAL_KEY_STORE"):
         unfit |= {"GenerateDataKeyPair", "GenerateDataKeyPairWithoutPlaintext"}
     parts = [sym.is_action({f"kms:{op}" for op in unfit})]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import z3
 
 from kmsprove.arn import parse_caller
-from kmsprove.catalog import ActionInfo
+from kmsprove.catalog import ActionInfo, any_action_keys
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
-from kmsprove.encode.symbolic import EC_PREFIX, Sym, fast_and, fast_eq, fast_not
+from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not
 from kmsprove.encode.universe import FRESH, Entry, Universe
-from kmsprove.request import Request
+from kmsprove.request import EC_PREFIX, Request
 from kmsprove.world import Key
 
 DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
@@ -32,21 +32,6 @@ NAME_RE = z3.Plus(
         z3.Re("_"),
         z3.Re("-"),
     )
-)
-GLOBAL_FREE = (  # keys any request may carry, whatever the action (R5.3)
-    "aws:sourceip",
-    "aws:currenttime",
-    "aws:epochtime",
-    "aws:multifactorauthpresent",
-    "aws:multifactorauthage",
-    "aws:sourcevpce",
-    "aws:sourcevpc",
-    "aws:vpcsourceip",
-    "aws:userid",
-    "aws:tokenissuetime",
-    "aws:referer",
-    "aws:useragent",
-    "aws:requestedregion",
 )
 
 
@@ -220,7 +205,7 @@ def action_facts(sym: Sym) -> list[z3.BoolRef]:
     for low, var in sym.ctx.items():
         if (
             low.startswith(fixed_elsewhere)
-            or low in GLOBAL_FREE
+            or low in any_action_keys()
             or low.startswith(("aws:source", "aws:calledvia"))
         ):
             continue

@@ -9,22 +9,13 @@ from collections import defaultdict
 import z3
 
 from kmsprove.ast import Grant
+from kmsprove.catalog import ec_operations
 from kmsprove.encode.match import glob_re
 from kmsprove.encode.principals import grantee_formula, is_entry
-from kmsprove.encode.symbolic import EC_PREFIX, Sym
+from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
+from kmsprove.request import EC_PREFIX
 from kmsprove.world import Key
-
-EC_OPERATIONS = {
-    "Encrypt",
-    "Decrypt",
-    "ReEncryptFrom",
-    "ReEncryptTo",
-    "GenerateDataKey",
-    "GenerateDataKeyPair",
-    "GenerateDataKeyPairWithoutPlaintext",
-    "GenerateDataKeyWithoutPlaintext",
-}
 
 
 def ec_pair(sym: Sym, k: str, v: str) -> z3.BoolRef:
@@ -49,7 +40,7 @@ def ec_keys_within(sym: Sym, keys: list[str]) -> z3.BoolRef:
 
 def constraint_formula(g: Grant, sym: Sym, symmetric: bool) -> z3.BoolRef:
     """EncryptionContextSubset / Equals for operations that take an EC (R4.5, 10.26)."""
-    takes_ec = sym.is_action({f"kms:{op}" for op in EC_OPERATIONS})
+    takes_ec = sym.is_action({f"kms:{op}" for op in ec_operations()})
     if not symmetric or (g.ec_subset is None and g.ec_equals is None):
         return z3.BoolVal(True)
     pairs = g.ec_equals if g.ec_equals is not None else g.ec_subset

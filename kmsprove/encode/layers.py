@@ -10,15 +10,14 @@ from dataclasses import dataclass, field
 import z3
 
 from kmsprove.ast import Effect, Policy, Statement
+from kmsprove.catalog import absent_in_key_policies, action_matches
 from kmsprove.encode.conditions import condition_formula
 from kmsprove.encode.errors import Unmodelled
-from kmsprove.encode.match import arn_re, py_arn_like, py_glob
+from kmsprove.encode.match import arn_re, py_arn_like
 from kmsprove.encode.principals import not_principal_exempt, principal_vias
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.request import Via
-
-IAM_ONLY_PREFIXES = ("aws:resourcetag/", "kms:resourcealiases")  # absent in key policies (10.11)
 
 
 @dataclass
@@ -43,10 +42,10 @@ class Target:
 def action_part(st: Statement, sym: Sym) -> z3.BoolRef:
     names = {a.name for a in sym.actions}
     if st.action is not None:
-        hit = {n for n in names if any(py_glob(p, n) for p in st.action)}
+        hit = {n for n in names if any(action_matches(p, n) for p in st.action)}
         return sym.is_action(hit)
     if st.not_action is not None:
-        hit = {n for n in names if not any(py_glob(p, n) for p in st.not_action)}
+        hit = {n for n in names if not any(action_matches(p, n) for p in st.not_action)}
         return sym.is_action(hit)
     return z3.BoolVal(False)  # inert without Action (R1.11)
 
@@ -73,7 +72,7 @@ def resource_part(st: Statement, policy: Policy, target: Target) -> z3.BoolRef:
 def _conditions(st: Statement, policy: Policy, sym: Sym, target: Target) -> z3.BoolRef:
     parts = []
     for c in st.conditions:
-        if target.key_policy and c.key.lower().startswith(IAM_ONLY_PREFIXES):
+        if target.key_policy and absent_in_key_policies(c.key):  # 10.11
             parts.append(_absent_only(c, sym, st.effect, policy))
         else:
             parts.append(condition_formula(c, sym, st.effect, policy.variables_enabled))

@@ -15,6 +15,7 @@ import z3
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
+from kmsprove.encode.conditions import note_view
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import FRESH, Entry, Universe
@@ -167,7 +168,11 @@ def caller_arn_term(sym: Sym, u: Universe) -> z3.SeqRef:
 
 
 def cond_formula(c: QueryCond, sym: Sym) -> z3.BoolRef:
+    """A `where` condition, with its view of the key registered like a policy's."""
     var = sym.key(c.key)
+    if c.value is not None:
+        plain = c.op in (CondOp.EQ, CondOp.NE) or not set("*?") & set(c.value)
+        note_view(sym, var, "literal" if plain else "text", c.value if plain else None)
     first = var.members()[0][1]
     match c.op:
         case CondOp.HAS:

@@ -10,24 +10,17 @@ from __future__ import annotations
 
 import z3
 
-from kmsprove.catalog import ActionInfo, action_info, s3_facts
+from kmsprove.catalog import ActionInfo, action_info, not_forwarded_keys, s3_facts
 from kmsprove.encode.authorize import encode_allowed, identities, scp_blocks
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.principals import is_entry
-from kmsprove.encode.symbolic import EC_PREFIX, Sym, new_sym
+from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe
-from kmsprove.request import Via
+from kmsprove.request import EC_PREFIX, Via
 from kmsprove.world import Bucket, Key, World
 
-NOT_FORWARDED = (
-    "aws:sourcearn",
-    "aws:sourceaccount",
-    "aws:sourcevpce",
-    "aws:sourcevpc",
-    "aws:vpcsourceip",
-)
 CARRIED = (
     "aws:currenttime",
     "aws:epochtime",
@@ -107,7 +100,7 @@ def ties(world: World, bucket: Bucket, sym: Sym, kms: Sym, resource: z3.SeqRef) 
         ec_keys.count == 1,
         ec_keys.elems[0] == z3.StringVal("aws:s3:arn"),
     ]  # type: ignore[operator]
-    out.extend(z3.Not(kms.key(low).present) for low in NOT_FORWARDED)
+    out.extend(z3.Not(kms.key(low).present) for low in sorted(not_forwarded_keys()))
     for low in CARRIED:
         a, b = sym.key(low), kms.key(low)
         out.append(a.present == b.present)

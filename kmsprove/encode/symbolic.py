@@ -20,17 +20,9 @@ from dataclasses import dataclass, field
 
 import z3
 
-from kmsprove.catalog import ActionInfo
+from kmsprove.catalog import ActionInfo, is_multi_valued
 from kmsprove.encode.errors import Unmodelled
 
-MULTI_VALUED = (
-    "kms:encryptioncontextkeys",
-    "kms:grantoperations",
-    "kms:resourcealiases",
-    "aws:calledvia",
-    "aws:tagkeys",
-)
-EC_PREFIX = "kms:encryptioncontext:"
 MAX_SET_BOUND = 8
 
 
@@ -95,13 +87,13 @@ class Sym:
 
     def _new(self, low: str) -> CtxVar:
         if self.fixed:  # a key the fixed request does not carry is absent
-            if low in MULTI_VALUED:
+            if is_multi_valued(low):
                 empty = [z3.StringVal("")] * self.set_bound
                 return CtxVar(low, z3.BoolVal(False), count=z3.IntVal(0), elems=empty)
             return CtxVar(low, z3.BoolVal(False), value=z3.StringVal(""))
         safe = low.replace(" ", "_")
         present = z3.Bool(f"{self.prefix}.{safe}.present")
-        if low in MULTI_VALUED:
+        if is_multi_valued(low):
             count = z3.Int(f"{self.prefix}.{safe}.count")
             elems = [z3.String(f"{self.prefix}.{safe}.{i}") for i in range(self.set_bound)]
             var = CtxVar(low, present, count=count, elems=elems)
@@ -149,7 +141,7 @@ def bind_context(
 ) -> None:
     """Fixed mode: every context key of the request becomes constants."""
     for low, vals in values.items():
-        if low in MULTI_VALUED:
+        if is_multi_valued(low):
             if len(vals) > sym.set_bound:
                 raise Unmodelled(
                     f"`{low}` has {len(vals)} values, more than the set bound {sym.set_bound}"

@@ -18,20 +18,16 @@ import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
+from fractions import Fraction
 from types import MappingProxyType
 
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.evaluate import match
+from kmsprove.operators import OPERATORS
 from kmsprove.request import Context
-from kmsprove.syntax.policy import OPERATORS
 
 # Result of one test: True, False, or None when it depends on an open point.
 Outcome = bool | None
-
-# Families whose values take policy variables (R6.10; Bool is literal, 10.13).
-VARIABLE_FAMILIES = ("String", "Arn")
-
 
 def condition_holds(cond: Condition, ctx: Context, effect: Effect, variables: bool) -> bool:
     """Whether one (operator, key, values) test holds for the request context.
@@ -76,7 +72,7 @@ class _View:
 
 
 def _uses_variables(cond: Condition, variables: bool) -> bool:
-    return variables and OPERATORS[cond.base][0] in VARIABLE_FAMILIES
+    return variables and OPERATORS[cond.base].variables
 
 
 def _views(cond: Condition, ctx: Context, variables: bool) -> Iterator[_View]:
@@ -98,7 +94,8 @@ def _views(cond: Condition, ctx: Context, variables: bool) -> Iterator[_View]:
 
 def _test(cond: Condition, view: _View, variables: bool) -> Outcome:
     """R6.1 and R6.5-R6.8 for one view of the context."""
-    family, negated = OPERATORS[cond.base]
+    op = OPERATORS[cond.base]
+    family, negated = op.family, op.negated
     found = view(cond.key)
     if family == "Null":
         return _null(cond.values, found)
@@ -159,7 +156,7 @@ Matcher = Callable[[str, str], bool]
 
 
 def _ordered(
-    parse: Callable[[str], Decimal | None], rel: Callable[[Decimal, Decimal], bool]
+    parse: Callable[[str], Fraction | None], rel: Callable[[Fraction, Fraction], bool]
 ) -> Matcher:
     """Numeric and Date comparisons (R6.4): request value `rel` policy value.
 
@@ -189,7 +186,7 @@ def _binary(policy: str, request: str) -> bool:
 
 
 def _typed_matchers() -> dict[str, Matcher]:
-    rels: dict[str, Callable[[Decimal, Decimal], bool]] = {
+    rels: dict[str, Callable[[Fraction, Fraction], bool]] = {
         "Equals": operator.eq,
         "NotEquals": operator.eq,  # negation is applied by `_test`
         "LessThan": operator.lt,
@@ -247,7 +244,8 @@ def explain(cond: Condition, ctx: Context, variables: bool) -> str:
         )
     view = next(_views(cond, ctx, variables))
     found = view(cond.key)
-    family, negated = OPERATORS[cond.base]
+    op = OPERATORS[cond.base]
+    family, negated = op.family, op.negated
     if family == "Null":
         want = {v.lower() for v in cond.values}
         wish = "absent" if "true" in want else "present" if "false" in want else "neither"

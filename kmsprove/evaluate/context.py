@@ -80,30 +80,6 @@ def derived_context(world: World, req: Request) -> dict[str, str | tuple[str, ..
 
 
 # Keys the caller may not contradict: they follow from who the caller is.
-# Every key `derived_context` may add (lower case): reports leave them out of commands
-# that reproduce a request, and diff's readable witnesses leave them to the world.
-DERIVED_KEYS = frozenset(
-    {
-        "aws:principalarn",
-        "aws:principalaccount",
-        "kms:calleraccount",
-        "aws:principalisawsservice",
-        "aws:principaltype",
-        "aws:principalorgid",
-        "aws:principalservicename",
-        "aws:username",
-        "aws:securetransport",
-        "aws:viaawsservice",
-        "aws:requestedregion",
-        "kms:keyspec",
-        "kms:keyusage",
-        "kms:keyorigin",
-        "kms:multiregion",
-        "kms:multiregionkeytype",
-        "kms:resourcealiases",
-        "kms:encryptioncontextkeys",
-    }
-)
 FIXED_KEYS = ("aws:principalarn", "aws:principalaccount", "kms:calleraccount", "aws:principalorgid")
 
 

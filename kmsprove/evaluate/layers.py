@@ -9,14 +9,11 @@ from dataclasses import dataclass, field
 
 from kmsprove.arn import Caller
 from kmsprove.ast import Effect, Policy, Statement
-from kmsprove.catalog import action_matches
+from kmsprove.catalog import absent_in_key_policies, action_matches
 from kmsprove.evaluate import match
 from kmsprove.evaluate.conditions import conditions_hold
 from kmsprove.evaluate.principals import not_principal_exempts, statement_covers
 from kmsprove.request import Context, StatementRef, Via
-
-# Condition keys that only IAM policies see; in a key policy they are absent (10.11).
-IAM_ONLY_KEY_PREFIXES = ("aws:resourcetag/", "kms:resourcealiases")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +55,7 @@ class LayerMatch:
 def key_policy_view(ctx: Context) -> Context:
     """The context as a key policy sees it: IAM-only keys absent (10.11)."""
     keep = {
-        ctx.names[k]: v for k, v in ctx.values.items() if not k.startswith(IAM_ONLY_KEY_PREFIXES)
+        ctx.names[k]: v for k, v in ctx.values.items() if not absent_in_key_policies(k)
     }
     out = Context.of(keep)
     for k, states in ctx.open_keys.items():

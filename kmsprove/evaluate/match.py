@@ -9,15 +9,13 @@ rules and must not import this module.
 
 from __future__ import annotations
 
-import base64
-import ipaddress
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from kmsprove.request import MULTI_VALUED, Context
+from kmsprove.catalog import is_multi_valued
+from kmsprove.operators import parse_address, parse_binary, parse_date, parse_network, parse_number
+from kmsprove.request import Context
 
 # A glob compiles to a tuple of tokens: one-character strings for literal
 # characters, and the two wildcards as two-character tokens, which can never
@@ -154,60 +152,10 @@ def arn_like(pattern: str, value: str) -> bool:
 # typed values (R6.4); each parser returns None for text it cannot read
 
 
-_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_EPOCH = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
-_UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def number(text: str) -> Decimal | None:
-    """A Numeric operand: decimal notation, optional sign, fraction and exponent.
-
-    Exact (`Decimal`), so `10` equals `10.0`. No `NaN`, `Infinity`, blanks or
-    `_` digit separators, which Python's `float` would accept.
-    """
-    if not _NUMBER.fullmatch(text):
-        return None
-    try:
-        return Decimal(text)
-    except (InvalidOperation, ValueError):
-        return None
-
-
-def date(text: str) -> Decimal | None:
-    """A Date operand as exact epoch seconds: digits are epoch seconds, else ISO 8601.
-
-    ISO text without a zone is UTC; a date alone is its midnight.
-    """
-    if _EPOCH.fullmatch(text):
-        return Decimal(text)
-    try:
-        dt = datetime.fromisoformat(text)
-    except (ValueError, OverflowError):
-        return None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    try:
-        delta = dt - _UNIX_EPOCH
-    except OverflowError:
-        return None
-    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 1_000_000
-
-
-def binary(text: str) -> bytes | None:
-    """A BinaryEquals operand: strict base64 (binascii.Error is a ValueError)."""
-    try:
-        return base64.b64decode(text, validate=True)
-    except ValueError:
-        return None
-
-
-@lru_cache(maxsize=4096)
-def _network(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
-    try:
-        # strict=False: AWS accepts a CIDR with host bits set (`10.0.0.5/8`)
-        return ipaddress.ip_network(text, strict=False)
-    except ValueError:
-        return None
+# The literal syntax is shared data (`kmsprove.operators`); the comparisons are ours.
+number = parse_number
+date = parse_date
+binary = parse_binary
 
 
 def ip_in(cidr: str, address: str) -> bool:
@@ -216,13 +164,13 @@ def ip_in(cidr: str, address: str) -> bool:
     IPv4 and IPv6 never match each other (`::ffff:1.2.3.4` is not in `1.2.3.0/24`).
     """
     net = _network(cidr)
-    if net is None:
-        return False
-    try:
-        addr = ipaddress.ip_address(address)
-    except ValueError:
+    addr = parse_address(address)
+    if net is None or addr is None:
         return False
     return addr.version == net.version and addr in net
+
+
+_network = lru_cache(maxsize=4096)(parse_network)
 
 
 # --------------------------------------------------------------------------
@@ -257,7 +205,7 @@ def _replacement(body: str, lookup: Lookup) -> tuple[str, bool] | None:
     name, default = m.group(1), m.group(2)
     found = lookup(name)
     # multi-valued keys cannot be variables (R6.10): treat them as unresolved
-    if found is not None and len(found) == 1 and name.lower() not in MULTI_VALUED:
+    if found is not None and len(found) == 1 and not is_multi_valued(name):
         return found[0], True
     if default is not None:
         return default, True

@@ -10,22 +10,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from kmsprove.arn import Caller, key_arn_parts, parse_caller
-from kmsprove.catalog import s3_facts
+from kmsprove.catalog import not_forwarded_keys, s3_facts
 from kmsprove.errors import InputError
 from kmsprove.evaluate.context import complete_request
 from kmsprove.evaluate.kms import evaluate_kms
 from kmsprove.evaluate.layers import LayerMatch, Subject, match_policies
 from kmsprove.request import Context, Decision, Layer, LayerResult, Request, Via
 from kmsprove.world import Bucket, World
-
-# Keys of the original call that a forward access session does not carry (R8.2, R5.3).
-NOT_FORWARDED = (
-    "aws:sourcearn",
-    "aws:sourceaccount",
-    "aws:sourcevpce",
-    "aws:sourcevpc",
-    "aws:vpcsourceip",
-)
 
 
 def _result(layer: Layer, m: LayerMatch, subject: str, note: str = "") -> LayerResult:
@@ -88,7 +79,7 @@ def _subrequest(
     carried = {
         req.context.names[k]: v
         for k, v in req.context.values.items()
-        if k.startswith("aws:") and k not in NOT_FORWARDED and k != "aws:viaawsservice"
+        if k.startswith("aws:") and k not in not_forwarded_keys() and k != "aws:viaawsservice"
     }
     carried.update(
         {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import shlex
 
-from kmsprove.evaluate.context import DERIVED_KEYS
+from kmsprove.catalog import derived_keys
 from kmsprove.request import Request
 
 # Context keys AWS derives from the caller and the key: reports leave them out of text,
@@ -49,7 +49,7 @@ def explain_command(world_file: str, req: Request) -> str:
     if req.resource:
         parts += ["--resource", req.resource]
     for low, vals in sorted(req.context.values.items()):
-        if low in DERIVED_KEYS or low.startswith("aws:resourcetag/"):
+        if low in derived_keys() or low.startswith("aws:resourcetag/"):
             continue
         parts += [x for v in vals for x in ("--context", f"{req.context.names[low]}={v}")]
     return " ".join(shlex.quote(p) for p in parts)

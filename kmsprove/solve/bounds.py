@@ -6,7 +6,8 @@ need exceeds `MAX_SET_BOUND` is not a proof (`bound_exceeded` says why).
 
 from __future__ import annotations
 
-from kmsprove.encode.symbolic import MAX_SET_BOUND, MULTI_VALUED
+from kmsprove.catalog import is_multi_valued
+from kmsprove.encode.symbolic import MAX_SET_BOUND
 from kmsprove.world import World
 
 
@@ -27,7 +28,7 @@ def _set_need(world: World) -> int:
         for st in p.statements:
             for c in st.conditions:
                 low = c.key.lower()
-                if low in MULTI_VALUED:
+                if is_multi_valued(low):
                     tests[low] = tests.get(low, 0) + 1
                 if low.startswith("kms:encryptioncontext:"):
                     ec_keys.add(low)

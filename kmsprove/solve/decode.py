@@ -5,6 +5,8 @@ administrators would have to write).
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import json
 import types
 from dataclasses import replace
@@ -15,9 +17,10 @@ import z3
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind
-from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.symbolic import CtxVar, Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import SourcePos
+from kmsprove.operators import parse_address, parse_date, parse_number
 from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
@@ -35,24 +38,80 @@ def _fraction(v: z3.ExprRef) -> Fraction:
     return Fraction(str(v))
 
 
-def _typed_text(model: z3.ModelRef, var: Any, i: int) -> str | None:
-    import datetime as dt
+def _typed_text(model: z3.ModelRef, var: CtxVar, i: int) -> str | None:
+    """Element i's text when a typed view decides it, else None (the raw text stands).
 
+    A key with a typed view is tested as text only for equality with literals
+    (`kmsprove.encode.conditions`): a text equal to one of them already agrees with
+    the typed value; any other text must parse to the typed value (or, when the
+    solver chose an unparsable value, not parse at all) and differ from them.
+    """
+    text = _s(model, var.members()[i][1]) if i < len(var.members()) else ""
+    literals = {str(x) for x in (var.typed.get("literals") or ())}
     for kind in ("numeric", "date"):
         view = var.typed.get(f"{kind}.{i}")
-        if view is not None and z3.is_true(model.eval(view[0], model_completion=True)):
-            f = _fraction(model.eval(view[1], model_completion=True))
-            if kind == "numeric":
-                return str(f.numerator) if f.denominator == 1 else str(float(f))
-            return dt.datetime.fromtimestamp(float(f), tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if view is None:
+            continue
+        if text in literals:
+            return text
+        if z3.is_true(model.eval(view[0], model_completion=True)):
+            value = _fraction(model.eval(view[1], model_completion=True))
+            return _avoiding(_renderings(kind, value), literals)
+        return _unparsable(kind, text, literals)
     view = var.typed.get(f"ip.{i}")
     if view is not None and z3.is_true(model.eval(view[0], model_completion=True)):
-        import ipaddress
-
         n = model.eval(view[2], model_completion=True).as_long()
         v6 = z3.is_true(model.eval(view[1], model_completion=True))
         return str(ipaddress.IPv6Address(n) if v6 else ipaddress.IPv4Address(n & 0xFFFFFFFF))
+    if view is not None:
+        return _unparsable("ip", text, literals)
     return None
+
+
+def _decimal(value: Fraction) -> str | None:
+    """Exact decimal notation of a fraction, or None when it has no finite expansion."""
+    sign = "-" if value < 0 else ""
+    value = abs(value)
+    whole, rest = divmod(value.numerator, value.denominator)
+    digits = ""
+    for _ in range(30):
+        if not rest:
+            return f"{sign}{whole}" + (f".{digits}" if digits else "")
+        rest *= 10
+        digits += str(rest // value.denominator)
+        rest %= value.denominator
+    return None
+
+
+def _renderings(kind: str, value: Fraction) -> list[str]:
+    """Texts that parse to `value` (`kmsprove.operators`), the most readable first."""
+    exact = _decimal(value) or str(float(value))
+    if kind == "numeric":
+        return [exact, exact + ".0" if "." not in exact else exact + "0", "+" + exact]
+    out = []
+    seconds, fraction = divmod(value, 1)
+    try:
+        when = dt.datetime.fromtimestamp(int(seconds), tz=dt.UTC)
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%S")
+        tail = (_decimal(fraction) or "0")[1:] if fraction else ""
+        out.append(f"{stamp}{tail}Z")
+        out.append(f"{stamp}{tail}+00:00")
+    except (OverflowError, OSError, ValueError):
+        pass
+    return [*out, exact]
+
+
+def _avoiding(candidates: list[str], literals: set[str]) -> str:
+    return next((c for c in candidates if c not in literals), candidates[-1] + "0")
+
+
+def _unparsable(kind: str, text: str, literals: set[str]) -> str:
+    """A text the parser of `kind` refuses, and no literal: the solver's own if it is one."""
+    parse = {"numeric": parse_number, "date": parse_date, "ip": parse_address}[kind]
+    for c in (text, f"not-a-{kind}", f"not-a-{kind}-value"):
+        if c and parse(c) is None and c not in literals:
+            return c
+    return f"not-a-{kind}-{len(literals)}"
 
 
 def decode(

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, SetOp, Statement
+from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, Statement
 from kmsprove.errors import Diagnostic, SourcePos, error, one_line, suggest, warning
+from kmsprove.operators import OPERATORS, PRESENCE, parse_operator
 from kmsprove.syntax.json import (
     JArray,
     JBool,
@@ -38,46 +39,6 @@ STATEMENT_ELEMENTS = (
     "Condition",
 )
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
-
-# base operator -> (family, negated). Families decide value types (R6.2-R6.4).
-OPERATORS: dict[str, tuple[str, bool]] = {
-    "StringEquals": ("String", False),
-    "StringNotEquals": ("String", True),
-    "StringEqualsIgnoreCase": ("String", False),
-    "StringNotEqualsIgnoreCase": ("String", True),
-    "StringLike": ("String", False),
-    "StringNotLike": ("String", True),
-    "NumericEquals": ("Numeric", False),
-    "NumericNotEquals": ("Numeric", True),
-    "NumericLessThan": ("Numeric", False),
-    "NumericLessThanEquals": ("Numeric", False),
-    "NumericGreaterThan": ("Numeric", False),
-    "NumericGreaterThanEquals": ("Numeric", False),
-    "DateEquals": ("Date", False),
-    "DateNotEquals": ("Date", True),
-    "DateLessThan": ("Date", False),
-    "DateLessThanEquals": ("Date", False),
-    "DateGreaterThan": ("Date", False),
-    "DateGreaterThanEquals": ("Date", False),
-    "Bool": ("Bool", False),
-    "BinaryEquals": ("Binary", False),
-    "IpAddress": ("Ip", False),
-    "NotIpAddress": ("Ip", True),
-    "ArnEquals": ("Arn", False),
-    "ArnLike": ("Arn", False),
-    "ArnNotEquals": ("Arn", True),
-    "ArnNotLike": ("Arn", True),
-    "Null": ("Null", False),
-}
-
-
-def operator_family(base: str) -> str:
-    return OPERATORS[base][0]
-
-
-def is_negated(base: str) -> bool:
-    return OPERATORS[base][1]
-
 
 @dataclass
 class _Ctx:
@@ -253,23 +214,6 @@ def _principals(node: JNode, element: str, ctx: _Ctx) -> tuple[Principal, ...] |
     return tuple(out)
 
 
-def parse_operator(op: str) -> tuple[SetOp | None, str, bool] | None:
-    """(`ForAnyValue:StringLikeIfExists`) -> (FOR_ANY_VALUE, `StringLike`, True), or None."""
-    set_op = None
-    rest = op
-    if ":" in op:
-        prefix, rest = op.split(":", 1)
-        try:
-            set_op = SetOp(prefix)
-        except ValueError:
-            return None
-    if_exists = rest.endswith("IfExists")
-    base = rest[: -len("IfExists")] if if_exists else rest
-    if base not in OPERATORS or (if_exists and base == "Null"):
-        return None
-    return set_op, base, if_exists
-
-
 def _operator_problem(op: str) -> str:
     if ":" in op:
         prefix, rest = op.split(":", 1)
@@ -277,8 +221,8 @@ def _operator_problem(op: str) -> str:
             hint = suggest(prefix, ("ForAllValues", "ForAnyValue"))
             return f"unknown set operator `{prefix}` in `{op}`{hint}"
         op = rest
-    if op == "NullIfExists":
-        return "`Null` cannot take `IfExists`"
+    if op == f"{PRESENCE}IfExists":
+        return f"`{PRESENCE}` cannot take `IfExists`"
     base = op.removesuffix("IfExists")
     return f"unknown condition operator `{op}`" + suggest(base, OPERATORS)
 

@@ -8,83 +8,25 @@ value (`Condition.pos`).
 
 from __future__ import annotations
 
-import base64
-import binascii
 import difflib
-import ipaddress
 import re
-from datetime import datetime
 from functools import cache
 
 from kmsprove.ast import Condition, PolicyKind, SetOp
-from kmsprove.catalog import grant_operations, kms_catalog
+from kmsprove.catalog import (
+    absent_in_key_policies,
+    extra_kms_keys,
+    grant_operations,
+    is_multi_valued,
+    kms_catalog,
+    single_valued_keys,
+)
 from kmsprove.errors import Diagnostic, error, suggest, warning
-from kmsprove.syntax.policy import operator_family
+from kmsprove.operators import OPERATORS
+from kmsprove.request import EC_PREFIX
 
-EC_PREFIX = "kms:encryptioncontext:"
-
-# Multi-valued keys (R6.8); kms ones from R5.2, global ones from IAM's key list.
-MULTI_VALUED = frozenset(
-    k.lower()
-    for k in (
-        "kms:EncryptionContextKeys",
-        "kms:GrantOperations",
-        "kms:ResourceAliases",
-        "aws:CalledVia",
-        "aws:TagKeys",
-        "aws:PrincipalOrgPaths",
-        "aws:ResourceOrgPaths",
-        "aws:SourceOrgPaths",
-        "aws:PrincipalServiceNamesList",
-        "aws:VpceOrgPaths",
-    )
-)
-# Global keys known to be single-valued (a set operator on them is a mistake).
-GLOBAL_SINGLE = frozenset(
-    k.lower()
-    for k in (
-        "aws:PrincipalArn",
-        "aws:PrincipalAccount",
-        "aws:PrincipalOrgID",
-        "aws:PrincipalIsAWSService",
-        "aws:PrincipalServiceName",
-        "aws:PrincipalType",
-        "aws:userid",
-        "aws:username",
-        "aws:SourceArn",
-        "aws:SourceAccount",
-        "aws:SourceOrgID",
-        "aws:SourceIp",
-        "aws:SourceVpc",
-        "aws:SourceVpce",
-        "aws:VpcSourceIp",
-        "aws:SecureTransport",
-        "aws:ViaAWSService",
-        "aws:CalledViaFirst",
-        "aws:CalledViaLast",
-        "aws:MultiFactorAuthPresent",
-        "aws:MultiFactorAuthAge",
-        "aws:CurrentTime",
-        "aws:EpochTime",
-        "aws:TokenIssueTime",
-        "aws:RequestedRegion",
-        "aws:ResourceAccount",
-        "aws:ResourceOrgID",
-    )
-)
-SINGLE_PREFIXES = ("aws:principaltag/", "aws:resourcetag/", "aws:requesttag/")
-# Documented KMS keys the catalogue's per-action lists leave out (deprecated names).
-EXTRA_KMS_KEYS = ("kms:CustomerMasterKeySpec", "kms:CustomerMasterKeyUsage")
-# Keys that exist only in IAM policies; in a key policy they are absent (R5.2, 10.11).
-IAM_ONLY_KEYS = ("kms:resourcealiases",)
-IAM_ONLY_PREFIXES = ("aws:resourcetag/",)
-
-TYPED_FAMILIES = ("Numeric", "Date", "Bool", "Binary", "Ip", "Null")
-NUMBER_RE = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-EPOCH_RE = re.compile(r"\d+")
-ISO_DATE_RE = re.compile(
-    r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?", re.ASCII
-)
+# the kms: keys with a prefix (`kms:EncryptionContext:`) that need a suffix
+TYPED_FAMILIES = ("Numeric", "Date", "Bool", "Binary", "Ip", "Null")  # no policy variables
 
 
 @cache
@@ -93,7 +35,7 @@ def kms_condition_keys() -> tuple[tuple[str, ...], tuple[str, ...]]:
 
     Prefixes keep their trailing colon: `kms:EncryptionContext:`.
     """
-    names: set[str] = set(EXTRA_KMS_KEYS)
+    names: set[str] = set(extra_kms_keys())
     for info in kms_catalog().values():
         names.update(k for k in info.condition_keys if k.startswith("kms:"))
     exact = tuple(sorted(n for n in names if not n.endswith("*")))
@@ -117,17 +59,14 @@ def _kms_key_hint(key: str) -> str:
     return suggest(key, exact)
 
 
-def is_multi_valued(low: str) -> bool:
-    return low in MULTI_VALUED
-
-
 def is_single_valued(low: str) -> bool:
     """Known single-valued: documented keys that are not multi-valued."""
-    if low in MULTI_VALUED:
+    if is_multi_valued(low):
         return False
     if low.startswith("kms:"):
         return _is_known_kms_key(low)
-    return low in GLOBAL_SINGLE or low.startswith(SINGLE_PREFIXES)
+    single, prefixes = single_valued_keys()
+    return low in single or low.startswith(prefixes)
 
 
 def _key_problems(c: Condition, kind: PolicyKind) -> list[Diagnostic]:
@@ -147,9 +86,7 @@ def _key_problems(c: Condition, kind: PolicyKind) -> list[Diagnostic]:
         )
     elif low.startswith("kms:") and not _is_known_kms_key(low):
         out.append(warning(c.pos, f"unknown KMS condition key `{c.key}`" + _kms_key_hint(c.key)))
-    if kind is PolicyKind.KEY_POLICY and (
-        low in IAM_ONLY_KEYS or low.startswith(IAM_ONLY_PREFIXES)
-    ):
+    if kind is PolicyKind.KEY_POLICY and absent_in_key_policies(low):
         out.append(
             warning(
                 c.pos,
@@ -191,60 +128,11 @@ def _set_operator_problems(c: Condition, kind: PolicyKind) -> list[Diagnostic]:
     return []
 
 
-def _is_date(v: str) -> bool:
-    if EPOCH_RE.fullmatch(v):
-        return True
-    if not ISO_DATE_RE.fullmatch(v):
-        return False
-    text = v.replace("Z", "+00:00")
-    if re.search(r"[+-]\d{4}$", text):  # +0100 -> +01:00
-        text = text[:-2] + ":" + text[-2:]
-    try:
-        datetime.fromisoformat(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_ip(v: str) -> bool:
-    try:
-        ipaddress.ip_network(v, strict=False)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_base64(v: str) -> bool:
-    try:
-        base64.b64decode(v.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        return False
-    return True
-
-
 def value_type_problem(family: str, base: str, v: str) -> str | None:
-    """Why `v` cannot be a value of an operator of `family` (R6.4), or None."""
-    match family:
-        case "Bool" | "Null":
-            ok = v.lower() in ("true", "false")
-            return None if ok else f"`{base}` values must be `true` or `false`, not `{v}`"
-        case "Numeric":
-            return (
-                None
-                if NUMBER_RE.fullmatch(v)
-                else f"`{v}` is not a number (`{base}` compares numbers)"
-            )
-        case "Date":
-            if _is_date(v):
-                return None
-            return f"`{v}` is not a date: use ISO 8601 (`2026-01-31T12:00:00Z`) or epoch seconds"
-        case "Ip":
-            return None if _is_ip(v) else f"`{v}` is not an IP address or CIDR block"
-        case "Binary":
-            return (
-                None if _is_base64(v) else f"`{v}` is not base64 (`BinaryEquals` compares base64)"
-            )
-    return None
+    """Why `v` cannot be a value of operator `base` (of `family`, R6.4), or None."""
+    op = OPERATORS[base]
+    assert op.family == family, (family, base)
+    return op.value_problem(v)
 
 
 def _grant_operation_problem(c: Condition, v: str) -> str | None:
@@ -275,7 +163,7 @@ def _glob_case_sensitive(pattern: str, op: str) -> bool:
 
 
 def _value_problems(c: Condition) -> list[Diagnostic]:
-    family = operator_family(c.base)
+    family = OPERATORS[c.base].family
     out: list[Diagnostic] = []
     grant_ops = c.key.lower() == "kms:grantoperations" and family == "String"
     for v in c.values:

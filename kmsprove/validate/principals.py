@@ -12,7 +12,7 @@ from functools import lru_cache
 from kmsprove.arn import ACCOUNT_RE, PARTITIONS, parse_arn
 from kmsprove.ast import Condition, Effect, PolicyKind, Principal, SetOp, Statement
 from kmsprove.errors import Diagnostic, Severity, SourcePos, error, suggest, warning
-from kmsprove.syntax.policy import is_negated
+from kmsprove.operators import OPERATORS
 
 # A deleted user or role survives in a saved policy as its unique id (R2.5).
 UNIQUE_ID_RE = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
@@ -149,7 +149,7 @@ def _restricts_caller(c: Condition) -> bool:
     return (
         c.key.lower() in RESTRICTING_KEYS
         and c.base != "Null"
-        and not is_negated(c.base)
+        and not OPERATORS[c.base].negated
         and not c.if_exists
         and c.set_op is not SetOp.FOR_ALL_VALUES
     )

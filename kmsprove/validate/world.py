@@ -12,7 +12,13 @@ from functools import cache, lru_cache
 
 from kmsprove.arn import ACCOUNT_RE, KEY_ID_RE, key_arn_parts, parse_arn, parse_caller
 from kmsprove.ast import Effect, Grant, Policy
-from kmsprove.catalog import action_info, expand, grant_operations, key_usage_operations
+from kmsprove.catalog import (
+    action_info,
+    expand,
+    grant_operations,
+    key_usage_operations,
+    usage_class,
+)
 from kmsprove.errors import Diagnostic, error, printable, suggest, warning
 from kmsprove.validate.principals import caller_arn_problem, service_name_problem
 from kmsprove.world import Key, World
@@ -185,13 +191,10 @@ def key_usages() -> tuple[str, ...]:
     return tuple(sorted({name.split("/")[0] for name in key_usage_operations()}))
 
 
-def usage_class(key: Key) -> str | None:
-    """The catalogue's `key_usage_operations` entry for a key (R3.5), or None if unknown."""
-    if key.key_usage == "ENCRYPT_DECRYPT":
-        return "ENCRYPT_DECRYPT/" + (
-            "SYMMETRIC" if key.key_spec == "SYMMETRIC_DEFAULT" else "ASYMMETRIC"
-        )
-    return key.key_usage if key.key_usage in key_usage_operations() else None
+def _usage_row(key: Key) -> str | None:
+    """The catalogue's `key_usage_operations` row for a key (R3.5), or None if unknown."""
+    row = usage_class(key.key_spec, key.key_usage)
+    return row if row in key_usage_operations() else None
 
 
 def _grant_fit(key: Key, g: Grant) -> list[Diagnostic]:
@@ -200,7 +203,7 @@ def _grant_fit(key: Key, g: Grant) -> list[Diagnostic]:
         out.append(
             error(g.pos, f"grant `{g.grant_id}` is for key `{g.key_id}`, not this key `{key.arn}`")
         )
-    usage = usage_class(key)
+    usage = _usage_row(key)
     if usage is not None:
         fit = key_usage_operations()[usage]
         crypto = _typed_ops()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from kmsprove.ast import Condition, Effect
 from kmsprove.evaluate.conditions import condition_holds
+from kmsprove.operators import parse_operator
 from kmsprove.request import Context
-from kmsprove.syntax.policy import parse_operator
 
 ALLOW = Effect.ALLOW
 DENY = Effect.DENY

@@ -9,8 +9,8 @@ import pytest
 
 from kmsprove.ast import Condition
 from kmsprove.evaluate.conditions import MATCHERS, condition_holds, conditions_hold
+from kmsprove.operators import OPERATORS
 from kmsprove.request import Context
-from kmsprove.syntax.policy import OPERATORS
 
 from .helpers import ALLOW, DENY, A, B, both, cond, holds
 

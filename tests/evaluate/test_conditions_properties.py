@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 
 from kmsprove.ast import Condition, Effect, SetOp
 from kmsprove.evaluate.conditions import condition_holds, conditions_hold
+from kmsprove.operators import OPERATORS
 from kmsprove.request import Context
-from kmsprove.syntax.policy import OPERATORS
 
 KEYS = (
     "kms:CallerAccount",

@@ -1,9 +1,10 @@
-"""`DERIVED_KEYS` names every key `derived_context` adds, for every kind of caller, so
+"""`derived_keys()` (specs/condition-keys.json) names every key `derived_context` adds, for every kind of caller, so
 reproduce commands and diff witnesses never repeat a key the world supplies."""
 
 from __future__ import annotations
 
-from kmsprove.evaluate.context import DERIVED_KEYS, derived_context
+from kmsprove.catalog import derived_keys
+from kmsprove.evaluate.context import derived_context
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.request import Request
 
@@ -39,5 +40,5 @@ def test_every_derived_key_is_named() -> None:
         for action in ("kms:Decrypt", "kms:CreateKey"):
             req = Request(caller, action, key=KEY if action == "kms:Decrypt" else None)
             seen |= {k.lower() for k in derived_context(WORLD, req)}
-    assert seen - DERIVED_KEYS == set()
+    assert seen - derived_keys() == set()
     assert {"aws:principalorgid", "kms:multiregionkeytype", "kms:resourcealiases"} <= seen

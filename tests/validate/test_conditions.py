@@ -148,8 +148,10 @@ def test_variables_only_in_string_and_arn_values(operator: str, key: str) -> Non
         ),
         (
             "Numeric",
-            ["7", "-3", "2.5", "+4"],
-            ["seven", "1e3", "", "1.2.3"],
+            # one literal syntax for the validator and both twins (docs/choices.md):
+            # ASCII decimal notation with an optional exponent
+            ["7", "-3", "2.5", "+4", "1e3", "1E-2"],
+            ["seven", "", "1.2.3", "\uff11\uff10", "NaN", "1_000"],
             "`{v}` is not a number (`NumericEquals` compares numbers)",
         ),
         (
@@ -160,8 +162,14 @@ def test_variables_only_in_string_and_arn_values(operator: str, key: str) -> Non
                 "2026-01-31T12:00:00.123+01:00",
                 "2026-01-31T12:00+0100",
                 "1700000000",
+                # the W3C profile's reduced precision, and epoch seconds with a fraction
+                "2030",
+                "2030-01",
+                "2026-01-31T12:00",
+                "1700000000.5",
+                "-5",
             ],
-            ["2026-13-01", "yesterday", "2026-02-30T00:00:00Z", "31/01/2026"],
+            ["2026-13-01", "yesterday", "2026-02-30T00:00:00Z", "31/01/2026", "2030-1", "1e9"],
             "`{v}` is not a date: use ISO 8601 (`2026-01-31T12:00:00Z`) or epoch seconds",
         ),
         (

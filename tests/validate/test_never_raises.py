@@ -20,8 +20,9 @@ from hypothesis import strategies as st
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import Diagnostic
 from kmsprove.inputs import FILE_KINDS, validate_files
+from kmsprove.operators import OPERATORS
 from kmsprove.syntax.json import parse_json
-from kmsprove.syntax.policy import OPERATORS, build_grant, build_policy
+from kmsprove.syntax.policy import build_grant, build_policy
 from kmsprove.validate import check_grant, check_policy
 
 scalars = (

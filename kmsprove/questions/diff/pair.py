@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import z3
 
 from kmsprove.answer import Finding, FindingStatus
+from kmsprove.catalog import derived_keys
 from kmsprove.encode.question import example_pins
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
-from kmsprove.evaluate.context import DERIVED_KEYS
 from kmsprove.request import Request
 from kmsprove.solve.recheck import DISAGREE, SideCheck
 from kmsprove.solve.session import Result, Session, Unknown, Unsat
@@ -130,7 +130,7 @@ def readable(
     quiet = [
         z3.Not(v.present)
         for low, v in sym.ctx.items()
-        if low not in DERIVED_KEYS and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
+        if low not in derived_keys() and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
     ]
     session = is_entry(sym, [e.index for e in u.entries if e.kind == "session"])
     return [[*names, *quiet, session], [*names, *quiet], names]
