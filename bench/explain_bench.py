@@ -43,7 +43,7 @@ def main() -> None:
         )
         size = sum(p.stat().st_size for p in Path(tmp).iterdir())
         from kmsprove.evaluate import evaluate
-        from kmsprove.inputs.world_file import load_world
+        from kmsprove.inputs import load_world
         from kmsprove.questions.explain import request_from_cli
 
         t0 = time.perf_counter()

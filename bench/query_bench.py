@@ -22,7 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from kmsprove.ast import CondOp, Query, QueryCond, Who, WhoKind  # noqa: E402
-from kmsprove.inputs.world_file import load_world, load_world_json  # noqa: E402
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.inputs import load_world
 from kmsprove.questions.ask import ask  # noqa: E402
 
 A = "111122223333"

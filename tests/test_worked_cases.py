@@ -91,7 +91,7 @@ def test_case_folders_are_complete() -> None:
 def test_worked_case(case: Path) -> None:
     """load_world + request_from_file + evaluate: the combined decision is the case's."""
     from kmsprove.evaluate import evaluate
-    from kmsprove.inputs.world_file import load_world
+    from kmsprove.inputs import load_world
     from kmsprove.questions.explain import request_from_file
 
     exp = _expected(case)
@@ -117,7 +117,7 @@ def test_worked_case(case: Path) -> None:
 def test_worked_case_outcome(case: Path) -> None:
     """An allowed call that still fails for the key's state or type reports why (R1.12)."""
     from kmsprove.evaluate import evaluate
-    from kmsprove.inputs.world_file import load_world
+    from kmsprove.inputs import load_world
     from kmsprove.questions.explain import request_from_file
 
     exp = _expected(case)

@@ -192,7 +192,7 @@ class Converter:
         return out
 
     def grant(self, g: dict[str, Any]) -> dict[str, Any]:
-        from kmsprove.syntax.policy import GRANT_FIELDS
+        from kmsprove.syntax.grant import GRANT_FIELDS
 
         accepted = (*GRANT_FIELDS, "consistent")
         out = {}
@@ -563,7 +563,7 @@ def main(argv: list[str] | None = None) -> int:
 def check(out_dir: Path) -> int:
     """Load every converted world with the project's loader; report what it rejects."""
     from kmsprove.errors import InputError
-    from kmsprove.inputs.world_file import load_world
+    from kmsprove.inputs import load_world
 
     bad = 0
     for world in sorted(out_dir.glob("*/world.json")):

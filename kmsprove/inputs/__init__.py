@@ -1,27 +1,35 @@
-"""`kmsprove validate`: files -> every `Diagnostic` (syntax, structure, semantics).
+"""Inputs: the only package that reads files. One table of formats, one way to read.
 
-Each file is read and parsed on its own; a file that fails to parse yields its
-syntax errors and the others are still checked. What a file is comes from
-`--kind`, or is guessed from its content:
+`FORMATS` lists every input format (`Format(name, kinds, sniff, load)`): how to tell it
+from the file's content (`sniff`), which `--kind` values it can be read as, and how to
+read it. `read(path, kind)` serves every command (validate, explain, query, check,
+diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
+`--kind` choices are `KINDS`. A format is one module plus one row here
+(docs/extending.md).
 
-- an object with none of `Statement`, `Policy`, `Grants`, `version` -> one error
-  asking for `--kind` (or naming `get-account-authorization-details` output);
+What a file is, without `--kind`, is the first format whose `sniff` recognises it:
+
 - an object with `version` -> a world file;
 - an array, or an object with `Grants` (`aws kms list-grants` output) -> grants;
 - an object with `Policy` and no `Statement` (`aws kms get-key-policy` output)
   -> a key policy;
-- a policy whose statements name no `Principal`/`NotPrincipal` -> an identity policy;
-- with principals: a trust policy if every action is `sts:...` and no statement
-  has `Resource`; a bucket policy if a `Resource` names an S3 ARN (`:s3:`);
-  otherwise a key policy.
+- an object with `Statement`: a policy whose statements name no `Principal` /
+  `NotPrincipal` is an identity policy; with principals, a trust policy if every
+  action is `sts:...` and no statement has `Resource`, a bucket policy if a
+  `Resource` names an S3 ARN (`:s3:`), otherwise a key policy;
+- anything else -> one error asking for `--kind` (or naming
+  `get-account-authorization-details` output, which a world file imports).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from kmsprove.ast import PolicyKind
+from kmsprove.ast import Grant, Policy, PolicyKind
 from kmsprove.errors import (
     Diagnostic,
     InputError,
@@ -30,70 +38,116 @@ from kmsprove.errors import (
     printable,
     sort_diagnostics,
     suggest,
-    warning,
 )
+from kmsprove.inputs.aws_cli import is_authorization_details
+from kmsprove.inputs.documents import read_document, read_grants
+from kmsprove.inputs.files import head_bytes, read_text
 from kmsprove.inputs.world_file import WorldLoader
-from kmsprove.syntax.json import (
-    JArray,
-    JBool,
-    JNode,
-    JObject,
-    JString,
-    kind_name,
-    parse_json,
-    read_text,
-)
-from kmsprove.syntax.policy import build_grant, build_policy
-from kmsprove.validate import check_grant, check_policy
+from kmsprove.syntax.json import JArray, JNode, JObject, JString, parse_json
+from kmsprove.world import World
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}
-FILE_KINDS = (*POLICY_KINDS, "grants", "world")
-GET_KEY_POLICY_FIELDS = ("Policy", "PolicyName")
-LIST_GRANTS_FIELDS = ("Grants", "Truncated", "NextMarker")
 
 
-def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
-    """Every diagnostic of every file, sorted (and cut at the usual limit)."""
-    if kind is not None and kind not in FILE_KINDS:
-        raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, FILE_KINDS))
-    diags: list[Diagnostic] = []
-    for path in paths:
-        diags.extend(validate_file(path, kind))
-    return sort_diagnostics(printable(diags))
+@dataclass
+class Peek:
+    """A file being read: its text, and its JSON tree once a format asks for it."""
+
+    path: str
+    text: str
+    tree: JNode | None = None  # already parsed (an in-memory document)
+    problems: list[Diagnostic] = field(default_factory=list)  # why it is not JSON
+
+    @cached_property
+    def json(self) -> JNode | None:
+        if self.tree is not None:
+            return self.tree
+        try:
+            return parse_json(self.text, self.path)
+        except InputError as exc:
+            self.problems = list(exc.diagnostics)
+            return None
 
 
-def validate_file(path: str, kind: str | None) -> list[Diagnostic]:
-    if kind == "world":
-        return _world(path)
-    try:
-        text = read_text(path)
-        root = parse_json(text, path)
-    except InputError as exc:
-        return list(exc.diagnostics)
-    if kind is None and (problem := _unrecognised(root)) is not None:
-        return [problem]
-    chosen = kind or guess_kind(root)
-    if chosen == "world":
-        return _world(path)
-    if chosen == "grants":
-        return _grants(root)
-    return _policy(root, text, POLICY_KINDS[chosen], path)
+@dataclass(frozen=True)
+class Loaded:
+    """What a file held, as its kind: a `World`, a `Policy`, grants; and every problem."""
+
+    kind: str
+    value: World | Policy | list[Grant] | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
 
 
-def guess_kind(root: JNode) -> str:
-    """What a parsed file most likely is (see the module docstring)."""
-    if isinstance(root, JArray):
+@dataclass(frozen=True)
+class Format:
+    name: str
+    kinds: tuple[str, ...]  # the `--kind` values it can be read as
+    sniff: Callable[[Peek], str | None]  # the kind it holds, or None: not this format
+    load: Callable[[Peek, str], Loaded]
+    hint: re.Pattern[bytes] | None = None  # a cheap test on a file's head (directory scans)
+
+
+# --------------------------------------------------------------------------
+# JSON formats
+
+
+def _object(peek: Peek) -> JObject | None:
+    node = peek.json
+    return node if isinstance(node, JObject) else None
+
+
+def _sniff_world(peek: Peek) -> str | None:
+    obj = _object(peek)
+    return "world" if obj is not None and "version" in obj.names() else None
+
+
+def _load_world(peek: Peek, kind: str) -> Loaded:
+    if peek.json is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    world, diags = WorldLoader(Path(peek.path)).load(root=peek.json)
+    return Loaded(kind, world, tuple(diags))
+
+
+def _sniff_grants(peek: Peek) -> str | None:
+    node = peek.json
+    if isinstance(node, JArray) or (isinstance(node, JObject) and "Grants" in node.names()):
         return "grants"
-    if not isinstance(root, JObject):
-        return PolicyKind.IDENTITY.value
-    names = root.names()
-    if "version" in names:
-        return "world"
-    if "Grants" in names:
-        return "grants"
-    if "Policy" in names and "Statement" not in names:
-        return PolicyKind.KEY_POLICY.value
-    body = root.get("Statement")
+    return None
+
+
+def _load_grants(peek: Peek, kind: str) -> Loaded:
+    node = peek.json
+    if node is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    grants, diags = read_grants(node, "")
+    return Loaded(kind, grants, tuple(diags))
+
+
+def _sniff_get_key_policy(peek: Peek) -> str | None:
+    obj = _object(peek)
+    names = obj.names() if obj is not None else []
+    return "key-policy" if "Policy" in names and "Statement" not in names else None
+
+
+def _texts(node: JNode | None) -> list[str]:
+    if isinstance(node, JString):
+        return [node.value]
+    if isinstance(node, JArray):
+        return [i.value for i in node.items if isinstance(i, JString)]
+    return []
+
+
+def _sniff_policy(peek: Peek) -> str | None:
+    node = peek.json
+    if node is not None and not isinstance(node, JObject):
+        return PolicyKind.IDENTITY.value  # not a policy at all: its build says why
+    if node is None or "Statement" not in node.names():
+        return None
+    body = node.get("Statement")
     items = body.items if isinstance(body, JArray) else (body,) if body is not None else ()
     statements = [s for s in items if isinstance(s, JObject)]
     if not any("Principal" in s.names() or "NotPrincipal" in s.names() for s in statements):
@@ -110,143 +164,136 @@ def guess_kind(root: JNode) -> str:
     return PolicyKind.KEY_POLICY.value
 
 
-MARKERS = ("Statement", "Policy", "Grants", "version")
-AUTHORIZATION_DETAILS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
+def _load_policy(peek: Peek, kind: str) -> Loaded:
+    node = peek.json
+    if node is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    policy, diags = read_document(node, POLICY_KINDS[kind], peek.path, peek.text)
+    return Loaded(kind, policy, tuple(diags))
 
 
-def _unrecognised(root: JNode) -> Diagnostic | None:
-    """One clear error for an object that holds none of the guessed kinds."""
-    if not isinstance(root, JObject) or any(m in root.names() for m in MARKERS):
-        return None
-    if any(m in root.names() for m in AUTHORIZATION_DETAILS):
+FORMATS: tuple[Format, ...] = (
+    Format("world", ("world",), _sniff_world, _load_world, re.compile(rb'"keys"\s*:')),
+    Format("list-grants", ("grants",), _sniff_grants, _load_grants),
+    Format("get-key-policy", ("key-policy",), _sniff_get_key_policy, _load_policy),
+    Format("policy", tuple(POLICY_KINDS), _sniff_policy, _load_policy),
+)
+KINDS: tuple[str, ...] = (
+    *POLICY_KINDS,
+    *dict.fromkeys(k for f in FORMATS for k in f.kinds if k not in POLICY_KINDS),
+)
+
+
+# --------------------------------------------------------------------------
+# reading
+
+
+def sniff(peek: Peek) -> tuple[Format, str] | Diagnostic:
+    """The format and kind of a file, or one error saying what to give instead."""
+    for fmt in FORMATS:
+        kind = fmt.sniff(peek)
+        if kind is not None:
+            return fmt, kind
+    if peek.json is None:
+        return peek.problems[0]
+    pos = peek.json.pos
+    if is_authorization_details(peek.json):
         return error(
-            root.pos,
+            pos,
             "this is `aws iam get-account-authorization-details` output: validate the world "
             'file that imports it (`"import"` in an account)',
         )
     return error(
-        root.pos,
+        pos,
         "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
         "`Policy` (get-key-policy output) or `version` (a world file); use `--kind`",
     )
 
 
-def _texts(node: JNode | None) -> list[str]:
-    if isinstance(node, JString):
-        return [node.value]
-    if isinstance(node, JArray):
-        return [i.value for i in node.items if isinstance(i, JString)]
-    return []
+def read(path: str, kind: str | None = None) -> Loaded:
+    """Read one file as `kind` (guessed when None); never raises for bad input."""
+    if kind is not None and kind not in KINDS:
+        raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
+    try:
+        peek = Peek(path, read_text(path))
+    except InputError as exc:
+        return Loaded(kind or "", None, tuple(exc.diagnostics))
+    if peek.json is None:  # every format here is JSON: its syntax errors are the answer
+        return Loaded(kind or "", None, tuple(peek.problems))
+    found = sniff(peek)
+    if kind is None:
+        if isinstance(found, Diagnostic):
+            return Loaded("", None, (found,))
+        fmt, kind = found
+        return fmt.load(peek, kind)
+    if not isinstance(found, Diagnostic) and kind in found[0].kinds:
+        return found[0].load(peek, kind)
+    # the user's `--kind` decides which reader, whatever the content looks like
+    fmt = next(f for f in FORMATS if kind in f.kinds)
+    return fmt.load(peek, kind)
 
 
-def _policy(root: JNode, text: str, kind: PolicyKind, path: str) -> list[Diagnostic]:
+def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
+    """Every diagnostic of every file, sorted (and cut at the usual limit)."""
+    if kind is not None and kind not in KINDS:
+        raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
     diags: list[Diagnostic] = []
-    node, stored = root, text
-    if (
-        kind is PolicyKind.KEY_POLICY
-        and isinstance(root, JObject)
-        and "Policy" in root.names()
-        and "Statement" not in root.names()
-    ):
-        # `aws kms get-key-policy` output: the policy is a JSON string
-        diags.extend(
-            error(
-                m.key_pos,
-                f"unknown get-key-policy output field `{m.key}`"
-                + suggest(m.key, GET_KEY_POLICY_FIELDS),
-            )
-            for m in root.members
-            if m.key not in GET_KEY_POLICY_FIELDS
-        )
-        inner = root.get("Policy")
-        if not isinstance(inner, JString):
-            assert inner is not None
-            diags.append(
-                error(
-                    inner.pos,
-                    f"`Policy` must be a string holding the key policy, not {kind_name(inner)}",
-                )
-            )
-            return diags
-        try:
-            node = parse_json(inner.value, f"{path}#Policy")
-        except InputError as exc:
-            return diags + list(exc.diagnostics)
-        stored = inner.value
-    policy, built = build_policy(node, kind, path)
-    diags.extend(built)
-    if policy is not None:
-        diags.extend(check_policy(policy, stored))
-    return diags
+    for path in paths:
+        diags.extend(read(path, kind).diagnostics)
+    return sort_diagnostics(printable(diags))
 
 
-def _grants(root: JNode) -> list[Diagnostic]:
-    diags: list[Diagnostic] = []
-    node: JNode | None = root
-    if isinstance(root, JObject):
-        node = root.get("Grants")
-        if node is None:
-            return [
-                error(
-                    root.pos,
-                    'expected a list of grants or `aws kms list-grants` output (`{"Grants": [...]}`)',
-                )
-            ]
-        diags.extend(
-            error(
-                m.key_pos,
-                f"unknown list-grants output field `{m.key}`" + suggest(m.key, LIST_GRANTS_FIELDS),
-            )
-            for m in root.members
-            if m.key not in LIST_GRANTS_FIELDS
-        )
-        truncated = root.get("Truncated")
-        if isinstance(truncated, JBool) and truncated.value:
-            diags.append(
-                warning(
-                    truncated.pos,
-                    "list-grants output is truncated: the grants after `NextMarker` are missing",
-                )
-            )
-    if not isinstance(node, JArray):
-        assert node is not None
-        diags.append(error(node.pos, f"`Grants` must be an array, not {kind_name(node)}"))
-        return diags
-    seen: dict[str, JNode] = {}
-    for item in node.items:
-        g = build_grant(item, diags, "")
-        if g is None:
-            continue
-        diags.extend(check_grant(g))
-        if g.grant_id and g.grant_id in seen:
-            first = seen[g.grant_id].pos
-            diags.append(
-                error(
-                    item.pos,
-                    f"grant id `{g.grant_id}` appears twice "
-                    f"(first at line {first.line}, column {first.col})",
-                )
-            )
-        seen.setdefault(g.grant_id, item)
-    return diags
+def read_as(path: str, kinds: tuple[str, ...], kind: str | None = None) -> Loaded:
+    """Read one file that must be one of `kinds`; bad input raises `InputError`."""
+    loaded = read(path, kind)
+    if loaded.errors:
+        raise InputError(loaded.errors)
+    if loaded.kind not in kinds or loaded.value is None:
+        raise InputError.at(SourcePos(path), f"expected {' or '.join(kinds)}, not {loaded.kind}")
+    return loaded
 
 
-def _world(path: str) -> list[Diagnostic]:
-    _, diags = WorldLoader(Path(path)).load()
-    return diags
+def load_world_with_warnings(path: str | Path) -> tuple[World, list[Diagnostic]]:
+    """Read and validate a world; raise `InputError` with every error."""
+    loaded = read(str(path), "world")
+    if loaded.errors or not isinstance(loaded.value, World):
+        raise InputError(loaded.errors or loaded.diagnostics)
+    return loaded.value, list(loaded.diagnostics)
 
 
-WORLD_HINT = re.compile(rb'"keys"\s*:')
+def load_world(path: str | Path) -> World:
+    """Read and validate a world; raise `InputError` with every error."""
+    return load_world_with_warnings(path)[0]
 
 
 def world_files(directory: str) -> list[str]:
-    """The world files under a directory: `*.json` files that have a `keys` member
-    (policy documents never do), sorted so runs and reports are stable."""
+    """The world files under a directory (by each format's `hint`), sorted so runs and
+    reports are stable."""
+    hints = [f.hint for f in FORMATS if f.hint is not None and "world" in f.kinds]
     out = [
         str(path)
         for path in sorted(Path(directory).rglob("*.json"))
-        if path.is_file() and WORLD_HINT.search(path.read_bytes()[:1_000_000])
+        if path.is_file() and any(h.search(head_bytes(path)) for h in hints)
     ]
     if not out:
         raise InputError.at(SourcePos(directory), "no world files (`*.json` with `keys`) here")
     return out
+
+
+def guess_kind(root: JNode) -> str:
+    """What a parsed document most likely is (the sniffers on an in-memory tree)."""
+    found = sniff(Peek(root.pos.file, "", root))
+    return PolicyKind.IDENTITY.value if isinstance(found, Diagnostic) else found[1]
+
+
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "Format",
+    "Loaded",
+    "load_world",
+    "read",
+    "read_as",
+    "validate_files",
+    "world_files",
+]

@@ -1,114 +1,22 @@
-"""`kmsprove explain`: build a request from a file or flags, complete it, decide it.
+"""`kmsprove explain`: one concrete request -> its `Decision`, layer by layer.
 
-Request file (JSON): `{"principal", "action", "key" | "resource", "context": {KEY: string or
-list}}` plus the optional `session_policy` (a document), `via_vpce`, `grant_id`,
-`key_id_as_sent`, `federated_from`.
+The request comes from a request file or flags (`kmsprove.inputs.request_file`); the
+context AWS derives is added here, under the caller's explicit values.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from pathlib import Path
-
-from kmsprove.arn import parse_arn, parse_caller
-from kmsprove.ast import Policy, PolicyKind
-from kmsprove.catalog import action_info, canonical_action
-from kmsprove.errors import InputError, SourcePos, error
+from kmsprove.errors import SourcePos
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
-from kmsprove.request import Context, Decision, Request
-from kmsprove.syntax.json import (
-    JArray,
-    JBool,
-    JNode,
-    JNumber,
-    JObject,
-    JString,
-    kind_name,
-    parse_file,
-    parse_json,
-)
-from kmsprove.syntax.policy import build_policy
+from kmsprove.inputs import request_file
+from kmsprove.request import Decision, Request
 from kmsprove.world import World
-
-REQUEST_FIELDS = (
-    "principal",
-    "action",
-    "key",
-    "resource",
-    "context",
-    "session_policy",
-    "via_vpce",
-    "grant_id",
-    "key_id_as_sent",
-    "federated_from",
-    "grant_tokens",
-    "api_params",
-)
-UNSIGNED = ("anonymous", "*")  # an unsigned caller: always denied (R1.2)
-CLI = SourcePos("<cli>", 1, 1)
 
 
 def explain_request(world: World, req: Request) -> tuple[Decision, Request]:
     """The decision for `req` and the completed request it was made on."""
     return evaluate(world, req), req
-
-
-def _check_target(world: World, req: Request, where: SourcePos) -> Request:
-    """Resolve the key reference; reject what cannot be a request."""
-    caller = parse_caller(req.principal)
-    problems = []
-    if req.principal in UNSIGNED:
-        pass
-    elif caller.kind == "unknown":
-        problems.append(
-            f"`{req.principal}` is not a caller: give a user, assumed-role session, federated user, root or service principal"
-        )
-    elif caller.kind == "role":
-        problems.append(
-            f"`{req.principal}` is a role; callers are its sessions, e.g. "
-            f"`arn:aws:sts::{caller.account}:assumed-role/{caller.name}/session`"
-        )
-    is_s3 = req.action.lower().startswith("s3:")
-    info = action_info(req.action)
-    if not is_s3 and info is None:
-        problems.append(f"unknown action `{req.action}`")
-    if is_s3:
-        if req.resource is None:
-            problems.append(f"`{req.action}` needs a resource: the S3 object ARN")
-        elif world.bucket(req.resource) is None:
-            problems.append(f"no bucket in the world holds `{req.resource}`")
-    elif (
-        info is not None
-        and info.resource == "alias+key"
-        and req.key is None
-        and ":alias/" in (req.resource or "")
-    ):
-        pass  # the alias half of an alias operation
-    elif info is not None and info.on_key:
-        if req.key is None:
-            if len(world.keys) == 1:
-                req = replace(req, key=world.keys[0].arn)
-            else:
-                problems.append(f"`{req.action}` needs a key: give its ARN, id or alias")
-        if req.key is not None:
-            key = world.find_key(req.key)
-            if key is None and not _is_arn_of_key_or_alias(req.key):
-                problems.append(
-                    f"no key `{req.key}` in the world (name keys of other accounts by ARN)"
-                )
-            elif key is not None:
-                sent = req.key_id_as_sent or (req.key if req.key != key.arn else None)
-                req = replace(req, key=key.arn, key_id_as_sent=sent)
-    if problems:
-        raise InputError([error(where, p) for p in problems])
-    return replace(req, action=canonical_action(req.action))
-
-
-def _is_arn_of_key_or_alias(ref: str) -> bool:
-    """A well-formed key or alias ARN: a key the world lacks is a deny, not an error."""
-    a = parse_arn(ref)
-    return a is not None and a.service == "kms" and a.resource.startswith(("key/", "alias/"))
 
 
 def request_from_cli(
@@ -121,119 +29,18 @@ def request_from_cli(
     grant_id: str | None = None,
     via_vpce: str | None = None,
 ) -> Request:
-    if not principal or not action:
-        raise InputError.at_cli("give --request FILE, or --principal and --action")
-    pairs: dict[str, list[str]] = {}
-    for item in context:
-        name, sep, value = item.partition("=")
-        if not sep or not name:
-            raise InputError.at_cli(f"--context `{item}` is not KEY=VALUE")
-        pairs.setdefault(name, []).append(value)
-    ctx = Context.of({k: v[0] if len(v) == 1 else v for k, v in pairs.items()})
-    req = Request(principal, action, key, resource, ctx, grant_id=grant_id, via_vpce=via_vpce)
-    return complete_request(world, _check_target(world, req, CLI), CLI)
-
-
-def _string(node: JNode | None, name: str, problems: list) -> str | None:  # type: ignore[type-arg]
-    if node is None:
-        return None
-    if isinstance(node, JString):
-        return node.value
-    problems.append(error(node.pos, f"`{name}` must be a string, not {kind_name(node)}"))
-    return None
+    """The completed request the command-line flags describe."""
+    req, where = request_file.request_from_cli(
+        world, principal, action, key, resource, context, grant_id, via_vpce
+    )
+    return _complete(world, req, where)
 
 
 def request_from_file(world: World, path: str) -> Request:
-    """A completed `Request` from a request file; bad input raises `InputError`."""
-    root = parse_file(Path(path), path)
-    if not isinstance(root, JObject):
-        raise InputError.at(root.pos, f"a request must be a JSON object, not {kind_name(root)}")
-    problems: list = []  # type: ignore[type-arg]
-    problems.extend(
-        error(m.key_pos, f"unknown request field `{m.key}`")
-        for m in root.members
-        if m.key not in REQUEST_FIELDS
-    )
-    vals = {
-        f: _string(root.get(f), f, problems)
-        for f in REQUEST_FIELDS
-        if f not in ("context", "session_policy", "grant_tokens", "api_params")
-    }
-    problems.extend(
-        error(root.pos, f"request has no `{need}`")
-        for need in ("principal", "action")
-        if vals.get(need) is None and root.get(need) is None
-    )
-    ctx = _context(root.get("context"), problems)
-    session = None
-    if root.get("session_policy") is not None:
-        session, diags = build_policy(
-            root.get("session_policy"), PolicyKind.SESSION, f"{path}#session_policy"
-        )  # type: ignore[arg-type]
-        problems.extend(d for d in diags if d.is_error)
-    new_policy = _new_policy(root.get("api_params"), path, problems)
-    if problems:
-        raise InputError(problems)
-    req = Request(
-        principal=vals["principal"] or "",
-        action=vals["action"] or "",
-        key=vals.get("key"),
-        resource=vals.get("resource"),
-        context=ctx,
-        session_policy=session,
-        via_vpce=vals.get("via_vpce"),
-        grant_id=vals.get("grant_id"),
-        key_id_as_sent=vals.get("key_id_as_sent"),
-        federated_from=vals.get("federated_from"),
-        new_policy=new_policy,
-    )
-    return complete_request(world, _check_target(world, req, root.pos), root.pos)
+    """The completed request a request file holds; bad input raises `InputError`."""
+    req, where = request_file.request_from_file(world, path)
+    return _complete(world, req, where)
 
 
-def _new_policy(node: JNode | None, path: str, problems: list) -> Policy | None:  # type: ignore[type-arg]
-    """`api_params.Policy` of a PutKeyPolicy request: a document or its JSON text."""
-    if node is None:
-        return None
-    if not isinstance(node, JObject):
-        problems.append(error(node.pos, f"`api_params` must be an object, not {kind_name(node)}"))
-        return None
-    doc = node.get("Policy")
-    if doc is None:
-        return None
-    if isinstance(doc, JString):
-        try:
-            doc = parse_json(doc.value, f"{path}#Policy")
-        except InputError as exc:
-            problems.extend(exc.diagnostics)
-            return None
-    policy, diags = build_policy(doc, PolicyKind.KEY_POLICY, f"{path}#Policy")
-    problems.extend(d for d in diags if d.is_error)
-    return policy
-
-
-def _text(node: JNode) -> str:
-    if isinstance(node, JBool):
-        return "true" if node.value else "false"
-    return str(node.value)  # type: ignore[attr-defined]
-
-
-def _context(node: JNode | None, problems: list) -> Context:  # type: ignore[type-arg]
-    if node is None:
-        return Context()
-    if not isinstance(node, JObject):
-        problems.append(error(node.pos, f"`context` must be an object, not {kind_name(node)}"))
-        return Context()
-    pairs: dict[str, str | list[str]] = {}
-    for m in node.members:
-        v = m.value
-        if isinstance(v, (JString, JBool, JNumber)):
-            pairs[m.key] = _text(v)
-        elif isinstance(v, JArray) and all(
-            isinstance(i, (JString, JBool, JNumber)) for i in v.items
-        ):
-            pairs[m.key] = [_text(i) for i in v.items]
-        else:
-            problems.append(
-                error(v.pos, f"context `{m.key}` must be a string or a list of strings")
-            )
-    return Context.of(pairs)
+def _complete(world: World, req: Request, where: SourcePos) -> Request:
+    return complete_request(world, req, where)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import json
 import types
 from dataclasses import replace
 from fractions import Fraction
@@ -20,10 +19,9 @@ from kmsprove.ast import PolicyKind
 from kmsprove.encode.symbolic import CtxVar, Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import SourcePos
+from kmsprove.inputs.documents import policy_from_value
 from kmsprove.operators import parse_address, parse_date, parse_number
 from kmsprove.request import Context, Request
-from kmsprove.syntax.json import parse_json
-from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
 
 
@@ -241,11 +239,9 @@ def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
     c = parse_caller(arn)
     if c.account is None:
         return world
-    doc = json.dumps(witness_document(req))
-    policy, _ = build_policy(
-        parse_json(doc, "<assumed identity policy>"), PolicyKind.IDENTITY, "<assumed>"
+    policy = policy_from_value(
+        witness_document(req), PolicyKind.IDENTITY, "<assumed>", "<assumed identity policy>"
     )
-    assert policy is not None
     tags = tuple(
         (k.split("/", 1)[1], v[0])
         for k, v in ((req.context.names[low], vals) for low, vals in req.context.values.items())

@@ -20,7 +20,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import lark
@@ -29,7 +28,6 @@ from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.resources import read_data
 
 LARK_LIMIT = 1_000_000  # characters; above this the bulk scanner is used
-MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64  # AWS policies nest 4 deep; 64 is far beyond any real document
 
 
@@ -195,6 +193,28 @@ def to_python(node: JNode) -> Any:
     return out
 
 
+def from_python(value: Any, file: str) -> JNode:
+    """A tree for a value built in memory (a generated document), every node at FILE:1:1."""
+    src = Source(file, "")
+
+    def build(v: Any) -> JNode:
+        if isinstance(v, dict):
+            return JObject(src, 0, tuple(JMember(str(k), 0, build(x)) for k, x in v.items()))
+        if isinstance(v, (list, tuple)):
+            return JArray(src, 0, tuple(build(x) for x in v))
+        if isinstance(v, bool):
+            return JBool(src, 0, v)
+        if isinstance(v, (int, float)):
+            return JNumber(src, 0, v)
+        if isinstance(v, str):
+            return JString(src, 0, v)
+        if v is None:
+            return JNull(src, 0)
+        raise TypeError(f"not a JSON value: {type(v).__name__}")
+
+    return build(value)
+
+
 def kind_name(node: JNode) -> str:
     """AWS-style name of a JSON type, for messages."""
     return {
@@ -211,27 +231,6 @@ def kind_name(node: JNode) -> str:
 # reading files
 
 
-def read_text(path: str | Path, display: str | None = None) -> str:
-    """The UTF-8 text of a file; any problem is a positioned `InputError`."""
-    name = display or str(path)
-    p = Path(path)
-    here = SourcePos(name, 1, 1)
-    if not p.exists():
-        raise InputError.at(here, "no such file")
-    if p.is_dir():
-        raise InputError.at(here, "is a directory, not a file")
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError.at(
-                here, f"file is {size} bytes, larger than the {MAX_FILE_BYTES} bytes kmsprove reads"
-            )
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError.at(here, f"cannot read file: {exc.strerror or exc}") from None
-    return decode_bytes(data, name)
-
-
 def decode_bytes(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8")
@@ -243,10 +242,6 @@ def decode_bytes(data: bytes, name: str) -> str:
             SourcePos(name, line, col), f"invalid UTF-8 byte `0x{data[exc.start]:02x}`"
         ) from None
     return text.removeprefix("\ufeff")
-
-
-def parse_file(path: str | Path, display: str | None = None) -> JNode:
-    return parse_json(read_text(path, display), display or str(path))
 
 
 def parse_json(text: str, file: str = "<input>") -> JNode:

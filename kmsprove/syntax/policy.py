@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from kmsprove.ast import Condition, Effect, Grant, Policy, PolicyKind, Principal, Statement
+from kmsprove.ast import Condition, Effect, Policy, PolicyKind, Principal, Statement
 from kmsprove.errors import Diagnostic, SourcePos, error, one_line, suggest, warning
 from kmsprove.operators import OPERATORS, PRESENCE, parse_operator
 from kmsprove.syntax.json import (
@@ -23,7 +23,6 @@ from kmsprove.syntax.json import (
     JObject,
     JString,
     kind_name,
-    to_python,
 )
 
 POLICY_ELEMENTS = ("Version", "Id", "Statement")
@@ -41,8 +40,9 @@ STATEMENT_ELEMENTS = (
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
 @dataclass
-class _Ctx:
-    kind: PolicyKind
+class Ctx:
+    """Where a builder puts its diagnostics (shared by the policy and grant builders)."""
+
     diags: list[Diagnostic] = field(default_factory=list)
 
     def err(self, node: JNode, msg: str) -> None:
@@ -59,7 +59,7 @@ def build_policy(
     node: JNode, kind: PolicyKind, name: str = ""
 ) -> tuple[Policy | None, list[Diagnostic]]:
     """A `Policy` from a JSON document, and every structural problem in it."""
-    ctx = _Ctx(kind)
+    ctx = Ctx()
     if not isinstance(node, JObject):
         ctx.err(node, f"a policy must be a JSON object, not {kind_name(node)}")
         return None, ctx.diags
@@ -102,7 +102,7 @@ def build_policy(
     return policy, ctx.diags
 
 
-def _strings(node: JNode, element: str, ctx: _Ctx) -> tuple[str, ...] | None:
+def strings(node: JNode, element: str, ctx: Ctx) -> tuple[str, ...] | None:
     """A string or an array of strings (Action, Resource, principal values)."""
     if isinstance(node, JString):
         return (node.value,)
@@ -120,7 +120,7 @@ def _strings(node: JNode, element: str, ctx: _Ctx) -> tuple[str, ...] | None:
     return ()  # present but unusable: matches nothing, and is not "absent"
 
 
-def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
+def _statement(node: JNode, ctx: Ctx) -> Statement | None:
     if not isinstance(node, JObject):
         ctx.err(node, f"a statement must be a JSON object, not {kind_name(node)}")
         return None
@@ -150,7 +150,7 @@ def _statement(node: JNode, ctx: _Ctx) -> Statement | None:
         elif m.key in ("Principal", "NotPrincipal"):
             fields[m.key] = _principals(v, m.key, ctx)
         elif m.key in ("Action", "NotAction", "Resource", "NotResource"):
-            fields[m.key] = _strings(v, m.key, ctx)
+            fields[m.key] = strings(v, m.key, ctx)
         elif m.key == "Condition":
             fields["conditions"] = _conditions(v, ctx)
     if "Effect" not in node.names():
@@ -185,7 +185,7 @@ def normalise_aws_principal(value: str) -> str:
     return value
 
 
-def _principals(node: JNode, element: str, ctx: _Ctx) -> tuple[Principal, ...] | None:
+def _principals(node: JNode, element: str, ctx: Ctx) -> tuple[Principal, ...] | None:
     if isinstance(node, JString):
         if node.value == "*":
             return (Principal("*", "*", node.pos),)
@@ -204,7 +204,7 @@ def _principals(node: JNode, element: str, ctx: _Ctx) -> tuple[Principal, ...] |
                 m.key_pos, f"unknown principal type `{m.key}`" + suggest(m.key, PRINCIPAL_TYPES)
             )
             continue
-        values = _strings(m.value, f"{element}.{m.key}", ctx) or ()
+        values = strings(m.value, f"{element}.{m.key}", ctx) or ()
         items = m.value.items if isinstance(m.value, JArray) else (m.value,)
         for item, value in zip(items, values, strict=False):
             v = normalise_aws_principal(value) if m.key == "AWS" else value
@@ -238,7 +238,7 @@ def _scalar_text(node: JNode) -> str | None:
     return None
 
 
-def _conditions(node: JNode, ctx: _Ctx) -> tuple[Condition, ...]:
+def _conditions(node: JNode, ctx: Ctx) -> tuple[Condition, ...]:
     if not isinstance(node, JObject):
         ctx.err(node, f"`Condition` must be an object, not {kind_name(node)}")
         return ()
@@ -274,177 +274,3 @@ def _conditions(node: JNode, ctx: _Ctx) -> tuple[Condition, ...]:
                 Condition(om.key, base, set_op, if_exists, km.key, tuple(texts), km.value.pos)
             )
     return tuple(out)
-
-
-# --------------------------------------------------------------------------
-# grants (ListGrants shape, R4.1)
-
-GRANT_FIELDS = (
-    "KeyId",
-    "GrantId",
-    "Name",
-    "CreationDate",
-    "GranteePrincipal",
-    "GranteeServicePrincipal",
-    "RetiringPrincipal",
-    "RetiringServicePrincipal",
-    "IssuingAccount",
-    "Operations",
-    "Constraints",
-    "GrantToken",
-)
-CONSTRAINT_FIELDS = ("EncryptionContextSubset", "EncryptionContextEquals", "SourceArn")
-
-
-def build_grant(node: JNode, ctx_diags: list[Diagnostic], default_key: str = "") -> Grant | None:
-    """A `Grant` from one ListGrants entry; problems go to `ctx_diags`."""
-    if isinstance(node, JObject) and node.is_lazy:
-        # bulk files: read the decoded value; build nodes only to report a problem
-        fast = _plain_grant(to_python(node), node, default_key)
-        if fast is not None:
-            return fast
-    ctx = _Ctx(PolicyKind.KEY_POLICY, ctx_diags)
-    if not isinstance(node, JObject):
-        ctx.err(node, f"a grant must be a JSON object, not {kind_name(node)}")
-        return None
-    vals: dict[str, str] = {}
-    ops: tuple[str, ...] = ()
-    subset = equals = None
-    source_arn = None
-    for m in node.members:
-        v = m.value
-        if m.key not in GRANT_FIELDS:
-            if m.key != "consistent":  # kmsprove-only note on eventual consistency (R4.9)
-                ctx.err_at(
-                    m.key_pos, f"unknown grant field `{m.key}`" + suggest(m.key, GRANT_FIELDS)
-                )
-            continue
-        if m.key == "Operations":
-            # an empty list is reported by `validate.check_grant` ("grant has no operations")
-            empty = isinstance(v, JArray) and not v.items
-            ops = () if empty else _strings(v, "Operations", ctx) or ()
-        elif m.key == "Constraints":
-            subset, equals, source_arn = _constraints(v, ctx)
-        elif isinstance(v, JString):
-            vals[m.key] = v.value
-        elif m.key == "CreationDate" and isinstance(v, JNumber):
-            pass  # AWS CLI v1 prints the creation date as epoch seconds
-        else:
-            ctx.err(v, f"`{m.key}` must be a string, not {kind_name(v)}")
-    if "GranteePrincipal" not in vals and "GranteeServicePrincipal" not in vals:
-        ctx.err(node, "grant has no `GranteePrincipal` or `GranteeServicePrincipal`")
-    issuing = vals.get("IssuingAccount")
-    if issuing and issuing.startswith("arn:") and issuing.count(":") >= 5:
-        issuing = issuing.split(":")[4]
-    return Grant(
-        grant_id=vals.get("GrantId", ""),
-        key_id=vals.get("KeyId", default_key),
-        operations=ops,
-        grantee=vals.get("GranteePrincipal"),
-        grantee_service=vals.get("GranteeServicePrincipal"),
-        retiring=vals.get("RetiringPrincipal"),
-        retiring_service=vals.get("RetiringServicePrincipal"),
-        ec_subset=subset,
-        ec_equals=equals,
-        source_arn=source_arn,
-        issuing_account=issuing,
-        name=vals.get("Name", ""),
-        pos=node.pos,
-    )
-
-
-def _pairs(value: object) -> tuple[tuple[str, str], ...] | None:
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        return None
-    return tuple(value.items())
-
-
-def _plain_grant(raw: object, node: JNode, default_key: str) -> Grant | None:
-    """The same `Grant` as the node path builds, or None when anything is off."""
-    if not isinstance(raw, dict) or not set(raw) <= {*GRANT_FIELDS, "consistent"}:
-        return None
-    skip = ("Operations", "Constraints", "consistent", "CreationDate")
-    strings = {k: v for k, v in raw.items() if k not in skip}
-    if not isinstance(raw.get("CreationDate", ""), (str, int, float)):
-        return None
-    if not all(isinstance(v, str) for v in strings.values()):
-        return None
-    ops = raw.get("Operations")
-    if not isinstance(ops, list) or not ops or not all(isinstance(o, str) for o in ops):
-        return None
-    if "GranteePrincipal" not in raw and "GranteeServicePrincipal" not in raw:
-        return None
-    cons = raw.get("Constraints", {})
-    if not isinstance(cons, dict) or not set(cons) <= set(CONSTRAINT_FIELDS):
-        return None
-    subset = _pairs(cons["EncryptionContextSubset"]) if "EncryptionContextSubset" in cons else None
-    equals = _pairs(cons["EncryptionContextEquals"]) if "EncryptionContextEquals" in cons else None
-    source_arn = cons.get("SourceArn")
-    if (
-        ("EncryptionContextSubset" in cons and subset is None)
-        or ("EncryptionContextEquals" in cons and equals is None)
-        or (subset is not None and equals is not None)
-        or not isinstance(source_arn, (str, type(None)))
-    ):
-        return None
-    issuing = strings.get("IssuingAccount")
-    if issuing and issuing.startswith("arn:") and issuing.count(":") >= 5:
-        issuing = issuing.split(":")[4]
-    return Grant(
-        grant_id=strings.get("GrantId", ""),
-        key_id=strings.get("KeyId", default_key),
-        operations=tuple(ops),
-        grantee=strings.get("GranteePrincipal"),
-        grantee_service=strings.get("GranteeServicePrincipal"),
-        retiring=strings.get("RetiringPrincipal"),
-        retiring_service=strings.get("RetiringServicePrincipal"),
-        ec_subset=subset,
-        ec_equals=equals,
-        source_arn=source_arn,
-        issuing_account=issuing,
-        name=strings.get("Name", ""),
-        pos=node.pos,
-    )
-
-
-def _constraints(
-    node: JNode, ctx: _Ctx
-) -> tuple[tuple[tuple[str, str], ...] | None, tuple[tuple[str, str], ...] | None, str | None]:
-    if not isinstance(node, JObject):
-        ctx.err(node, f"`Constraints` must be an object, not {kind_name(node)}")
-        return None, None, None
-    found: dict[str, tuple[tuple[str, str], ...]] = {}
-    source_arn = None
-    for m in node.members:
-        if m.key not in CONSTRAINT_FIELDS:
-            ctx.err_at(
-                m.key_pos,
-                f"unknown grant constraint `{m.key}`" + suggest(m.key, CONSTRAINT_FIELDS),
-            )
-            continue
-        v = m.value
-        if m.key == "SourceArn":
-            if isinstance(v, JString):
-                source_arn = v.value
-            else:
-                ctx.err(v, f"`SourceArn` must be a string, not {kind_name(v)}")
-            continue
-        if not isinstance(v, JObject):
-            ctx.err(v, f"`{m.key}` must be an object of string pairs, not {kind_name(v)}")
-            continue
-        pairs = []
-        for pm in v.members:
-            if isinstance(pm.value, JString):
-                pairs.append((pm.key, pm.value.value))
-            else:
-                ctx.err(
-                    pm.value,
-                    f"encryption context values must be strings, not {kind_name(pm.value)}",
-                )
-        found[m.key] = tuple(pairs)
-    if len(found) > 1:
-        ctx.err(
-            node,
-            "a grant can have `EncryptionContextSubset` or `EncryptionContextEquals`, not both",
-        )
-    return found.get("EncryptionContextSubset"), found.get("EncryptionContextEquals"), source_arn

@@ -16,7 +16,7 @@ from kmsprove.answer import FindingStatus
 from kmsprove.cli import main
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
-from kmsprove.inputs.world_file import load_world
+from kmsprove.inputs import load_world
 from kmsprove.questions.diff import diff_files, place_key_policy
 from kmsprove.request import Context, Request
 from tests.cli.helpers import listing

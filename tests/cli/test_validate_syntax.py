@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-import kmsprove.syntax.json as pjson
+import kmsprove.inputs.files as files
 from tests.cli.helpers import at, policy_text, run_validate, stmt_at, value_at
 from tests.cli.test_validate import Expected, check, kst
 
@@ -77,7 +77,7 @@ def test_directory(tmp_path: Path) -> None:
 
 
 def test_huge_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pjson, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(files, "MAX_FILE_BYTES", 100)
     path = tmp_path / "big.json"
     text = policy_text(kst())
     path.write_text(text)

@@ -8,7 +8,7 @@ from typing import Any
 
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
-from kmsprove.inputs.world_file import load_world
+from kmsprove.inputs import load_world
 from kmsprove.request import Context, Decision, Request
 from kmsprove.world import World
 

@@ -328,7 +328,7 @@ def test_r7_5_aws_managed_key_without_policy_gets_the_fixed_policy(tmp_path):
 
     doc = {"version": 1, "keys": [{"arn": KEY, "manager": "AWS", "aliases": ["alias/aws/ebs"]}]}
     (tmp_path / "w.json").write_text(json.dumps(doc))
-    from kmsprove.inputs.world_file import load_world
+    from kmsprove.inputs import load_world
 
     w = load_world(tmp_path / "w.json")
     assert decide(
@@ -341,7 +341,7 @@ def test_r7_5_aws_managed_key_without_policy_gets_the_fixed_policy(tmp_path):
 def test_r9_3_key_policies_and_grants_are_regional_iam_is_global(tmp_path):
     import json
 
-    from kmsprove.inputs.world_file import load_world
+    from kmsprove.inputs import load_world
 
     west = KEY.replace("us-east-1", "us-west-2")
     ip = allow_ip(resource="arn:aws:kms:*:111122223333:key/*")  # IAM: every Region

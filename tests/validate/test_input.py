@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kmsprove.errors import InputError
-from kmsprove.inputs import FILE_KINDS, guess_kind, validate_files
+from kmsprove.inputs import KINDS, guess_kind, validate_files
 from kmsprove.syntax.json import parse_json
 
 ROOT = "arn:aws:iam::111122223333:root"
@@ -26,8 +26,8 @@ def test_every_policy_kind_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "p.json"
     st = {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*"}
     path.write_text(json.dumps({"Version": "2012-10-17", "Statement": [st]}))
-    assert set(FILE_KINDS) >= {"session-policy", "vpce-policy", "trust-policy", "grants", "world"}
-    found = {kind: [d.message for d in validate_files([str(path)], kind)] for kind in FILE_KINDS}
+    assert set(KINDS) >= {"session-policy", "vpce-policy", "trust-policy", "grants", "world"}
+    found = {kind: [d.message for d in validate_files([str(path)], kind)] for kind in KINDS}
     assert found["session-policy"] == []
     assert found["vpce-policy"] == [
         "statement has no `Principal`: every statement of a VPC endpoint policy names one"

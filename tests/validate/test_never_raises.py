@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import Diagnostic
-from kmsprove.inputs import FILE_KINDS, validate_files
+from kmsprove.inputs import KINDS, validate_files
 from kmsprove.operators import OPERATORS
+from kmsprove.syntax.grant import build_grant
 from kmsprove.syntax.json import parse_json
-from kmsprove.syntax.policy import build_grant, build_policy
+from kmsprove.syntax.policy import build_policy
 from kmsprove.validate import check_grant, check_policy
 
 scalars = (
@@ -224,7 +225,7 @@ def test_grant_shaped_json_validates_without_raising(items: list[Any]) -> None:
 
 
 @settings(max_examples=60)
-@given(json_values | policies | st.lists(grants, max_size=3), st.sampled_from([None, *FILE_KINDS]))
+@given(json_values | policies | st.lists(grants, max_size=3), st.sampled_from([None, *KINDS]))
 def test_validate_files_never_raises(value: Any, kind: str | None) -> None:
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "f.json"

@@ -19,12 +19,12 @@ from kmsprove.encode.question import EXAMPLE_ACCOUNT
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
-from kmsprove.inputs.world_file import load_world
+from kmsprove.inputs import load_world
+from kmsprove.inputs.files import read_text
 from kmsprove.questions.ask import ask
 from kmsprove.questions.ever.callers import as_caller, covered
 from kmsprove.questions.today import query_actions
 from kmsprove.request import Context, Decision, Layer, Request, StatementRef, Via
-from kmsprove.syntax.json import read_text
 from kmsprove.syntax.query import parse_spec
 from kmsprove.world import Key, World
 

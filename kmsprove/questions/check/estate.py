@@ -18,8 +18,7 @@ from functools import partial
 from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
 from kmsprove.errors import InputError
-from kmsprove.inputs import world_files
-from kmsprove.inputs.world_file import load_world
+from kmsprove.inputs import load_world, world_files
 from kmsprove.questions.check import check_world
 from kmsprove.world import World
 

@@ -24,11 +24,12 @@ import time
 from functools import partial
 
 from kmsprove.answer import DiffResult, Finding, FindingStatus, Relation, relation_of
-from kmsprove.ast import Policy, PolicyKind, Query, Who, WhoKind
+from kmsprove.ast import Policy, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.universe import mentions
 from kmsprove.errors import Diagnostic, InputError, SourcePos
+from kmsprove.inputs import read, read_as
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
     DIRECTIONS,
@@ -37,8 +38,6 @@ from kmsprove.questions.diff.pair import (
 )
 from kmsprove.questions.diff.worlds import union_world, world_pair
 from kmsprove.solve.bounds import bound_exceeded
-from kmsprove.syntax.json import JObject, JString, parse_file, parse_json
-from kmsprove.syntax.policy import build_policy
 from kmsprove.syntax.query import parse_query
 from kmsprove.world import Key, World
 
@@ -86,37 +85,32 @@ def _shifted(d: Diagnostic, head: int, length: int) -> Diagnostic:
     return Diagnostic(SourcePos("<who>", d.pos.line, col), d.severity, d.message)
 
 
-def guess_file_kind(path: str) -> str:
-    """What a file holds, as `kmsprove validate` guesses it."""
-    from kmsprove.inputs import _unrecognised, guess_kind
-
-    root = parse_file(path)
-    problem = _unrecognised(root)
-    if problem is not None:
-        raise InputError([problem])
-    return guess_kind(root)
-
-
 def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object]:
     """(kind, OLD, NEW): two `Policy`s or two `World`s, or InputError."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(
             f"diff compares key policies, identity policies or worlds, not `{kind}`"
         )
-    k_old = kind or guess_file_kind(old)
-    k_new = kind or guess_file_kind(new)
-    if k_old != k_new:
+    a = read(old, kind)
+    if not a.kind:  # what OLD is could not be told: its problems first
+        raise InputError(a.errors)
+    b = read(new, kind)
+    if not b.kind:
+        raise InputError(b.errors)
+    if a.kind != b.kind:
         raise InputError.at(
             SourcePos(new, 1, 1),
-            f"this looks like {_a(k_new)}, but `{old}` looks like {_a(k_old)}: diff compares "
+            f"this looks like {_a(b.kind)}, but `{old}` looks like {_a(a.kind)}: diff compares "
             "two documents of the same kind (give `--kind` if the guess is wrong)",
         )
-    if k_old not in KINDS:
+    if a.kind not in KINDS:
         raise InputError.at(
             SourcePos(old, 1, 1),
-            f"diff compares key policies, identity policies or worlds, not {_a(k_old)}",
+            f"diff compares key policies, identity policies or worlds, not {_a(a.kind)}",
         )
-    return k_old, load_side(old, k_old), load_side(new, k_old)
+    if a.errors or b.errors:
+        raise InputError([*a.errors, *b.errors])
+    return a.kind, a.value, b.value
 
 
 def _a(kind: str) -> str:
@@ -126,23 +120,10 @@ def _a(kind: str) -> str:
 
 
 def load_side(path: str, kind: str) -> World | Policy:
-    if kind == "world":
-        from kmsprove.inputs.world_file import load_world
-
-        return load_world(path)
-    from kmsprove.inputs import validate_file
-
-    errors = [d for d in validate_file(path, kind) if d.is_error]
-    if errors:
-        raise InputError(errors)
-    node = parse_file(path)
-    if kind == "key-policy" and isinstance(node, JObject) and node.get("Statement") is None:
-        inner = node.get("Policy")
-        if isinstance(inner, JString):  # `aws kms get-key-policy` output
-            node = parse_json(inner.value, f"{path}#Policy")
-    policy, _ = build_policy(node, PolicyKind(kind), path)
-    assert policy is not None  # validate_file found no error
-    return policy
+    """One side of a diff, read as `kind`."""
+    value = read_as(path, (kind,), kind).value
+    assert isinstance(value, (World, Policy))
+    return value
 
 
 def diff_files(old: str, new: str, kind: str | None, who: str, timeout: float) -> DiffResult:

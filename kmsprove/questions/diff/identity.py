@@ -53,14 +53,13 @@ from kmsprove.encode.match import glob_re, py_arn_like, py_glob
 from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
+from kmsprove.inputs.documents import policy_from_value
 from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable
 from kmsprove.request import Request
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.decode import decode
 from kmsprove.solve.recheck import side_check
 from kmsprove.solve.session import Session, Unknown, Unsat, deadline_in
-from kmsprove.syntax.json import parse_json
-from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
 
 SUBJECT_ACCOUNT = "111122223333"
@@ -208,18 +207,27 @@ def iam_decides(arn: str) -> Policy:
     """A key policy under which the caller's IAM policies decide, in the key's
     account (delegation to the account) and from every other account alike."""
     acct = arn.split(":")[4]
-    doc = (
-        '{"Version": "2012-10-17", "Statement": ['
-        '{"Sid": "IamDecidesInTheKeyAccount", "Effect": "Allow", '
-        f'"Principal": {{"AWS": "arn:aws:iam::{acct}:root"}}, "Action": "kms:*", "Resource": "*"}},'
-        '{"Sid": "IamDecidesInOtherAccounts", "Effect": "Allow", "Principal": "*", '
-        '"Action": "kms:*", "Resource": "*", '
-        f'"Condition": {{"StringNotEquals": {{"kms:CallerAccount": "{acct}"}}}}}}]}}'
-    )
-    name = "<key policy: IAM decides>"
-    policy, _ = build_policy(parse_json(doc, name), PolicyKind.KEY_POLICY, name)
-    assert policy is not None
-    return policy
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "IamDecidesInTheKeyAccount",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{acct}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "IamDecidesInOtherAccounts",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"kms:CallerAccount": acct}},
+            },
+        ],
+    }
+    return policy_from_value(doc, PolicyKind.KEY_POLICY, "<key policy: IAM decides>")
 
 
 def identity_probes(old: Policy, new: Policy, query: Query) -> list[Probe]:

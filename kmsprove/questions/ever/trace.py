@@ -3,7 +3,6 @@ the evaluator on the world as the steps before it left it."""
 
 from __future__ import annotations
 
-import json
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -13,9 +12,8 @@ from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
+from kmsprove.inputs.documents import policy_from_value
 from kmsprove.request import Decision, Request
-from kmsprove.syntax.json import parse_json
-from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Identity, Key, World
 
 Effect = Callable[[World], World]
@@ -92,9 +90,7 @@ def replay(world: World, steps: list[Step], final: Request) -> tuple[Request, De
 
 
 def policy(doc: dict[str, Any], kind: PolicyKind, name: str) -> Policy:
-    built, _ = build_policy(parse_json(json.dumps(doc), name), kind, name)
-    assert built is not None
-    return built
+    return policy_from_value(doc, kind, name)
 
 
 ALLOW_ALL_DOC = {
