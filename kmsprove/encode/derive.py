@@ -111,6 +111,8 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
             "kms:viaservice",
         ):
             out.append(fast_not(sym.key(k).present))
+        # a service principal carries no principal tags (the evaluator's twin derives none)
+        out += [fast_not(v.present) for n, v in sym.ctx.items() if n.startswith("aws:principaltag/")]
         return out
     if e.fresh and e.kind != "root":
         named = [

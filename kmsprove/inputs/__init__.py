@@ -43,7 +43,8 @@ from kmsprove.inputs.aws_cli import is_authorization_details
 from kmsprove.inputs.documents import read_document, read_grants
 from kmsprove.inputs.files import head_bytes, read_text
 from kmsprove.inputs.world_file import WorldLoader
-from kmsprove.syntax.json import JArray, JNode, JObject, JString, parse_json
+from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.tree import JArray, JNode, JObject, JString
 from kmsprove.world import World
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.inputs.documents import Reader, read_document
-from kmsprove.syntax.json import JArray, JBool, JNode, JObject, JString
+from kmsprove.syntax.tree import JArray, JBool, JNode, JObject, JString
 from kmsprove.world import Identity
 
 AUTHORIZATION_DETAILS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")

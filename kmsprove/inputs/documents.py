@@ -20,7 +20,9 @@ from kmsprove.ast import Grant, Policy, PolicyKind
 from kmsprove.errors import Diagnostic, InputError, error, suggest, warning
 from kmsprove.inputs.files import read_text
 from kmsprove.syntax.grant import build_grant
-from kmsprove.syntax.json import (
+from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.policy import build_policy
+from kmsprove.syntax.tree import (
     JArray,
     JBool,
     JNode,
@@ -29,9 +31,7 @@ from kmsprove.syntax.json import (
     JString,
     from_python,
     kind_name,
-    parse_json,
 )
-from kmsprove.syntax.policy import build_policy
 from kmsprove.validate import check_grant, check_policy
 
 GET_KEY_POLICY_FIELDS = ("Policy", "PolicyName")

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from kmsprove.errors import InputError, SourcePos
-from kmsprove.syntax.json import JNode, decode_bytes, parse_json
+from kmsprove.syntax.json import decode_bytes, parse_json
+from kmsprove.syntax.tree import JNode
 
 MAX_FILE_BYTES = (
     64 * 1024 * 1024

@@ -19,8 +19,8 @@ from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.inputs.documents import read_document, unwrap_policy
 from kmsprove.inputs.files import parse_file
 from kmsprove.request import Context, Request
-from kmsprove.syntax.json import JArray, JBool, JNode, JNumber, JObject, JString, kind_name
 from kmsprove.syntax.policy import build_policy
+from kmsprove.syntax.tree import JArray, JBool, JNode, JNumber, JObject, JString, kind_name
 from kmsprove.world import World
 
 REQUEST_FIELDS = (

@@ -23,7 +23,8 @@ from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
-from kmsprove.syntax.json import JArray, JNode, JNull, JObject, JString, kind_name, parse_json
+from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
 from kmsprove.world import Account, Bucket, Identity, Key, World
 
 KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[A-Za-z0-9-]+")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from kmsprove.ast import Grant
 from kmsprove.errors import Diagnostic, suggest
-from kmsprove.syntax.json import JArray, JNode, JNumber, JObject, JString, kind_name, to_python
 from kmsprove.syntax.policy import Ctx, strings
+from kmsprove.syntax.tree import JArray, JNode, JNumber, JObject, JString, kind_name, to_python
 
 Pairs = tuple[tuple[str, str], ...]
 

@@ -14,16 +14,7 @@ from dataclasses import dataclass, field
 from kmsprove.ast import Condition, Effect, Policy, PolicyKind, Principal, Statement
 from kmsprove.errors import Diagnostic, SourcePos, error, one_line, suggest, warning
 from kmsprove.operators import OPERATORS, PRESENCE, parse_operator
-from kmsprove.syntax.json import (
-    JArray,
-    JBool,
-    JNode,
-    JNull,
-    JNumber,
-    JObject,
-    JString,
-    kind_name,
-)
+from kmsprove.syntax.tree import JArray, JBool, JNode, JNull, JNumber, JObject, JString, kind_name
 
 POLICY_ELEMENTS = ("Version", "Id", "Statement")
 STATEMENT_ELEMENTS = (

@@ -23,7 +23,7 @@ import random
 import types
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from kmsprove.answer import DiffResult, FindingStatus, Relation
@@ -84,7 +84,9 @@ def assert_honest(result: DiffResult) -> None:
 
 def assert_equivalent(result: DiffResult) -> None:
     assert_honest(result)
-    found = [f for f in (result.new_access, result.removed_access) if f.status is FindingStatus.FOUND]
+    found = [
+        f for f in (result.new_access, result.removed_access) if f.status is FindingStatus.FOUND
+    ]
     assert not found, (result.relation, found[0].request, found[0].allows, found[0].denies)
     assert result.relation in (Relation.EQUIVALENT, Relation.UNKNOWN)
 
@@ -336,8 +338,45 @@ def _check_identity_witnesses(result: DiffResult, old: Policy, new: Policy) -> N
             ).allowed
 
 
+_SERVICE_STMT = {
+    "Effect": "Allow",
+    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+
 @settings(max_examples=8 * SCALE, deadline=None)
 @given(policies(True, KP_RESOURCES, 4), policies(True, KP_RESOURCES, 4))
+# a service principal carries no principal tags: found when the generator began to draw
+# operators from the table (the encoder left aws:PrincipalTag/* free for services)
+@example(
+    {"Version": "2012-10-17", "Statement": [_SERVICE_STMT]},
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                **_SERVICE_STMT,
+                "Condition": {"StringEqualsIfExists": {"aws:PrincipalTag/team": "IT"}},
+            }
+        ],
+    },
+)
+# a tag only NEW's policy tests is still the caller's one tag on OLD's side: the witness
+# carries it for both (found with the one above)
+@example(
+    {"Version": "2012-10-17", "Statement": [{**_SERVICE_STMT, "Principal": "*"}]},
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                **_SERVICE_STMT,
+                "Principal": "*",
+                "Condition": {"StringEqualsIfExists": {"aws:PrincipalTag/team": "IT"}},
+            }
+        ],
+    },
+)
 def test_every_key_policy_witness_is_allowed_by_exactly_one_side(
     a: dict[str, Any], b: dict[str, Any]
 ) -> None:
@@ -491,4 +530,6 @@ def test_identity_diff_agrees_with_bruteforce(a: dict[str, Any], b: dict[str, An
             break
     for seen, f in ((gained, result.new_access), (lost, result.removed_access)):
         if seen:
-            assert f.status is not FindingStatus.NONE, "enumeration found a request the solver ruled out"
+            assert f.status is not FindingStatus.NONE, (
+                "enumeration found a request the solver ruled out"
+            )

@@ -16,19 +16,9 @@ from typing import Any
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from kmsprove.syntax.json import (
-    LARK_LIMIT,
-    JArray,
-    JBool,
-    JNode,
-    JNull,
-    JNumber,
-    JObject,
-    JString,
-    parse_json,
-    parse_json_bulk,
-    to_python,
-)
+from kmsprove.syntax.json import LARK_LIMIT, parse_json
+from kmsprove.syntax.json_bulk import parse_json_bulk
+from kmsprove.syntax.tree import JArray, JBool, JNode, JNull, JNumber, JObject, JString, to_python
 
 scalars = (
     st.none()

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from kmsprove.ast import CondOp, Expectation, Query, QueryCond, Who, WhoKind
 from kmsprove.errors import InputError, SourcePos
-from kmsprove.syntax.query import parse_query, parse_spec
+from kmsprove.syntax.query import parse_query
+from kmsprove.syntax.spec import parse_spec
 
 SPEC = """\
 # invariants for the payments key

@@ -12,7 +12,9 @@ from hypothesis import strategies as st
 
 from kmsprove.errors import Diagnostic
 from kmsprove.syntax.grant import build_grant
-from kmsprove.syntax.json import JArray, JObject, parse_json, parse_json_bulk
+from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.json_bulk import parse_json_bulk
+from kmsprove.syntax.tree import JArray, JObject
 
 KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 LAZY = 70  # more elements than syntax.json.LAZY_MIN, so the bulk path builds them lazily

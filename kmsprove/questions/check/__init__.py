@@ -25,7 +25,7 @@ from kmsprove.questions.ask import ask
 from kmsprove.questions.ever.callers import as_caller, covered
 from kmsprove.questions.today import query_actions
 from kmsprove.request import Context, Decision, Layer, Request, StatementRef, Via
-from kmsprove.syntax.query import parse_spec
+from kmsprove.syntax.spec import parse_spec
 from kmsprove.world import Key, World
 
 

@@ -19,7 +19,6 @@ two worlds key by key, by ARN (a key in one world only allows nothing in the oth
 
 from __future__ import annotations
 
-import re
 import time
 from functools import partial
 
@@ -28,7 +27,7 @@ from kmsprove.ast import Policy, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.universe import mentions
-from kmsprove.errors import Diagnostic, InputError, SourcePos
+from kmsprove.errors import InputError, SourcePos
 from kmsprove.inputs import read, read_as
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
@@ -38,7 +37,7 @@ from kmsprove.questions.diff.pair import (
 )
 from kmsprove.questions.diff.worlds import union_world, world_pair
 from kmsprove.solve.bounds import bound_exceeded
-from kmsprove.syntax.query import parse_query
+from kmsprove.syntax.query import parse_who as query_who
 from kmsprove.world import Key, World
 
 EXAMPLE_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -61,28 +60,12 @@ ANYONE = Who(WhoKind.ANYONE)
 
 def parse_who(text: str) -> Who:
     """The `who` of the query language (`any principal outside account A`), alone."""
-    head, tail = "can ", " kms:Decrypt"
-    try:
-        q = parse_query(head + text + tail, "<who>")
-    except InputError as exc:
-        raise InputError([_shifted(d, len(head), len(text)) for d in exc.diagnostics]) from None
-    if q.ever:
-        m = re.search(r'(?<![^\s,"#])ever(?![^\s,"#])', text)
+    who, ever = query_who(text, "<who>")
+    if ever is not None:
         raise InputError.at(
-            SourcePos("<who>", 1, m.start() + 1 if m else 1),
-            "`ever` is not supported by diff: it compares what each side allows today",
+            ever, "`ever` is not supported by diff: it compares what each side allows today"
         )
-    if q.actions != ("kms:Decrypt",) or q.target is not None or q.conditions:
-        raise InputError.at(
-            SourcePos("<who>", 1, 1),
-            "`--who` says who only, e.g. `any principal outside account 111122223333`",
-        )
-    return q.who
-
-
-def _shifted(d: Diagnostic, head: int, length: int) -> Diagnostic:
-    col = min(max(d.pos.col - head, 1), length + 1)
-    return Diagnostic(SourcePos("<who>", d.pos.line, col), d.severity, d.message)
+    return who
 
 
 def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object]:

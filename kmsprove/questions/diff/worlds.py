@@ -184,6 +184,7 @@ def world_pair(
 
     allowed_o = allowed(old, ko, uo, absent_o, sym_o)
     allowed_n = allowed(new, kn, un, absent_n, sym_n)
+    share_own_keys(sym_o, sym_n)
     problem = context_problem(ko, kn, uo, un, set(absent_o) | set(absent_n), sym)
     if problem:
         raise Unmodelled(problem)
@@ -200,6 +201,17 @@ def world_pair(
 
     tiers = readable(sym, u)
     return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, tiers, who)
+
+
+def share_own_keys(sym_o: Sym, sym_n: Sym) -> None:
+    """A derived key one side's policies test exists on the other side too, so both
+    sides derive it (or leave it to the caller) and the witness carries it for both."""
+    own_o, own_n = sym_o.ctx, sym_n.ctx
+    assert isinstance(own_o, SideContext) and isinstance(own_n, SideContext)
+    for low in sorted(set(own_n.own) - set(own_o.own)):
+        sym_o.key(own_n.own[low].display or low)
+    for low in sorted(set(own_o.own) - set(own_n.own)):
+        sym_n.key(own_o.own[low].display or low)
 
 
 def tie_unknowns(
@@ -227,7 +239,7 @@ def _free(low: str, e: Entry, u: Universe) -> bool:
     """Whether `entry_facts` leaves key `low` unconstrained for entry `e` (the twin of
     its tag and organization rules); key properties are always pinned by the key."""
     if low.startswith("aws:principaltag/"):
-        return e.kind != "root" and (e.identity is None or e.any_iam)
+        return e.kind not in ("root", "service") and (e.identity is None or e.any_iam)
     if low == "aws:principalorgid" and e.kind != "service":
         acct = None if e.account is None or e.account == FRESH else u.accounts[e.account]
         return acct is None or not u.world.account(acct).organization
