@@ -14,9 +14,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from kmsprove.ast import Query, Who, WhoKind  # noqa: E402
-from kmsprove.inputs.world_file import load_world_json  # noqa: E402
-from kmsprove.questions.ask import ask  # noqa: E402
+from kmsprove.ast import Query, Who, WhoKind
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.questions.ask import ask
 
 A = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -21,10 +21,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from kmsprove.ast import CondOp, Query, QueryCond, Who, WhoKind  # noqa: E402
-from kmsprove.inputs.world_file import load_world_json
+from kmsprove.ast import CondOp, Query, QueryCond, Who, WhoKind
 from kmsprove.inputs import load_world
-from kmsprove.questions.ask import ask  # noqa: E402
+from kmsprove.inputs.world_file import load_world_json
+from kmsprove.questions.ask import ask
 
 A = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"

@@ -130,6 +130,7 @@ def explain(
     timeout: float | None,
 ) -> None:
     """Decide one request and show, layer by layer, why."""
+
     def body() -> tuple[str, int, list[str]]:
         w = load_world(world)
         if request_file is not None:

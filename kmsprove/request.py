@@ -60,7 +60,7 @@ class Context(Picklable):
         return Context(
             types.MappingProxyType(values),
             types.MappingProxyType(names),
-            types.MappingProxyType(open_keys),  # type: ignore[arg-type]
+            types.MappingProxyType(open_keys),
         )
 
     def get(self, name: str) -> tuple[str, ...] | None:
@@ -94,8 +94,6 @@ class Context(Picklable):
             name = self.names[low]
             out[name] = vals[0] if len(vals) == 1 and not is_multi_valued(low) else list(vals)
         return out
-
-
 
 
 @dataclass(frozen=True, slots=True)

@@ -99,12 +99,10 @@ def _register(cond: Condition, sym: Sym, var: CtxVar, variables: bool) -> None:
 
 def note_view(sym: Sym, var: CtxVar, view: str, literal: str | None = None) -> None:
     """Record that `var` is read through `view` (see the module docstring)."""
-    views = var.typed.setdefault("views", set())
-    literals = var.typed.setdefault("literals", set())
-    assert isinstance(views, set) and isinstance(literals, set)
+    views = var.views
     views.add(view)
     if literal is not None:
-        literals.add(literal)
+        var.literals.add(literal)
     typed = sorted(views & set(TYPED_VIEWS))
     if len(typed) > 1 or (typed and "text" in views) or ("ip" in views and "literal" in views):
         shown = sorted(v if v != "literal" else "text" for v in views)
@@ -118,24 +116,18 @@ def _link(sym: Sym, var: CtxVar) -> None:
     """A text equal to a literal has that literal's typed value (free requests only)."""
     if sym.fixed:
         return
-    literals = var.typed.get("literals") or set()
-    linked = var.typed.setdefault("linked", set())
-    assert isinstance(linked, set)
+    literals, linked = var.literals, var.linked
     for kind in LINKED_VIEWS:
         for i, (_, elem) in enumerate(var.members()):
             if f"{kind}.{i}" not in var.typed:
                 continue
             ok, val = typed_view(sym, var, i, kind)
-            for lit in sorted(literals):  # type: ignore[type-var]
+            for lit in sorted(literals):
                 if (kind, i, lit) in linked:
                     continue
                 linked.add((kind, i, lit))
                 parsed = PARSERS[kind](str(lit))
-                tied = (
-                    z3.Not(ok)
-                    if parsed is None
-                    else z3.And(ok, val == z3.RealVal(parsed))  # type: ignore[arg-type]
-                )
+                tied = z3.Not(ok) if parsed is None else z3.And(ok, val == z3.RealVal(parsed))
                 sym.facts.append(z3.Implies(elem == z3.StringVal(str(lit)), tied))
 
 
@@ -154,7 +146,8 @@ def typed_view(sym: Sym, var: CtxVar, i: int, kind: str) -> tuple[z3.BoolRef, z3
             val = z3.Real(f"{sym.prefix}.{var.name}.{kind}.{i}")
         var.typed[key] = (ok, val)
         _link(sym, var)
-    return var.typed[key]  # type: ignore[return-value]
+    ok, val = var.typed[key]
+    return ok, val
 
 
 def ip_view(sym: Sym, var: CtxVar, i: int) -> tuple[z3.BoolRef, z3.BoolRef, z3.BitVecRef]:
@@ -176,7 +169,8 @@ def ip_view(sym: Sym, var: CtxVar, i: int) -> tuple[z3.BoolRef, z3.BoolRef, z3.B
             v6 = z3.Bool(n + ".v6")
             sym.facts.append(z3.Implies(z3.Not(v6), z3.Extract(127, 32, bits) == 0))
             var.typed[key] = (z3.Bool(n + ".ok"), v6, bits)
-    return var.typed[key]  # type: ignore[return-value]
+    ok, v6, bits = var.typed[key]
+    return ok, v6, bits
 
 
 # --------------------------------------------------------------------------
@@ -243,7 +237,7 @@ Encoder = Callable[[Cell, str], z3.BoolRef]
 
 
 def _equals(c: Cell, p: str) -> z3.BoolRef:
-    return c.value == z3.StringVal(p)  # type: ignore[no-any-return]
+    return c.value == z3.StringVal(p)
 
 
 def _equals_ignore_case(c: Cell, p: str) -> z3.BoolRef:
@@ -269,7 +263,7 @@ def _binary(c: Cell, p: str) -> z3.BoolRef:
     want = parse_binary(p)
     if want is None:
         return z3.BoolVal(False)
-    return c.value == z3.StringVal(base64.b64encode(want).decode())  # type: ignore[no-any-return]
+    return c.value == z3.StringVal(base64.b64encode(want).decode())
 
 
 def _ordered(kind: str, rel: Callable[[Any, Any], Any]) -> Encoder:

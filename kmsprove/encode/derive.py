@@ -66,14 +66,14 @@ def _set(sym: Sym, low: str, present: z3.BoolRef | bool, value: z3.SeqRef | str)
     v = z3.StringVal(value) if isinstance(value, str) else value
     if present is True:  # the usual case, in fewer terms (this runs per entry per query)
         if var.multi:
-            return fast_and(var.present, var.count == 1, fast_eq(var.elems[0], v))  # type: ignore[operator]
-        return fast_and(var.present, fast_eq(var.value, v))  # type: ignore[arg-type]
+            return fast_and(var.present, var.count == 1, fast_eq(var.elems[0], v))
+        return fast_and(var.present, fast_eq(var.value, v))
     present = z3.BoolVal(present) if isinstance(present, bool) else present
     if var.multi:
         return z3.And(
             var.present == present, z3.Implies(present, z3.And(var.count == 1, var.elems[0] == v))
-        )  # type: ignore[operator]
-    return z3.And(var.present == present, z3.Implies(present, var.value == v))  # type: ignore[operator]
+        )
+    return z3.And(var.present == present, z3.Implies(present, var.value == v))
 
 
 def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
@@ -112,7 +112,9 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         ):
             out.append(fast_not(sym.key(k).present))
         # a service principal carries no principal tags (the evaluator's twin derives none)
-        out += [fast_not(v.present) for n, v in sym.ctx.items() if n.startswith("aws:principaltag/")]
+        out += [
+            fast_not(v.present) for n, v in sym.ctx.items() if n.startswith("aws:principaltag/")
+        ]
         return out
     if e.fresh and e.kind != "root":
         named = [
@@ -123,7 +125,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
     arn = _arn(e, u, sym)
     out += [
         _set(sym, "aws:principalarn", True, arn),
-        _set(sym, "aws:principalaccount", True, acct),  # type: ignore[arg-type]
+        _set(sym, "aws:principalaccount", True, acct),
         _set(sym, "aws:principalisawsservice", True, "false"),
         _set(
             sym,
@@ -144,7 +146,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         out.append(_set(sym, "aws:username", True, z3.StringVal(e.name) if e.name else sym.name))
     else:
         out.append(fast_not(sym.key("aws:username").present))
-    acct_id = None if e.account in (None, FRESH) else u.accounts[e.account]  # type: ignore[index]
+    acct_id = None if e.account in (None, FRESH) else u.accounts[e.account]
     org = world.account(acct_id).organization if acct_id else None
     if org:
         out.append(_set(sym, "aws:principalorgid", True, org))
@@ -177,7 +179,7 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     aliases = sym.key("kms:resourcealiases")
     n = min(len(key.aliases), sym.set_bound)
     out.append(aliases.present == bool(key.aliases))
-    out.append(aliases.count == n)  # type: ignore[operator]
+    out.append(aliases.count == n)
     out += [aliases.elems[i] == z3.StringVal(a) for i, a in enumerate(key.aliases[:n])]
     tags = dict(key.tags)
     for name in list(sym.ctx):
@@ -188,7 +190,7 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     if key.aliases:
         out.append(
             z3.Implies(alias.present, z3.Or(*[alias.value == z3.StringVal(a) for a in key.aliases]))
-        )  # type: ignore[operator]
+        )
     else:
         out.append(z3.Not(alias.present))
     return out
@@ -241,7 +243,7 @@ def action_facts(sym: Sym) -> list[z3.BoolRef]:
             z3.Not(sym.key("aws:principalisawsservice").value == z3.StringVal("true")),
             sym.acct,
         )
-    )  # type: ignore[operator]
+    )
     called = sym.key("aws:calledvia")
     out.append(z3.Implies(z3.Not(via.present), z3.Not(called.present)))
     ec_keys = sym.key("kms:encryptioncontextkeys")
@@ -271,8 +273,8 @@ def open_keys(sym: Sym) -> None:
     v = via.value
     service = z3.Concat(
         z3.SubString(v, 0, z3.IndexOf(v, z3.StringVal("."), 0)), z3.StringVal(".amazonaws.com")
-    )  # type: ignore[arg-type]
-    sym.open_keys.setdefault("aws:calledvia", (via.present, (None, (service,))))  # type: ignore[arg-type]
+    )
+    sym.open_keys.setdefault("aws:calledvia", (via.present, (None, (service,))))
 
 
 def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:

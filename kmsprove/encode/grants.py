@@ -17,11 +17,13 @@ from kmsprove.encode.universe import Universe
 from kmsprove.request import EC_PREFIX
 from kmsprove.world import Key
 
+Pairs = tuple[tuple[str, str], ...]
+
 
 def ec_pair(sym: Sym, k: str, v: str) -> z3.BoolRef:
     """The request's encryption context has key k (any case, 10.1) with value v exactly."""
     var = sym.key(EC_PREFIX + k)
-    return z3.And(var.present, var.value == z3.StringVal(v))  # type: ignore[operator]
+    return z3.And(var.present, var.value == z3.StringVal(v))
 
 
 def ec_keys_within(sym: Sym, keys: list[str]) -> z3.BoolRef:
@@ -88,12 +90,13 @@ def _coverage(g: Grant, u: Universe, sym: Sym) -> z3.BoolRef:
 def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z3.BoolRef:
     """Some grant on the key allows the request (R4.2). Grants with the same
     operations and constraints are grouped, which keeps 50,000 grants small."""
-    groups: dict[tuple[object, ...], list[Grant]] = defaultdict(list)
+    Shape = tuple[tuple[str, ...], Pairs | None, Pairs | None, str | None]
+    groups: dict[Shape, list[Grant]] = defaultdict(list)
     for g in key.grants:
         groups[(g.operations, g.ec_subset, g.ec_equals, g.source_arn)].append(g)
     parts = []
     for (ops, _, _, source_arn), members in groups.items():
-        action = sym.is_action({f"kms:{op}" for op in ops})  # type: ignore[union-attr]
+        action = sym.is_action({f"kms:{op}" for op in ops})
         if z3.is_false(action):
             continue
         covered = [c for c in (_coverage(g, u, sym) for g in members) if not z3.is_false(c)]
@@ -111,7 +114,7 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
                 z3.Implies(
                     is_service, z3.And(src.present, src.value == z3.StringVal(str(source_arn)))
                 ),
-            )  # type: ignore[operator]
+            )
         parts.append(z3.And(who, action, rest))
     return z3.Or(*parts) if parts else z3.BoolVal(False)
 

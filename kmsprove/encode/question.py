@@ -33,7 +33,6 @@ def example_pins(sym: Sym) -> list[z3.BoolRef]:
     ]
 
 
-
 def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
     return e, (None if e.account is None or e.account == FRESH else u.accounts[e.account])
 
@@ -99,9 +98,9 @@ def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
             pinned = z3.Or(
                 *[
                     z3.Or(
-                        z3.And(src_acct.present, src_acct.value == z3.StringVal(a)),  # type: ignore[operator]
+                        z3.And(src_acct.present, src_acct.value == z3.StringVal(a)),
                         z3.And(src_arn.present, z3.InRe(src_arn.value, arn_re(f"*:*:*:*:{a}:*"))),
-                    )  # type: ignore[arg-type]
+                    )
                     for a in who.accounts
                 ]
             )
@@ -111,13 +110,13 @@ def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
             org = sym.key("aws:PrincipalOrgID")
             return z3.Or(
                 service, z3.Not(z3.And(org.present, org.value == z3.StringVal(who.org or "")))
-            )  # type: ignore[operator]
+            )
         case WhoKind.PRINCIPAL:
             pattern = who.pattern or ""
             arn = caller_arn_term(sym, u)
             parn = sym.key("aws:PrincipalArn")
             rx = glob_re(pattern)
-            return z3.Or(z3.InRe(arn, rx), z3.And(parn.present, z3.InRe(parn.value, rx)))  # type: ignore[arg-type]
+            return z3.Or(z3.InRe(arn, rx), z3.And(parn.present, z3.InRe(parn.value, rx)))
         case WhoKind.SERVICE:
             return z3.Or(
                 *[
@@ -221,7 +220,6 @@ def is_trusted(e: Entry, u: Universe, trusted: tuple[str, ...]) -> bool:
         if c.kind == "user" and e.kind == "user" and e.name == c.name:
             return True
     return False
-
 
 
 def keeps(world: World, query: Query, u: Universe) -> Callable[[Entry], bool]:

@@ -93,18 +93,18 @@ def ties(world: World, bucket: Bucket, sym: Sym, kms: Sym, resource: z3.SeqRef) 
     ec_keys = kms.key("kms:EncryptionContextKeys")
     out = [
         via.present,
-        via.value == z3.StringVal(f"s3.{bucket.region}.amazonaws.com"),  # type: ignore[operator]
+        via.value == z3.StringVal(f"s3.{bucket.region}.amazonaws.com"),
         ec.present,
-        ec.value == (z3.StringVal(bucket.arn) if bucket.bucket_key else resource),  # type: ignore[operator]
+        ec.value == (z3.StringVal(bucket.arn) if bucket.bucket_key else resource),
         ec_keys.present,
         ec_keys.count == 1,
         ec_keys.elems[0] == z3.StringVal("aws:s3:arn"),
-    ]  # type: ignore[operator]
+    ]
     out.extend(z3.Not(kms.key(low).present) for low in sorted(not_forwarded_keys()))
     for low in CARRIED:
         a, b = sym.key(low), kms.key(low)
         out.append(a.present == b.present)
-        out.append(z3.Implies(a.present, a.value == b.value))  # type: ignore[operator]
+        out.append(z3.Implies(a.present, a.value == b.value))
     for low, var in kms.ctx.items():
         if low.startswith(EC_PREFIX) and low != EC_PREFIX + "aws:s3:arn":
             out.append(z3.Not(var.present))
@@ -129,7 +129,7 @@ def encode_read(
         open_keys(kms)
         kms.open_keys.pop("kms:grantisforawsresource", None)
         src_ip = sym.key("aws:SourceIp")
-        kms.open_keys["aws:sourceip"] = (src_ip.present, ((src_ip.value,), None))  # type: ignore[dict-item]  # 10.21
+        kms.open_keys["aws:sourceip"] = (src_ip.present, ((src_ip.value,), None))  # 10.21
         allowed.append(encode_allowed(world, key, u, kms))
         facts += ties(world, bucket, sym, kms, resource)
         facts += free_facts(u, key, kms)

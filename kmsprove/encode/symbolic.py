@@ -17,6 +17,7 @@ world at hand; tests check the bound is reached but never exceeded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import z3
 
@@ -35,7 +36,11 @@ class CtxVar:
     value: z3.SeqRef | None = None  # single-valued keys
     count: z3.ArithRef | None = None  # multi-valued keys
     elems: list[z3.SeqRef] = field(default_factory=list)
-    typed: dict[str, object] = field(default_factory=dict)  # cached numeric/date/ip views
+    # typed views by `kind.index` (`numeric.0`): (parsed?, value) or (parsed?, v6?, bits)
+    typed: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    views: set[str] = field(default_factory=set)  # how the key is read (encode.conditions)
+    literals: set[str] = field(default_factory=set)  # texts it is compared equal to
+    linked: set[tuple[str, int, str]] = field(default_factory=set)  # (view, index, literal) tied
     display: str = ""  # the first spelling a policy used, for counterexamples
 
     @property
@@ -66,7 +71,7 @@ class Sym:
     facts: list[z3.BoolRef] = field(default_factory=list)  # well-formedness, derivations
     fixed: bool = False
     # keys whose presence the docs leave open: name -> (guard, states); None = absent
-    open_keys: dict[str, tuple[z3.BoolRef, tuple[tuple[str, ...] | None, ...]]] = field(
+    open_keys: dict[str, tuple[z3.BoolRef, tuple[tuple[Any, ...] | None, ...]]] = field(
         default_factory=dict
     )
     via_vpce: z3.SeqRef | None = None

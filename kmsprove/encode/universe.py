@@ -128,14 +128,14 @@ def mentioned(
                     accounts.update(m.group(0) for m in re.finditer(r"(?<!\d)\d{12}(?!\d)", v))
     for k in world.keys:
         for g in k.grants:
-            for v in (g.grantee, g.retiring):
-                if v and v.startswith("arn:"):
-                    arns.add(v)
-                elif v:
-                    services.add(v)
-            for v in (g.grantee_service, g.retiring_service):
-                if v:
-                    services.add(v)
+            for who in (g.grantee, g.retiring):
+                if who and who.startswith("arn:"):
+                    arns.add(who)
+                elif who:
+                    services.add(who)
+            for who in (g.grantee_service, g.retiring_service):
+                if who:
+                    services.add(who)
     for acct in world.accounts.values():
         arns.update(acct.principals)
     if query is not None:
@@ -150,10 +150,10 @@ def mentioned(
         if query.who.kind is WhoKind.SERVICE and query.who.pattern:
             services.add(query.who.pattern)
     for a in list(arns):
-        c = parse_caller(a)
-        if c.account:
-            accounts.add(c.account)
-        if c.kind == "service":
+        caller = parse_caller(a)
+        if caller.account:
+            accounts.add(caller.account)
+        if caller.kind == "service":
             services.add(a)
             arns.discard(a)
     return {a for a in accounts if ACCOUNT_RE.fullmatch(a)}, arns, services

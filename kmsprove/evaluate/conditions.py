@@ -29,6 +29,7 @@ from kmsprove.request import Context
 # Result of one test: True, False, or None when it depends on an open point.
 Outcome = bool | None
 
+
 def condition_holds(cond: Condition, ctx: Context, effect: Effect, variables: bool) -> bool:
     """Whether one (operator, key, values) test holds for the request context.
 

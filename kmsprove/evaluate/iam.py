@@ -12,9 +12,7 @@ from kmsprove.request import Decision, Layer, LayerResult, Request
 from kmsprove.world import World
 
 
-def decide_iam(
-    world: World, req: Request, caller: Caller, action: str, resource: str
-) -> Decision:
+def decide_iam(world: World, req: Request, caller: Caller, action: str, resource: str) -> Decision:
     """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom),
     the alias half of alias operations (R3.1), and IAM's own actions."""
     ident = world.identity(req.principal) if not caller.is_service else None

@@ -344,4 +344,3 @@ class _Kms:
             False,
             "the caller is not a retiring principal, a retiring grantee, nor in the issuing or key account (R4.7)",
         )
-

@@ -54,9 +54,7 @@ class LayerMatch:
 
 def key_policy_view(ctx: Context) -> Context:
     """The context as a key policy sees it: IAM-only keys absent (10.11)."""
-    keep = {
-        ctx.names[k]: v for k, v in ctx.values.items() if not absent_in_key_policies(k)
-    }
+    keep = {ctx.names[k]: v for k, v in ctx.values.items() if not absent_in_key_policies(k)}
     out = Context.of(keep)
     for k, states in ctx.open_keys.items():
         out = out.with_open(k, states)

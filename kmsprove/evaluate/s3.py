@@ -76,7 +76,7 @@ def _subrequest(
     """The KMS call S3 makes with the caller's credentials (a FAS call, R8.2)."""
     region = bucket.region
     ec_value = bucket.arn if bucket.bucket_key else (req.resource or "")
-    carried = {
+    carried: dict[str, str | tuple[str, ...]] = {
         req.context.names[k]: v
         for k, v in req.context.values.items()
         if k.startswith("aws:") and k not in not_forwarded_keys() and k != "aws:viaawsservice"

@@ -38,9 +38,9 @@ class _AuthorizationDetails(Reader):
             return {}
         managed: dict[str, JNode] = {}
         for pol in _items(node.get("Policies")):
-            arn = self.string(pol.get("Arn"), "Arn")  # type: ignore[union-attr]
-            default = self.string(pol.get("DefaultVersionId"), "DefaultVersionId")  # type: ignore[union-attr]
-            for ver in _items(pol.get("PolicyVersionList")):  # type: ignore[union-attr]
+            arn = self.string(pol.get("Arn"), "Arn")
+            default = self.string(pol.get("DefaultVersionId"), "DefaultVersionId")
+            for ver in _items(pol.get("PolicyVersionList")):
                 is_default = ver.get("IsDefaultVersion")
                 if (isinstance(is_default, JBool) and is_default.value) or (
                     self.string(ver.get("VersionId"), "VersionId") == default
@@ -81,10 +81,9 @@ class _AuthorizationDetails(Reader):
                     elif pb_arn:
                         unknown.append(pb_arn)
                 trust = None
-                if kind == "role" and item.get("AssumeRolePolicyDocument") is not None:
-                    trust = self.embedded(
-                        item.get("AssumeRolePolicyDocument"), PolicyKind.TRUST, f"{arn} trust"
-                    )  # type: ignore[arg-type]
+                trust_doc = item.get("AssumeRolePolicyDocument")
+                if kind == "role" and trust_doc is not None:
+                    trust = self.embedded(trust_doc, PolicyKind.TRUST, f"{arn} trust")
                 out[arn] = Identity(
                     arn=arn,
                     policies=tuple(policies),

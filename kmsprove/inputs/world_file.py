@@ -143,11 +143,11 @@ class WorldLoader(Reader):
         if arn is not None and not KEY_ARN_RE.fullmatch(arn):
             self.err(
                 node.get("arn"), f"`{arn}` is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID)"
-            )  # type: ignore[arg-type]
+            )
             arn = None
         manager = self.string(node.get("manager"), "manager") or "CUSTOMER"
         if manager not in ("CUSTOMER", "AWS"):
-            self.err(node.get("manager"), f"`manager` must be `CUSTOMER` or `AWS`, not `{manager}`")  # type: ignore[arg-type]
+            self.err(node.get("manager"), f"`manager` must be `CUSTOMER` or `AWS`, not `{manager}`")
         policy_node = node.get("policy")
         policy = self.document(policy_node, PolicyKind.KEY_POLICY, "")
         aliases = self.string_list(node.get("aliases"), "aliases")
@@ -157,7 +157,7 @@ class WorldLoader(Reader):
             self.err(node, "key has no `policy` (a key always has a key policy, R1.4)")
         state = self.string(node.get("state"), "state") or "Enabled"
         if state not in KEY_STATES:
-            self.err(node.get("state"), f"unknown key state `{state}`" + suggest(state, KEY_STATES))  # type: ignore[arg-type]
+            self.err(node.get("state"), f"unknown key state `{state}`" + suggest(state, KEY_STATES))
         for a_node, a in zip(getattr(node.get("aliases"), "items", ()), aliases, strict=False):
             if not a.startswith("alias/"):
                 self.err(a_node, f"alias `{a}` must start with `alias/`")
@@ -235,11 +235,11 @@ class WorldLoader(Reader):
                     principals.update(read_authorization_details(self, acct_id, loaded[0]))
                     imported = True
             else:
-                self.err(imp, "`import` must be a path to get-account-authorization-details output")  # type: ignore[arg-type]
+                self.err(imp, "`import` must be a path to get-account-authorization-details output")
         principals.update(self.principals(acct_id, node.get("principals")))
         org = self.string(node.get("organization"), "organization")
         if org is not None and not org.startswith("o-"):
-            self.err(node.get("organization"), f"`{org}` is not an organization id (o-...)")  # type: ignore[arg-type]
+            self.err(node.get("organization"), f"`{org}` is not an organization id (o-...)")
         regions = node.get("enabled_regions")
         return Account(
             id=acct_id,

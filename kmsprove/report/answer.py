@@ -22,7 +22,8 @@ def shortened(answers: Sequence[Answer], max_steps: int | None) -> list[Answer]:
         if max_steps is not None and len(a.trace) >= max_steps > 0:
             a = replace(
                 a,
-                reason=a.reason + f" (trace of {len(a.trace) + 1} steps; shown: the last {max_steps})",
+                reason=a.reason
+                + f" (trace of {len(a.trace) + 1} steps; shown: the last {max_steps})",
                 trace=a.trace[len(a.trace) + 1 - max_steps :],
             )
         out.append(a)

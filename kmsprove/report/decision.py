@@ -33,7 +33,6 @@ def _layer(lr: LayerResult) -> list[str]:
     return lines
 
 
-
 def render_decision(decision: Decision, request: Request) -> str:
     target = request.key or request.resource or "*"
     lines = [

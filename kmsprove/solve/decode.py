@@ -45,7 +45,7 @@ def _typed_text(model: z3.ModelRef, var: CtxVar, i: int) -> str | None:
     solver chose an unparsable value, not parse at all) and differ from them.
     """
     text = _s(model, var.members()[i][1]) if i < len(var.members()) else ""
-    literals = {str(x) for x in (var.typed.get("literals") or ())}
+    literals = var.literals
     for kind in ("numeric", "date"):
         view = var.typed.get(f"{kind}.{i}")
         if view is None:

@@ -49,4 +49,3 @@ def encoder_allows(world: World, req: Request, timeout: float = 60.0) -> Verdict
     if isinstance(result, Sat):
         return Verdict.YES
     return Verdict.NO if isinstance(result, Unsat) else Verdict.UNKNOWN
-

@@ -43,8 +43,6 @@ from kmsprove.syntax.tree import (
 LARK_LIMIT = 1_000_000  # characters; above this the bulk scanner is used
 
 
-
-
 def decode_bytes(data: bytes, name: str) -> str:
     try:
         text = data.decode("utf-8")
@@ -81,16 +79,26 @@ def _unquote(tok: str) -> str:
     return json.loads(tok)  # type: ignore[no-any-return]
 
 
+Tree = lark.Tree[lark.Token]
+
+
+def _token(kid: Tree | lark.Token) -> lark.Token:
+    """A child the grammar makes a token (a terminal); a tree there is grammar drift."""
+    if not isinstance(kid, lark.Token):
+        raise AssertionError(f"grammar drift: expected a token, found rule {kid.data!r}")
+    return kid
+
+
 class _Builder:
     """Turns the lark tree into JNodes without recursion (deep input is legal JSON)."""
 
     def __init__(self, src: Source) -> None:
         self.src = src
 
-    def build(self, root: lark.Tree | lark.Token) -> JNode:
+    def build(self, root: Tree | lark.Token) -> JNode:
         # post-order walk: every child is built before its parent
         done: dict[int, JNode] = {}
-        stack: list[tuple[lark.Tree | lark.Token, bool]] = [(root, False)]
+        stack: list[tuple[Tree | lark.Token, bool]] = [(root, False)]
         while stack:
             item, expanded = stack.pop()
             if isinstance(item, lark.Token):
@@ -104,29 +112,31 @@ class _Builder:
             raise AssertionError("grammar drift: a bare token at the root")
         return done[id(root)]
 
-    def node(self, t: lark.Tree, done: dict[int, JNode]) -> JNode:
+    def node(self, t: Tree, done: dict[int, JNode]) -> JNode:
         kids = t.children
+        at = _token(kids[0]).start_pos or 0 if kids else 0
         match t.data:
             case "string":
-                return JString(self.src, kids[0].start_pos, _unquote(kids[0]))
+                return JString(self.src, at, _unquote(_token(kids[0])))
             case "number":
-                return JNumber(self.src, kids[0].start_pos, _number(kids[0]))
+                return JNumber(self.src, at, _number(_token(kids[0])))
             case "true" | "false":
-                return JBool(self.src, kids[0].start_pos, t.data == "true")
+                return JBool(self.src, at, t.data == "true")
             case "null":
-                return JNull(self.src, kids[0].start_pos)
+                return JNull(self.src, at)
             case "array":
                 items = tuple(done[id(c)] for c in kids if isinstance(c, lark.Tree))
-                return JArray(self.src, kids[0].start_pos, items)
+                return JArray(self.src, at, items)
             case "object":
                 members = []
                 for pair in kids:
                     if isinstance(pair, lark.Tree):
-                        key_tok, value = pair.children
+                        key, value = pair.children
+                        key_tok = _token(key)
                         members.append(
-                            JMember(_unquote(key_tok), key_tok.start_pos, done[id(value)])
+                            JMember(_unquote(key_tok), key_tok.start_pos or 0, done[id(value)])
                         )
-                return JObject(self.src, kids[0].start_pos, tuple(members))
+                return JObject(self.src, at, tuple(members))
             case "pair":
                 return JNull(self.src, 0)  # placeholder, read through its object
         raise AssertionError(f"grammar drift: unexpected rule {t.data!r}")
@@ -153,7 +163,7 @@ def _lark_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> D
         return error(end_of_text(text.rstrip(), file), "unexpected end of file")
     pos = SourcePos(file, exc.line, exc.column)
     if isinstance(exc, lark.exceptions.UnexpectedCharacters):
-        return error(pos, bad_character_message(text, exc.pos_in_stream))
+        return error(pos, bad_character_message(text, exc.pos_in_stream or 0))
     assert isinstance(exc, lark.exceptions.UnexpectedToken)
     tok = exc.token
     if tok.type == "$END":
@@ -169,5 +179,3 @@ def _lark_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> D
 
 
 _VALUE_TOKENS = ("STRING", "NUMBER", "LBRACE", "LSQB", "TRUE", "FALSE", "NULL")
-
-

@@ -88,7 +88,9 @@ def parse_json_bulk(text: str, file: str) -> JNode:
         pairs = json.loads(text, object_pairs_hook=_Pairs)
         root = _attach(pairs, _TOKEN.finditer(text), src, None)
         raise InputError(structure_problems(root))
-    return _attach(value, _TOKEN.finditer(text), src, text, decoder.scan_once)
+    # the C scanner the decoder was built with (not in the typeshed stubs)
+    scan_once = decoder.scan_once  # type: ignore[attr-defined]
+    return _attach(value, _TOKEN.finditer(text), src, text, scan_once)
 
 
 class _Pairs(list):  # type: ignore[type-arg]
@@ -170,8 +172,10 @@ def _attach(
             stack.pop()
             add(JObject(src, p, tuple(kids)) if is_obj else JArray(src, p, tuple(kids)))
             continue
+        v: Any
         if is_obj:
-            key, v = child
+            pair: tuple[str, Any] = child  # type: ignore[assignment]  # an object yields pairs
+            key, v = pair
             kids.append((key, next_offset()))
         else:
             v = child

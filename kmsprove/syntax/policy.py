@@ -30,6 +30,7 @@ STATEMENT_ELEMENTS = (
 )
 PRINCIPAL_TYPES = ("AWS", "Service", "Federated", "CanonicalUser")
 
+
 @dataclass
 class Ctx:
     """Where a builder puts its diagnostics (shared by the policy and grant builders)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import lark
 from lark.exceptions import UnexpectedInput
@@ -44,7 +44,8 @@ def parse_who(text: str, name: str = "<who>") -> tuple[Who, SourcePos | None]:
     except UnexpectedInput as exc:
         raise InputError([syntax_error(exc, where)]) from None
     build = _Build(where)
-    who, ever = build.transform(tree)
+    # the `who_start` rule's builder returns (Who, where `ever` is), not a Query
+    who, ever = cast(tuple[Who, SourcePos | None], build.transform(tree))
     problems = value_problems(None, build.words)
     if problems:
         raise InputError(problems)

@@ -38,7 +38,6 @@ class Where:
         return self.at(len(self.text.rstrip()))
 
 
-
 # Terminals in the order messages list them; a keyword is named by itself.
 # fmt: off
 _ORDER = (
@@ -272,5 +271,3 @@ def _target_problems(q: Query, words: list[tuple[str, str, SourcePos]]) -> list[
             out.append(error(q.target.pos, "`on bucket` needs s3:GetObject or s3:PutObject"))
         return out
     return [error(p, f"`{w}` needs `on bucket arn:aws:s3:::NAME`") for w, p in s3]
-
-

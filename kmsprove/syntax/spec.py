@@ -34,7 +34,6 @@ def parse_spec(text: str, name: str = "<spec>") -> tuple[Expectation, ...]:
     return tuple(out)
 
 
-
 _EXPECT_RE = re.compile(r"expect[ \t]+(yes|no)[ \t]*:")
 _PREFIX_RE = re.compile(r"(expect(?![^\s:]))?[ \t]*([^\s:]*)")
 

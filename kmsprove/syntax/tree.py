@@ -102,7 +102,7 @@ class _Container(JNode):
             kids = built._kids  # type: ignore[attr-defined]
             object.__setattr__(self, "_kids", kids)
             object.__setattr__(self, "_lazy", None)
-        return kids  # type: ignore[return-value]
+        return kids
 
     @property
     def is_lazy(self) -> bool:
@@ -110,7 +110,7 @@ class _Container(JNode):
         return self._lazy is not None
 
     def __eq__(self, other: object) -> bool:
-        return type(self) is type(other) and self._children() == other._children()  # type: ignore[attr-defined]
+        return type(self) is type(other) and self._children() == other._children()
 
     def __hash__(self) -> int:
         return hash(self._children())
@@ -173,7 +173,7 @@ def to_python(node: JNode) -> Any:
                 val = []
                 stack.append((child, val))
             else:
-                val = child.value  # type: ignore[attr-defined]
+                val = child.value  # type: ignore[union-attr]  # a scalar node
             if isinstance(dst, dict):
                 dst[k] = val
             else:

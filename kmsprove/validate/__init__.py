@@ -49,4 +49,3 @@ def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:
         for c in st.conditions:
             out.extend(condition_problems(c, policy.kind, policy.version))
     return printable(out)
-

@@ -74,7 +74,9 @@ def check_world(
 def exit_code(outcomes: Sequence[Outcome]) -> ExitCode:
     """0 when all hold, 1 when some fail, 3 when none fails but some are unknown."""
     statuses = {o.status for o in outcomes}
-    return exit_status(failed=CheckStatus.FAILS in statuses, unknown=CheckStatus.UNKNOWN in statuses)
+    return exit_status(
+        failed=CheckStatus.FAILS in statuses, unknown=CheckStatus.UNKNOWN in statuses
+    )
 
 
 def _check_targets(world: World, expectations: Sequence[Expectation]) -> None:

@@ -79,7 +79,9 @@ def plan(world: str, jobs: int) -> tuple[list[Unit], World | None]:
     if jobs <= 1 or n < 2 * jobs:
         return [Unit(world, loaded)], loaded
     size = max(1, min(50, n // (jobs * 4)))
-    units = [Unit(world, replace(loaded, keys=loaded.keys[i : i + size])) for i in range(0, n, size)]
+    units = [
+        Unit(world, replace(loaded, keys=loaded.keys[i : i + size])) for i in range(0, n, size)
+    ]
     return units, loaded
 
 

@@ -176,7 +176,9 @@ def diff_identity_policies(
     try:
         probes = identity_probes(old, new, Query(who, ("kms:*",)))
     except Unmodelled as exc:  # the key ARN classes could not be enumerated
-        new_access, removed = (Finding(FindingStatus.UNKNOWN, reason=f"not modelled: {exc}") for _ in "ab")
+        new_access, removed = (
+            Finding(FindingStatus.UNKNOWN, reason=f"not modelled: {exc}") for _ in "ab"
+        )
         seconds = time.monotonic() - start
         return DiffResult(
             Relation.UNKNOWN, new_access, removed, "identity-policy", (), tuple(notes), seconds
@@ -235,7 +237,10 @@ def _result(
         except Unmodelled as exc:
             for d in todo:
                 unknown.setdefault(
-                    d, Finding(FindingStatus.UNKNOWN, reason=f"not modelled: {exc}", where=probe.where)
+                    d,
+                    Finding(
+                        FindingStatus.UNKNOWN, reason=f"not modelled: {exc}", where=probe.where
+                    ),
                 )
             continue
         for d, f in compare(pair, todo, start + timeout).items():
@@ -244,7 +249,9 @@ def _result(
             elif f.status is FindingStatus.UNKNOWN:
                 unknown.setdefault(d, f)
     new, removed = (
-        found.get(d) or unknown.get(d) or Finding(FindingStatus.NONE, reason="no such request (proved)")
+        found.get(d)
+        or unknown.get(d)
+        or Finding(FindingStatus.NONE, reason="no such request (proved)")
         for d in DIRECTIONS
     )
     return DiffResult(

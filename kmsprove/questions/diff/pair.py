@@ -130,7 +130,8 @@ def readable(
     quiet = [
         z3.Not(v.present)
         for low, v in sym.ctx.items()
-        if low not in derived_keys() and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
+        if low not in derived_keys()
+        and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
     ]
     session = is_entry(sym, [e.index for e in u.entries if e.kind == "session"])
     return [[*names, *quiet, session], [*names, *quiet], names]

@@ -115,7 +115,9 @@ def ask_ever(
     else:
         answer = _routes(search)
     lost = sorted(set(trusted) - set(reach.trusted))
-    lapsed = tuple(f"{t}: not trusted after all, an untrusted principal can act as it" for t in lost)
+    lapsed = tuple(
+        f"{t}: not trusted after all, an untrusted principal can act as it" for t in lost
+    )
     return replace(
         answer,
         open_accounts=today.open_accounts,

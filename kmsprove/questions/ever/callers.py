@@ -104,7 +104,7 @@ def grantee_classes(world: World, query: Query) -> list[tuple[QueryCond, ...]]:
             return [(QueryCond(GRANTEE, CondOp.EQ, who.pattern or ""),)]
         case WhoKind.PRINCIPAL:
             pattern = who.pattern or ""
-            out = [(QueryCond(GRANTEE, CondOp.LIKE, pattern),)]
+            out: list[tuple[QueryCond, ...]] = [(QueryCond(GRANTEE, CondOp.LIKE, pattern),)]
             c = parse_caller(pattern)
             if c.account and "*" not in c.account and "?" not in c.account:
                 out.append((QueryCond(GRANTEE, CondOp.EQ, f"arn:aws:iam::{c.account}:root"),))

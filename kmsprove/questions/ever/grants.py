@@ -22,10 +22,11 @@ solver for the steps and met by the final request; they only make grants narrowe
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import partial
 
 from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
-from kmsprove.ast import CondOp, QueryCond
+from kmsprove.ast import CondOp, Grant, QueryCond
 from kmsprove.catalog import grant_operations
 from kmsprove.questions.ever.callers import (
     GRANTEE,
@@ -41,7 +42,7 @@ from kmsprove.questions.ever.roles import assume_step
 from kmsprove.questions.ever.search import Search, actor_steps
 from kmsprove.questions.ever.trace import Step, step, with_key
 from kmsprove.questions.today import query_actions
-from kmsprove.world import Grant, Key, World
+from kmsprove.world import Key, World
 
 OPS = "kms:GrantOperations"
 # a CreateGrant an AWS service makes for the caller: the service picks the grantee
@@ -65,7 +66,11 @@ def _grant_step(made_by: Answer, key: Key, grant_id: str) -> tuple[Step, Key, st
         ec_subset=tuple(ec.items()) or None,
     )
     new_key = replace(key, grants=(*key.grants, grant))
-    shown = {"GranteePrincipal": grantee, "Operations": list(ops), "GrantId": grant_id}
+    shown: dict[str, object] = {
+        "GranteePrincipal": grantee,
+        "Operations": list(ops),
+        "GrantId": grant_id,
+    }
     if ec:
         shown["Constraints"] = {"EncryptionContextSubset": ec}
     made = step(
@@ -79,7 +84,7 @@ def _grant_step(made_by: Answer, key: Key, grant_id: str) -> tuple[Step, Key, st
 
 def _classes(search: Search) -> list[tuple[QueryCond, ...]]:
     """Grantee classes, the question's representative first for readable answers."""
-    out = []
+    out: list[tuple[QueryCond, ...]] = []
     rep = representative(search.world, search.query)
     if rep is not None and covered(search.world, search.query, as_caller(rep)):
         out.append((QueryCond(GRANTEE, CondOp.EQ, rep),))
@@ -161,8 +166,8 @@ def via_grants(search: Search) -> Answer | None:
         if any_grant.verdict is Verdict.NO:
             continue
         for finder in (
-            lambda o=op: _direct(search, o, search.world, search.key, []),
-            lambda o=op: _relay(search, o),
+            partial(_direct, search, op, search.world, search.key, []),
+            partial(_relay, search, op),
         ):
             found = finder()
             if found is not None and found.verdict is Verdict.YES:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from kmsprove.ast import Policy, PolicyKind
@@ -151,7 +152,7 @@ def _open_accounts(world: World, key: Key, reach: IamReach, admin: Policy, anyon
             reach.steps[ident.arn] = [
                 step(
                     Request(root, WIDEN.get(ident.kind, WIDEN["user"])[0], resource=ident.arn),
-                    lambda w, c=changed: with_identity(w, c),
+                    partial(with_identity, ident=changed),
                     f"{ident.arn} gets an allow-all identity policy (its account is open:"
                     " its administrators may write one)",
                     {"PolicyDocument": ALLOW_ALL_DOC, "PermissionsBoundary": None},
@@ -164,7 +165,7 @@ def _open_accounts(world: World, key: Key, reach: IamReach, admin: Policy, anyon
         reach.steps[new_role] = [
             step(
                 Request(root, "iam:CreateRole", resource=new_role),
-                lambda w, c=created: _with_account(w, c),
+                partial(_with_account, ident=created),
                 f"{new_role} is created with an allow-all policy and a trust policy that admits"
                 " anyone (its account is open: its administrators may create one)",
                 {"AssumeRolePolicyDocument": ANYONE_TRUST, "PolicyDocument": ALLOW_ALL_DOC},
@@ -278,7 +279,7 @@ def _round(world: World, acct_id: str, reach: IamReach, admin: Policy, anyone: P
             updated[new_role] = created
             made = step(
                 Request(found[0], "iam:CreateRole", resource=new_role),
-                lambda w, c=created: with_identity(w, c),
+                partial(with_identity, ident=created),
                 f"{new_role} is created with a trust policy that admits anyone",
                 {"AssumeRolePolicyDocument": ANYONE_TRUST},
             )
@@ -293,7 +294,7 @@ def _round(world: World, acct_id: str, reach: IamReach, admin: Policy, anyone: P
             updated[ident.arn] = edit(updated.get(ident.arn, ident))
             made = step(
                 Request(found[0], found[1], resource=ident.arn),
-                lambda w, a=ident.arn, e=edit: _apply(w, a, e),
+                partial(_apply, arn=ident.arn, edit=edit),
                 f"{ident.arn} {what}",
                 params,
             )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 
 from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
@@ -119,7 +120,7 @@ def actor_steps(answer: Answer) -> list[Step]:
     return [
         step(
             Request(root, action, resource=arn),
-            lambda w, r=req, a=dict(answer.assumed): witness_world(w, r, a),
+            partial(witness_world, req=req, witness=dict(answer.assumed)),
             f"{arn} gets an identity policy allowing {req.action} (its account is open:"
             " its administrators may write one)",
             {"PolicyDocument": witness_document(req)},
