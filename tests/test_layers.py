@@ -72,9 +72,7 @@ def test_function_level_imports_of_kmsprove_say_what_they_save() -> None:
 def test_the_install_lists_every_subpackage() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])
-    on_disk = {
-        ".".join(p.relative_to(ROOT).parent.parts) for p in PACKAGE.rglob("__init__.py")
-    }
+    on_disk = {".".join(p.relative_to(ROOT).parent.parts) for p in PACKAGE.rglob("__init__.py")}
     assert on_disk <= listed, sorted(on_disk - listed)
 
 

@@ -1,7 +1,7 @@
 """`kmsprove check WORLD SPEC` through the real CLI: exit codes 0/1/2/3, the statements
 a failing `expect no` names (file:line:col in text, JSON and SARIF), the layer a failing
 `expect yes` names, `ever` traces, one outcome per key, and the repository's examples.
-Every SARIF log is validated against the SARIF 2.1.0 schema (tests/data/README.md)."""
+Every SARIF log is validated against the SARIF 2.1.0 schema (tests/support/data/README.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ ADMIN = f"arn:aws:iam::{A}:role/KeyAdmin"
 APP = f"arn:aws:iam::{A}:role/App"
 OUTSIDE = f"can any principal outside account {A} kms:Decrypt"
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "tests" / "data" / "sarif-schema-2.1.0.json"
+SCHEMA = REPO / "tests" / "support" / "data" / "sarif-schema-2.1.0.json"
 
 # Line 11 lets the key administrator rewrite the policy; line 12 (when `partner`)
 # gives account B Decrypt. Both statements start at column 5.

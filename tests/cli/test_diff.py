@@ -19,7 +19,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs import load_world
 from kmsprove.questions.diff import diff_files, place_key_policy
 from kmsprove.request import Context, Request
-from tests.cli.helpers import listing
+from tests.support.cli import listing
 
 A, B = "111122223333", "444455556666"
 ROOT = Path(__file__).resolve().parents[2]

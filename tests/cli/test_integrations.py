@@ -18,7 +18,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = ROOT / "examples" / "policy-repo"
-SCHEMA = json.loads((ROOT / "tests" / "data" / "sarif-schema-2.1.0.json").read_text())
+SCHEMA = json.loads((ROOT / "tests" / "support" / "data" / "sarif-schema-2.1.0.json").read_text())
 KMSPROVE = shutil.which("kmsprove")
 
 

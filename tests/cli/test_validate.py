@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.cli.helpers import at, policy_text, run_validate, stmt_at, value_at
-from tests.validate.helpers import stmt
+from tests.support.builders import at, key_stmt, policy_text, stmt_at, value_at
+from tests.support.cli import run_validate
 
 ROOT = "arn:aws:iam::111122223333:root"
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -32,7 +32,7 @@ def case(name: str, kind: str | None, text: str, expected: Expected, file: str =
     CASES.append(pytest.param(kind, file, text, expected, id=name))
 
 
-kst = stmt  # a valid key-policy statement, changed by fields (None removes one)
+kst = key_stmt  # a valid key-policy statement, changed by fields (None removes one)
 
 
 def ist(**fields: Any) -> dict[str, Any]:

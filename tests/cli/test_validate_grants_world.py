@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.cli.helpers import at, grants_text, policy_text, run_validate, stmt_at, value_at
 from tests.cli.test_validate import Expected, check
+from tests.support.builders import at, grants_text, policy_text, stmt_at, value_at
+from tests.support.cli import run_validate
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ARN = f"arn:aws:kms:us-east-1:111122223333:key/{KEY_ID}"

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 import kmsprove.inputs.files as files
-from tests.cli.helpers import at, policy_text, run_validate, stmt_at, value_at
 from tests.cli.test_validate import Expected, check, kst
+from tests.support.builders import at, policy_text, stmt_at, value_at
+from tests.support.cli import run_validate
 
 SYNTAX: list[Any] = []
 

@@ -11,8 +11,7 @@ from kmsprove.ast import Condition
 from kmsprove.evaluate.conditions import MATCHERS, condition_holds, conditions_hold
 from kmsprove.operators import OPERATORS
 from kmsprove.request import Context
-
-from .helpers import ALLOW, DENY, A, B, both, cond, holds
+from tests.support.builders import ALLOW, DENY, A, B, both, cond, holds
 
 # ---------------------------------------------------------------- R6.1
 

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from kmsprove.evaluate.conditions import conditions_hold
 from kmsprove.request import Context
-
-from .helpers import ALLOW, DENY, A, B, both, cond, holds
+from tests.support.builders import ALLOW, DENY, A, B, both, cond, holds
 
 # ---------------------------------------------------------------- R6.8 set operators
 

@@ -1,5 +1,5 @@
 """SARIF 2.1.0 logs of `check` outcomes, through the library API (`check_world`,
-`sarif_log`): every log validates against the schema of tests/data/README.md, URIs
+`sarif_log`): every log validates against the schema of tests/support/data/README.md, URIs
 are what GitHub code scanning resolves, and fingerprints survive moved lines."""
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Each test names the item; docs/choices.md says what was chosen and why.
 
 from __future__ import annotations
 
-from tests.rules.helpers import (
+from tests.support.builders import (
     DEFAULT_KP,
     KEY,
     ROOT_A,

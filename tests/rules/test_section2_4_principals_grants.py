@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.rules.helpers import (
+from tests.support.builders import (
     DEFAULT_KP,
     ROOT_A,
     ROOT_B,

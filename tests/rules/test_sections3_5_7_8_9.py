@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from kmsprove.catalog import expand, s3_facts
-from tests.rules.helpers import (
+from tests.support.builders import (
     DEFAULT_KP,
     KEY,
     ROOT_A,

@@ -9,13 +9,13 @@ import pytest
 from kmsprove.ast import PolicyKind
 from kmsprove.errors import SourcePos
 from kmsprove.validate.conditions import is_single_valued, kms_condition_keys, value_type_problem
-from tests.validate.helpers import diags_of, id_stmt, problems, stmt
+from tests.support.builders import diags_of, id_stmt, key_stmt, problems
 
 ID = PolicyKind.IDENTITY
 
 
 def cond(block: dict[str, Any], kind: PolicyKind = PolicyKind.KEY_POLICY) -> set[str]:
-    st = stmt(Condition=block) if kind.is_resource_policy else id_stmt(Condition=block)
+    st = key_stmt(Condition=block) if kind.is_resource_policy else id_stmt(Condition=block)
     return problems(st, kind=kind)
 
 

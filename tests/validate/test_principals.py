@@ -8,7 +8,7 @@ from kmsprove.ast import PolicyKind
 from kmsprove.errors import SourcePos
 from kmsprove.validate import check_policy
 from kmsprove.validate.principals import caller_arn_problem
-from tests.validate.helpers import KP, diags_of, id_stmt, policy, problems, stmt
+from tests.support.builders import KP, built, diags_of, id_stmt, key_stmt, problems
 
 PARTIAL = (
     "error: partial wildcard `{v}` in `Principal`: only a bare `*` is a wildcard "
@@ -25,7 +25,7 @@ FORMS = (
 
 
 def test_valid_key_policy_has_no_problems() -> None:
-    assert problems(stmt()) == set()
+    assert problems(key_stmt()) == set()
 
 
 @pytest.mark.parametrize(
@@ -44,14 +44,14 @@ def test_valid_key_policy_has_no_problems() -> None:
 )
 def test_valid_aws_principals(value: str) -> None:
     conditions = {"StringEquals": {"kms:CallerAccount": "111122223333"}}
-    assert problems(stmt(Principal={"AWS": value}, Condition=conditions)) == set()
+    assert problems(key_stmt(Principal={"AWS": value}, Condition=conditions)) == set()
 
 
 @pytest.mark.parametrize(
     "value", ["arn:aws:iam::*:root", "arn:aws:iam::111122223333:role/app-*", "arn:aws:iam::1111*"]
 )
 def test_partial_wildcards_are_errors(value: str) -> None:
-    assert problems(stmt(Principal={"AWS": value})) == {PARTIAL.format(v=value)}
+    assert problems(key_stmt(Principal={"AWS": value})) == {PARTIAL.format(v=value)}
 
 
 @pytest.mark.parametrize(
@@ -88,34 +88,34 @@ def test_partial_wildcards_are_errors(value: str) -> None:
     ],
 )
 def test_malformed_aws_principals_are_errors(value: str, message: str) -> None:
-    assert problems(stmt(Principal={"AWS": value})) == {f"error: {message}"}
+    assert problems(key_stmt(Principal={"AWS": value})) == {f"error: {message}"}
 
 
 @pytest.mark.parametrize("value", ["AROAEXAMPLEDELETED0001", "AIDAJQABLZS4A3QDU576Q"])
 def test_unique_ids_warn_deleted_principal(value: str) -> None:
-    assert problems(stmt(Principal={"AWS": value})) == {
+    assert problems(key_stmt(Principal={"AWS": value})) == {
         f"warning: `{value}` is a unique id, not an ARN: the principal it stood for was deleted, "
         "and it matches nobody, not even a re-created namesake"
     }
 
 
 def test_service_principals() -> None:
-    assert problems(stmt(Principal={"Service": "cloudtrail.amazonaws.com"})) == set()
-    assert problems(stmt(Principal={"Service": "logs.*.amazonaws.com"})) == {
+    assert problems(key_stmt(Principal={"Service": "cloudtrail.amazonaws.com"})) == set()
+    assert problems(key_stmt(Principal={"Service": "logs.*.amazonaws.com"})) == {
         "error: wildcard in service principal `logs.*.amazonaws.com`: service principals are exact names"
     }
-    assert problems(stmt(Principal={"Service": "cloudtrail"})) == {
+    assert problems(key_stmt(Principal={"Service": "cloudtrail"})) == {
         "error: `cloudtrail` is not a service principal name (such as `cloudtrail.amazonaws.com`)"
     }
 
 
 def test_federated_warns_only_in_key_policies() -> None:
     fed = {"Federated": "cognito-identity.amazonaws.com"}
-    assert problems(stmt(Principal=fed)) == {
+    assert problems(key_stmt(Principal=fed)) == {
         "warning: `Federated` principal `cognito-identity.amazonaws.com` matches no KMS caller: "
         "federated users call KMS as role sessions"
     }
-    trust = stmt(Principal=fed, Action="sts:AssumeRoleWithWebIdentity", Resource=None)
+    trust = key_stmt(Principal=fed, Action="sts:AssumeRoleWithWebIdentity", Resource=None)
     assert problems(trust, kind=PolicyKind.TRUST) == set()
 
 
@@ -126,8 +126,8 @@ def test_canonical_user_warns_outside_bucket_policies() -> None:
         "`79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be` is an S3 notion "
         "and matches no KMS caller"
     )
-    assert problems(stmt(Principal=cu)) == {msg}
-    bucket = stmt(Principal=cu, Action="s3:GetObject", Resource="arn:aws:s3:::b/*")
+    assert problems(key_stmt(Principal=cu)) == {msg}
+    bucket = key_stmt(Principal=cu, Action="s3:GetObject", Resource="arn:aws:s3:::b/*")
     assert problems(bucket, kind=PolicyKind.BUCKET) == set()
 
 
@@ -159,14 +159,16 @@ def test_resource_policies_need_a_principal(kind: PolicyKind, label: str) -> Non
     ],
 )
 def test_identity_side_policies_reject_principals(kind: PolicyKind, label: str) -> None:
-    assert problems(stmt(), kind=kind) == {f"error: {label} cannot have `Principal`"}
-    st = stmt(Effect="Deny", Principal=None, NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"})
+    assert problems(key_stmt(), kind=kind) == {f"error: {label} cannot have `Principal`"}
+    st = key_stmt(
+        Effect="Deny", Principal=None, NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"}
+    )
     assert problems(st, kind=kind) == {f"error: {label} cannot have `NotPrincipal`"}
     assert problems(id_stmt(), kind=kind) == set()
 
 
 def test_allow_with_not_principal_is_an_error() -> None:
-    st = stmt(Principal=None, NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"})
+    st = key_stmt(Principal=None, NotPrincipal={"AWS": "arn:aws:iam::111122223333:root"})
     assert problems(st) == {'error: `NotPrincipal` works only with `"Effect": "Deny"`'}
 
 
@@ -186,7 +188,7 @@ def test_deny_not_principal_must_exempt_the_account_and_role() -> None:
     session = "arn:aws:sts::111122223333:assumed-role/Admin/s1"
     role = "arn:aws:iam::111122223333:role/Admin"
     root = "arn:aws:iam::111122223333:root"
-    deny = stmt(Effect="Deny", Principal=None, NotPrincipal={"AWS": [session]})
+    deny = key_stmt(Effect="Deny", Principal=None, NotPrincipal={"AWS": [session]})
     assert problems(deny) == {
         f"warning: `NotPrincipal` exempts `{session}` but not its account `{root}`: "
         "AWS may check the account first and deny",
@@ -194,16 +196,16 @@ def test_deny_not_principal_must_exempt_the_account_and_role() -> None:
         "AWS may check the role first and deny",
     }
     role_with_path = "arn:aws:iam::111122223333:role/ops/Admin"
-    full = stmt(
+    full = key_stmt(
         Effect="Deny", Principal=None, NotPrincipal={"AWS": [session, role_with_path, root]}
     )
     assert problems(full) == set()
 
 
 def test_principal_star_allow_needs_a_restricting_condition() -> None:
-    assert problems(stmt(Principal="*")) == {STAR}
-    assert problems(stmt(Principal={"AWS": "*"})) == {STAR}
-    assert problems(stmt(Principal="*", Effect="Deny")) == set()
+    assert problems(key_stmt(Principal="*")) == {STAR}
+    assert problems(key_stmt(Principal={"AWS": "*"})) == {STAR}
+    assert problems(key_stmt(Principal="*", Effect="Deny")) == set()
     for op, key, value in [
         ("StringEquals", "kms:CallerAccount", "111122223333"),
         ("StringEquals", "KMS:CALLERACCOUNT", "111122223333"),
@@ -213,12 +215,14 @@ def test_principal_star_allow_needs_a_restricting_condition() -> None:
         ("StringEquals", "aws:SourceAccount", "111122223333"),
     ]:
         cond = {op: {key: value}}
-        assert problems(stmt(Principal="*", Condition=cond)) == set(), key
+        assert problems(key_stmt(Principal="*", Condition=cond)) == set(), key
     # conditions that any caller can meet do not restrict
     for op in ("StringNotEquals", "StringEqualsIfExists", "ForAllValues:StringEquals"):
         cond = {op: {"aws:PrincipalOrgID": "o-abc"}}
-        assert STAR in problems(stmt(Principal="*", Condition=cond)), op
-    assert STAR in problems(stmt(Principal="*", Condition={"Null": {"kms:CallerAccount": "false"}}))
+        assert STAR in problems(key_stmt(Principal="*", Condition=cond)), op
+    assert STAR in problems(
+        key_stmt(Principal="*", Condition={"Null": {"kms:CallerAccount": "false"}})
+    )
 
 
 def test_principal_problems_sit_on_the_principal_value() -> None:
@@ -227,7 +231,7 @@ def test_principal_problems_sit_on_the_principal_value() -> None:
         '  {"Effect": "Allow", "Action": "kms:*", "Resource": "*",\n'
         '   "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::*:root"]}}]}'
     )
-    [d] = check_policy(policy(text, KP))
+    [d] = check_policy(built(text, KP))
     line3 = text.splitlines()[2]
     assert d.pos == SourcePos("p.json", 3, line3.index('"arn:aws:iam::*') + 1)
     [missing] = diags_of(id_stmt())  # on the statement: json.dumps puts it after `[`

@@ -9,7 +9,7 @@ import pytest
 from kmsprove.ast import PolicyKind
 from kmsprove.validate import check_policy
 from kmsprove.validate.statements import policy_json
-from tests.validate.helpers import id_stmt, policy, problems, stmt
+from tests.support.builders import built, id_stmt, key_stmt, problems
 
 ID = PolicyKind.IDENTITY
 KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -22,16 +22,16 @@ KEY_ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-123456
     "action", ["kms", "kms:", ":Decrypt", "kms:Decrypt Key", "kms:De.crypt", ""]
 )
 def test_malformed_actions_are_errors(action: str) -> None:
-    assert problems(stmt(Action=action)) == {
+    assert problems(key_stmt(Action=action)) == {
         f"error: `{action}` is not an action: expected `SERVICE:ACTION` (such as `kms:Decrypt`) or `*`"
     }
 
 
 def test_unknown_kms_actions_warn_with_a_suggestion() -> None:
-    assert problems(stmt(Action="kms:Decrpyt")) == {
+    assert problems(key_stmt(Action="kms:Decrpyt")) == {
         "warning: action `kms:Decrpyt` does not exist (did you mean `kms:Decrypt`?)"
     }
-    assert problems(stmt(Action="kms:Foo*")) == {"warning: `kms:Foo*` matches no KMS action"}
+    assert problems(key_stmt(Action="kms:Foo*")) == {"warning: `kms:Foo*` matches no KMS action"}
     # in NotAction and in identity policies too
     assert problems(id_stmt(Action=None, NotAction="kms:Decrpyt"), kind=ID) == {
         "warning: action `kms:Decrpyt` does not exist (did you mean `kms:Decrypt`?)"
@@ -39,7 +39,7 @@ def test_unknown_kms_actions_warn_with_a_suggestion() -> None:
 
 
 def test_action_names_are_case_insensitive() -> None:
-    assert problems(stmt(Action=["KMS:decrypt", "kms:REENCRYPT*", "*"])) == set()
+    assert problems(key_stmt(Action=["KMS:decrypt", "kms:REENCRYPT*", "*"])) == set()
 
 
 @pytest.mark.parametrize(
@@ -52,21 +52,21 @@ def test_action_names_are_case_insensitive() -> None:
     ],
 )
 def test_inert_actions_in_key_policies(action: str, why: str) -> None:
-    assert problems(stmt(Action=action)) == {
+    assert problems(key_stmt(Action=action)) == {
         f"warning: `{action}` {why}: in a key policy it has no effect"
     }
     assert problems(id_stmt(Action=action), kind=ID) == set()
 
 
 def test_inert_wildcards_warn_only_when_nothing_they_cover_works() -> None:
-    assert problems(stmt(Action="kms:*CustomKeyStore*")) == {
+    assert problems(key_stmt(Action="kms:*CustomKeyStore*")) == {
         "warning: `kms:*CustomKeyStore*` covers only actions that have no effect in a key policy"
     }
-    assert problems(stmt(Action=["kms:List*", "kms:Create*", "kms:*"])) == set()
+    assert problems(key_stmt(Action=["kms:List*", "kms:Create*", "kms:*"])) == set()
 
 
 def test_non_kms_actions_are_inert_in_key_policies() -> None:
-    assert problems(stmt(Action=["s3:GetObject", "k*:Decrypt"])) == {
+    assert problems(key_stmt(Action=["s3:GetObject", "k*:Decrypt"])) == {
         "warning: `s3:GetObject` is not a KMS action: in a key policy it has no effect"
     }
     assert problems(id_stmt(Action="s3:GetObject"), kind=ID) == set()
@@ -80,17 +80,17 @@ def test_retire_grant_in_an_rcp() -> None:
 
 
 def test_missing_action_or_resource() -> None:
-    assert problems(stmt(Action=None)) == {
+    assert problems(key_stmt(Action=None)) == {
         "warning: statement has no `Action` or `NotAction`: KMS accepts it, but it never applies"
     }
-    assert problems(stmt(Resource=None)) == {
+    assert problems(key_stmt(Resource=None)) == {
         "warning: statement has no `Resource` or `NotResource`: KMS accepts it, but it never applies"
     }
     assert problems(id_stmt(Action=None, Resource=None), kind=ID) == {
         "error: statement has no `Action` or `NotAction`",
         "error: statement has no `Resource` or `NotResource`",
     }
-    bucket = stmt(Action="s3:GetObject", Resource=None)
+    bucket = key_stmt(Action="s3:GetObject", Resource=None)
     assert problems(bucket, kind=PolicyKind.BUCKET) == {
         "error: statement has no `Resource` or `NotResource`"
     }
@@ -100,11 +100,11 @@ def test_missing_action_or_resource() -> None:
 
 
 def test_key_policy_resource_should_be_star() -> None:
-    assert problems(stmt(Resource=KEY_ARN)) == {
+    assert problems(key_stmt(Resource=KEY_ARN)) == {
         f'warning: key policy `Resource` `{KEY_ARN}` is not `"*"`: in a key policy `"*"` means '
         "this key, and other values may match nothing"
     }
-    assert problems(stmt(Resource=None, NotResource=KEY_ARN)) == {
+    assert problems(key_stmt(Resource=None, NotResource=KEY_ARN)) == {
         "warning: `NotResource` in a key policy: the only resource is this key; "
         'write `"Resource": "*"`'
     }
@@ -132,9 +132,11 @@ def test_variables_outside_the_resource_part_never_match() -> None:
 
 
 def test_trust_policies_take_no_resource() -> None:
-    st = stmt(Principal={"Service": "ec2.amazonaws.com"}, Action="sts:AssumeRole")
+    st = key_stmt(Principal={"Service": "ec2.amazonaws.com"}, Action="sts:AssumeRole")
     assert problems(st, kind=PolicyKind.TRUST) == {"error: a trust policy cannot have `Resource`"}
-    st = stmt(Principal={"Service": "ec2.amazonaws.com"}, Action="sts:AssumeRole", Resource=None)
+    st = key_stmt(
+        Principal={"Service": "ec2.amazonaws.com"}, Action="sts:AssumeRole", Resource=None
+    )
     assert problems(st, kind=PolicyKind.TRUST) == set()
 
 
@@ -176,16 +178,16 @@ def test_identity_side_sids_are_alphanumeric(kind: PolicyKind, label: str) -> No
     }
     assert problems(id_stmt(Sid="AllowDecrypt1"), kind=kind) == set()
     # key policies accept any Sid (AWS's console uses spaces)
-    assert problems(stmt(Sid="Allow use of the key")) == set()
+    assert problems(key_stmt(Sid="Allow use of the key")) == set()
 
 
 def test_duplicate_sids() -> None:
     dup = "duplicate `Sid` `a` (first at line 1, column 41)"
-    assert problems(stmt(Sid="a"), stmt(Sid="a")) == {f"warning: {dup}"}
-    b1 = stmt(Sid="a", Action="s3:GetObject", Resource="arn:aws:s3:::b/*")
+    assert problems(key_stmt(Sid="a"), key_stmt(Sid="a")) == {f"warning: {dup}"}
+    b1 = key_stmt(Sid="a", Action="s3:GetObject", Resource="arn:aws:s3:::b/*")
     assert problems(b1, b1, kind=PolicyKind.BUCKET) == {f"error: {dup}"}
     assert problems(id_stmt(Sid="a"), id_stmt(Sid="a"), kind=ID) == {f"error: {dup}"}
-    assert problems(stmt(Sid="a"), stmt(Sid="b"), stmt()) == set()
+    assert problems(key_stmt(Sid="a"), key_stmt(Sid="b"), key_stmt()) == set()
 
 
 # -- size ---------------------------------------------------------------------
@@ -193,13 +195,13 @@ def test_duplicate_sids() -> None:
 
 def _kp_of_size(n_statements: int) -> str:
     return json.dumps(
-        {"Version": "2012-10-17", "Statement": [stmt(Sid=f"s{i}") for i in range(n_statements)]}
+        {"Version": "2012-10-17", "Statement": [key_stmt(Sid=f"s{i}") for i in range(n_statements)]}
     )
 
 
 def test_key_policy_size_limit_counts_the_stored_text() -> None:
     small = _kp_of_size(10)
-    p = policy(small)
+    p = built(small)
     assert check_policy(p, small) == []
     padded = small + " " * (32_768 - len(small))
     assert check_policy(p, padded) == []
@@ -214,13 +216,13 @@ def test_key_policy_size_limit_counts_the_stored_text() -> None:
 
 def test_key_policy_size_without_text_uses_a_compact_rendering() -> None:
     big = _kp_of_size(400)
-    p = policy(big)
+    p = built(big)
     n = len(policy_json(p).encode())
     assert 32_768 < n < len(big)
     assert [d.message for d in check_policy(p)] == [
         f"key policy is {n:,} bytes, more than the 32,768 KMS accepts"
     ]
-    assert check_policy(policy(_kp_of_size(100))) == []
+    assert check_policy(built(_kp_of_size(100))) == []
 
 
 def test_policy_json_round_trips_the_statements() -> None:
@@ -228,7 +230,7 @@ def test_policy_json_round_trips_the_statements() -> None:
         "Version": "2012-10-17",
         "Id": "x",
         "Statement": [
-            stmt(Sid="a", Condition={"StringEquals": {"kms:CallerAccount": ["1", "2"]}}),
+            key_stmt(Sid="a", Condition={"StringEquals": {"kms:CallerAccount": ["1", "2"]}}),
             {
                 "Effect": "Deny",
                 "NotPrincipal": {"AWS": [ROOT_B]},
@@ -238,7 +240,7 @@ def test_policy_json_round_trips_the_statements() -> None:
             {"Effect": "Allow", "Principal": "*", "Action": ["kms:*"], "Resource": ["*"]},
         ],
     }
-    assert policy(policy_json(policy(doc))) == policy(doc)
+    assert built(policy_json(built(doc))) == built(doc)
 
 
 ROOT_B = "arn:aws:iam::444455556666:root"
@@ -262,7 +264,7 @@ def test_identity_policy_size_warnings(chars: int, expected: str | None) -> None
     pad = chars - len(base.replace(" ", ""))
     doc = json.dumps({"Version": "2012-10-17", "Statement": [id_stmt(Sid="A" * pad)]})
     text = doc + "\n" * 5000  # whitespace does not count
-    p = policy(doc, ID)
+    p = built(doc, ID)
     found = [(d.severity.value, d.message) for d in check_policy(p, text)]
     if expected is None:
         assert found == []
@@ -274,7 +276,7 @@ def test_identity_policy_size_warnings(chars: int, expected: str | None) -> None
 
 def test_org_and_bucket_policy_size_limits() -> None:
     scp = {"Version": "2012-10-17", "Statement": [id_stmt(Sid="A" * 5_100)]}
-    p = policy(scp, PolicyKind.SCP)
+    p = built(scp, PolicyKind.SCP)
     n = len(json.dumps(scp).replace(" ", ""))
     assert [d.message for d in check_policy(p, json.dumps(scp))] == [
         f"an SCP holds at most 5,120 characters; this one has {n:,}"
@@ -291,18 +293,18 @@ def test_org_and_bucket_policy_size_limits() -> None:
             }
         ],
     }
-    p = policy(rcp, PolicyKind.RCP)
+    p = built(rcp, PolicyKind.RCP)
     assert [d.message for d in check_policy(p)] == [
         f"an RCP holds at most 5,120 characters; this one has {len(policy_json(p)):,}"
     ]
     bucket = {
         "Version": "2012-10-17",
         "Statement": [
-            stmt(Sid=f"S{i}", Action="s3:GetObject", Resource="arn:aws:s3:::b/*")
+            key_stmt(Sid=f"S{i}", Action="s3:GetObject", Resource="arn:aws:s3:::b/*")
             for i in range(200)
         ],
     }
-    p = policy(bucket, PolicyKind.BUCKET)
+    p = built(bucket, PolicyKind.BUCKET)
     n = len(json.dumps(bucket).replace(" ", ""))
     assert n > 20_480
     assert [d.message for d in check_policy(p, json.dumps(bucket))] == [
@@ -311,7 +313,7 @@ def test_org_and_bucket_policy_size_limits() -> None:
 
 
 def test_every_statement_is_checked() -> None:
-    found = problems(stmt(Action="kms:Nope"), stmt(), stmt(Action="kms:AlsoNope"))
+    found = problems(key_stmt(Action="kms:Nope"), key_stmt(), key_stmt(Action="kms:AlsoNope"))
     assert found == {
         "warning: action `kms:Nope` does not exist",
         "warning: action `kms:AlsoNope` does not exist",

@@ -11,7 +11,7 @@ from kmsprove.ast import Grant
 from kmsprove.errors import SourcePos
 from kmsprove.validate import check_world
 from kmsprove.world import Account, Bucket, Identity, Key, World
-from tests.validate.helpers import policy, stmt
+from tests.support.builders import built, key_stmt
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY_ARN = f"arn:aws:kms:us-east-1:111122223333:key/{KEY_ID}"
@@ -22,7 +22,7 @@ EXTERNAL = "arn:aws:iam::444455556666:root"
 
 
 def kp(*statements: dict[str, object]) -> object:
-    return policy({"Version": "2012-10-17", "Statement": list(statements) or [stmt()]})
+    return built({"Version": "2012-10-17", "Statement": list(statements) or [key_stmt()]})
 
 
 def key(**fields: object) -> Key:
@@ -109,13 +109,13 @@ def test_encryption_context_constraints_on_asymmetric_keys() -> None:
 
 def test_non_cross_account_actions_for_external_principals() -> None:
     statements = (
-        stmt(),
-        stmt(
+        key_stmt(),
+        key_stmt(
             Principal={"AWS": [EXTERNAL, "arn:aws:iam::111122223333:role/own"]},
             Action=["kms:Decrypt", "kms:PutKeyPolicy", "kms:Enable*", "kms:*"],
         ),
-        stmt(Principal={"AWS": EXTERNAL}, Action="kms:ScheduleKeyDeletion", Effect="Deny"),
-        stmt(
+        key_stmt(Principal={"AWS": EXTERNAL}, Action="kms:ScheduleKeyDeletion", Effect="Deny"),
+        key_stmt(
             Principal={"AWS": "arn:aws:sts::444455556666:assumed-role/r/s"}, Action="kms:DisableKey"
         ),
     )
@@ -133,7 +133,7 @@ def test_non_cross_account_actions_for_external_principals() -> None:
 
 
 def test_ram_policy_is_checked_too() -> None:
-    ram = kp(stmt(Principal={"AWS": EXTERNAL}, Action="kms:TagResource"))
+    ram = kp(key_stmt(Principal={"AWS": EXTERNAL}, Action="kms:TagResource"))
     w = World(keys=(key(ram_policy=ram),))
     assert found(w) == {
         f"1: warning: `kms:TagResource` does not work across accounts: inert for `{EXTERNAL}` "
@@ -210,5 +210,5 @@ def test_identities_with_missing_documents() -> None:
 
 def test_check_world_does_not_recheck_policies() -> None:
     # the loader checks each policy once when it loads it (check_policy)
-    w = World(keys=(key(policy=kp(stmt(Action="kms:Nope"))),))
+    w = World(keys=(key(policy=kp(key_stmt(Action="kms:Nope"))),))
     assert found(w) == set()

@@ -24,7 +24,7 @@ from kmsprove.report.answer import answer_json
 from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
-from tests.strategies import ROLES, USERS, A, B, worlds
+from tests.support.strategies import ROLES, USERS, A, B, worlds
 
 EVER = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",), ever=True)
 OPS = ["Decrypt", "Encrypt", "CreateGrant"]

@@ -13,7 +13,7 @@ from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.errors import InputError
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.ask import ask
-from tests.strategies import KP_RESOURCES, A, statements, worlds
+from tests.support.strategies import KP_RESOURCES, A, statements, worlds
 
 EVER = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",), ever=True)
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from kmsprove.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*/README.md"))
 COMMAND = re.compile(
     r"^\s+kmsprove ((?:explain|query) .*?)\s+#\s*(allow|deny|yes|no)\b", re.MULTILINE

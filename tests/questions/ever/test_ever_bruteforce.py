@@ -43,7 +43,7 @@ from kmsprove.request import Context, Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Key, World
-from tests.strategies import (
+from tests.support.strategies import (
     KP_RESOURCES,
     PRINCIPAL_VALUES,
     ROLES,

@@ -27,7 +27,7 @@ from typing import Any
 
 import pytest
 
-CASES_DIR = Path(__file__).parent / "cases" / "worked"
+CASES_DIR = Path(__file__).parent / "worked"
 CASE_DIRS = sorted(p for p in CASES_DIR.iterdir() if p.is_dir()) if CASES_DIR.is_dir() else []
 EXPECTED_CASES = 195  # lines of the worked-cases file the folders were generated from
 CLI_EVERY = 5  # the CLI test runs every 5th case (sorted by id), deterministically

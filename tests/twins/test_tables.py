@@ -18,7 +18,7 @@ from kmsprove.encode.symbolic import CtxVar, new_sym
 from kmsprove.evaluate import match
 from kmsprove.evaluate.conditions import MATCHERS
 from kmsprove.operators import OPERATORS, PRESENCE
-from tests.strategies import FAMILY_KEYS, FAMILY_LITERALS
+from tests.support.strategies import FAMILY_KEYS, FAMILY_LITERALS
 
 
 def test_every_operator_has_a_matcher_and_an_encoder() -> None:

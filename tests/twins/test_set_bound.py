@@ -9,7 +9,7 @@ from kmsprove.encode.symbolic import MAX_SET_BOUND
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.ask import ask
 from kmsprove.solve.bounds import set_bound_for
-from tests.strategies import A, one_key_world
+from tests.support.strategies import A, one_key_world
 
 
 def _world(n: int) -> dict:

@@ -16,7 +16,7 @@ from kmsprove.questions.ask import ask
 from kmsprove.request import Context, Request
 from kmsprove.solve.fixed import encoder_allows
 from kmsprove.syntax.query import parse_query
-from tests.strategies import KEY, A, one_key_world
+from tests.support.strategies import KEY, A, one_key_world
 
 
 def test_unlisted_user_of_a_complete_account_named_by_the_request() -> None:

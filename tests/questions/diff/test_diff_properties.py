@@ -45,8 +45,7 @@ from kmsprove.solve.decode import witness_world
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
 from kmsprove.world import Account, Identity, Key, World
-from tests.differential.test_solver_vs_enumeration import _plausible
-from tests.strategies import (
+from tests.support.strategies import (
     CONTEXT_CHOICES,
     IP_RESOURCES,
     KEY,
@@ -60,6 +59,7 @@ from tests.strategies import (
     statements,
     worlds,
 )
+from tests.twins.test_solver_vs_enumeration import _plausible
 
 KP, IP = PolicyKind.KEY_POLICY, PolicyKind.IDENTITY
 TIMEOUT = 10.0  # an honest unknown (timeout) is accepted; a slow example costs at most this

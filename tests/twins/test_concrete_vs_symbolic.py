@@ -17,7 +17,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.request import Context, Request
 from kmsprove.solve.fixed import encoder_allows
-from tests.strategies import request_specs, worlds
+from tests.support.strategies import request_specs, worlds
 
 
 def _pair(doc: dict[str, Any], spec: dict[str, Any]) -> tuple[Verdict, Verdict] | None:

@@ -20,7 +20,7 @@ from kmsprove.questions.ask import ask
 from kmsprove.request import Context, Request
 from kmsprove.solve.decode import witness_world
 from kmsprove.world import World
-from tests.strategies import CALLERS, CONTEXT_CHOICES, KEY, worlds
+from tests.support.strategies import CALLERS, CONTEXT_CHOICES, KEY, worlds
 
 ACTIONS = ("kms:Decrypt", "kms:CreateGrant", "kms:PutKeyPolicy")
 FRESH_CALLERS = (

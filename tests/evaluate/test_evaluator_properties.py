@@ -21,7 +21,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.request import Context, Decision, Request
 from kmsprove.world import World
-from tests.strategies import KP_RESOURCES, request_specs, statements, worlds
+from tests.support.strategies import KP_RESOURCES, request_specs, statements, worlds
 
 
 def _world(doc: dict[str, Any]) -> World | None:
