@@ -20,7 +20,9 @@ from kmsprove.questions.ask import ask
 
 A = "111122223333"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-CONSOLE = json.loads((HERE.parent / "tests" / "realworld" / "console-default.json").read_text())
+CONSOLE = json.loads(
+    (HERE.parent / "tests" / "cases" / "realworld" / "console-default.json").read_text()
+)
 EVER = Query(Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A,)), ("kms:Decrypt",), ever=True)
 TRUST = (f"arn:aws:iam::{A}:role/KeyAdmin", f"arn:aws:iam::{A}:root")
 

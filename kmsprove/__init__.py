@@ -1,7 +1,9 @@
 """kmsprove: prove who can use an AWS KMS key.
 
-Public API: `load_world`, `evaluate`, `Request`, `Context`, `Decision`,
-`complete_request` (imported on first use, so each stage stays importable alone).
+Public API: `load_world`, `read` (any input format), `ask` (a query), `diff_files`,
+`parse_query`, `Request`, `Context`, `Decision`, `complete_request`, imported on first
+use, so importing the package loads no stage (and no z3); one request is decided by
+`kmsprove.evaluate.evaluate` (the subpackage's name shadows an attribute here).
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import importlib
 from typing import Any
 
 _API = {
-    "load_world": "kmsprove.inputs.world_file",
-    "evaluate": "kmsprove.evaluate",
+    "load_world": "kmsprove.inputs",
+    "read": "kmsprove.inputs",
+    "ask": "kmsprove.questions.ask",
+    "diff_files": "kmsprove.questions.diff",
+    "parse_query": "kmsprove.syntax.query",
     "Request": "kmsprove.request",
     "Context": "kmsprove.request",
     "Decision": "kmsprove.request",
-    "complete_request": "kmsprove.request",
+    "complete_request": "kmsprove.evaluate.context",
 }
 
 __all__ = sorted(_API)

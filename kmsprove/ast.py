@@ -1,7 +1,7 @@
 """AST stage: frozen dataclasses for policies and grants, with source positions.
 
-Built from positioned JSON by `kmsprove.syntax.policy` (which also validates); read by
-the world loader, the evaluator and the encoder. Values keep AWS's spelling;
+Built from positioned JSON by `kmsprove.syntax.policy` and `syntax.grant`; read by
+the input readers, the evaluator and the encoder. Values keep AWS's spelling;
 normalisation that AWS itself performs (an account id in `Principal` becomes
 `arn:aws:iam::ACCT:root`, R2.1) happens when building.
 """

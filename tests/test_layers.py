@@ -86,3 +86,10 @@ def test_the_cli_offers_what_diff_compares() -> None:
     from kmsprove.questions.diff import KINDS
 
     assert set(DIFF_KINDS) == set(KINDS)
+
+
+def test_the_public_api_resolves() -> None:
+    import kmsprove
+
+    for name in kmsprove.__all__:
+        assert callable(getattr(kmsprove, name)), name

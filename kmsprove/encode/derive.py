@@ -3,7 +3,7 @@ context keys AWS derives, and which keys an action can carry (R5).
 
 `free_facts` is the free mode (the solver picks any real request); `fix_request`
 pins every symbol to a concrete `Request` (differential tests). Twin of
-`kmsprove.request.derived_context` plus `complete_request`'s open keys.
+`kmsprove.evaluate.context.derived_context` plus `complete_request`'s open keys.
 """
 
 from __future__ import annotations
@@ -293,7 +293,7 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
 
 
 def fix_request(u: Universe, key: Key, sym: Sym, req: Request) -> list[z3.BoolRef]:
-    """Pin every symbol to `req` (its context as completed by request.complete_request)."""
+    """Pin every symbol to `req` (its context as completed by evaluate.context.complete_request)."""
     caller = parse_caller(req.principal)
     entry = match_entry(u, req)
     if entry is None:

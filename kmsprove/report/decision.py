@@ -53,34 +53,23 @@ def render_decision(decision: Decision, request: Request) -> str:
     return "\n".join(lines) + "\n"
 
 
+def statement_json(s: StatementRef) -> dict[str, Any]:
+    return {
+        "sid": s.sid,
+        "file": s.file,
+        "line": s.line,
+        "col": s.col,
+        "effect": s.effect,
+        "why": s.why,
+    }
+
+
 def layer_json(lr: LayerResult) -> dict[str, Any]:
     out: dict[str, Any] = {
         "layer": lr.layer.value,
         "effect": lr.effect,
-        "statements": [
-            {
-                "sid": s.sid,
-                "file": s.file,
-                "line": s.line,
-                "col": s.col,
-                "effect": s.effect,
-                "why": s.why,
-            }
-            for s in lr.statements
-            if s.matched
-        ],
-        "not_matched": [
-            {
-                "sid": s.sid,
-                "file": s.file,
-                "line": s.line,
-                "col": s.col,
-                "effect": s.effect,
-                "why": s.why,
-            }
-            for s in lr.statements
-            if not s.matched
-        ],
+        "statements": [statement_json(s) for s in lr.statements if s.matched],
+        "not_matched": [statement_json(s) for s in lr.statements if not s.matched],
     }
     if lr.note:
         out["note"] = lr.note

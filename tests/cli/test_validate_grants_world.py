@@ -152,7 +152,7 @@ gcase(
     [grant(GrantId="g1"), grant(GrantId="g2"), grant(GrantId="g1")],
     [(3, "error", "grant id `g1` appears twice (first at line 2, column 1)")],
 )
-# structure (kmsprove/policy.py)
+# structure (kmsprove/syntax/policy.py)
 text = grants_text(
     '"g"',
     grant(Operations=None, Operation=["Decrypt"], GranteePrincipal=7),

@@ -98,7 +98,7 @@ def test_bad_kind_is_refused_by_click(tmp_path: Path) -> None:
     assert "nope" in result.output
 
 
-# -- structure (kmsprove/policy.py) -------------------------------------------------
+# -- structure (kmsprove/syntax/policy.py) -------------------------------------------------
 
 STRUCTURE: list[Any] = []
 
