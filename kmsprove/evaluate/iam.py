@@ -27,19 +27,11 @@ def decide_iam(world: World, req: Request, caller: Caller, action: str, resource
     layers = []
     pols: tuple[Policy, ...] = ident.policies if ident else ()
     ip = match_policies(pols, subj)
-    layers.append(
-        LayerResult(
-            Layer.IDENTITY, "deny" if ip.denied else "allow" if ip.allowed else "none", ip.refs()
-        )
-    )
+    layers.append(LayerResult(Layer.IDENTITY, ip.effect, ip.refs()))
     acct = world.account(caller.account or "")
     if acct.organization and not acct.management and acct.scps:
         scp = match_policies(acct.scps, subj)
-        layers.append(
-            LayerResult(
-                Layer.SCP, "deny" if scp.denied else "allow" if scp.allowed else "none", scp.refs()
-            )
-        )
+        layers.append(LayerResult(Layer.SCP, scp.effect, scp.refs()))
         if scp.denied or not scp.allowed:
             return Decision(False, tuple(layers), "the SCPs do not allow it (R1.10)")
     if caller.kind == "root":

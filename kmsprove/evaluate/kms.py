@@ -137,8 +137,7 @@ class _Kms:
     # -- reporting -------------------------------------------------------
 
     def report(self, layer: Layer, m: LayerMatch, note: str = "") -> None:
-        effect = "deny" if m.denied else "allow" if m.allowed else "none"
-        self.layers.append(LayerResult(layer, effect, m.refs(), note))
+        self.layers.append(LayerResult(layer, m.effect, m.refs(), note))
 
     def finish(self, allowed: bool, reason: str) -> Decision:
         if allowed:

@@ -42,6 +42,11 @@ class LayerMatch:
     def allowed(self) -> bool:
         return bool(self.allows)
 
+    @property
+    def effect(self) -> str:
+        """The layer's verdict as `LayerResult.effect` spells it."""
+        return "deny" if self.denied else "allow" if self.allowed else "none"
+
     def vias(self) -> set[Via]:
         out: set[Via] = set()
         for _, v in self.allows:

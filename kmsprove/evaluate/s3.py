@@ -20,8 +20,7 @@ from kmsprove.world import Bucket, World
 
 
 def _result(layer: Layer, m: LayerMatch, subject: str, note: str = "") -> LayerResult:
-    effect = "deny" if m.denied else "allow" if m.allowed else "none"
-    return LayerResult(layer, effect, m.refs(), note, subject)
+    return LayerResult(layer, m.effect, m.refs(), note, subject)
 
 
 def evaluate_s3(world: World, req: Request) -> Decision:
