@@ -16,22 +16,32 @@ from typing import Any
 
 import click
 
-from kmsprove.answer import ExitCode, exit_status
 from kmsprove.errors import InputError, SourcePos
-from kmsprove.inputs import KINDS, load_world, validate_files
-from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
-from kmsprove.report.answer import answers_json, render_answers, shortened
-from kmsprove.report.decision import decision_json, render_decision
-from kmsprove.report.diagnostics import diagnostics_json, validate_summary
-from kmsprove.report.diff import diff_json, render_diff
-from kmsprove.syntax.query import parse_query
 
-# Note on imports: the commands that solve (query, check, diff) import their stages
-# when they run, since importing z3 would be half the start-up of `validate`,
-# `explain` and `--help`; everything else is imported here.
+# Start-up: each command imports its stages when it runs (the imports marked
+# "start-up"), so `--help` and a command load nothing another command needs; the
+# stages and z3 would be most of a short command's time.
+
+BAD_INPUT = 2  # ExitCode.BAD_INPUT (kmsprove.answer), without loading the results module
+
+
+class TableChoice(click.Choice[str]):
+    """A `--kind` choice read from the formats table when first needed."""
+
+    def __init__(self, only: tuple[str, ...] | None = None) -> None:
+        self.only = only
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]  # read from the table
+        # start-up: the formats table imports every input reader
+        from kmsprove.inputs import KINDS
+
+        return tuple(k for k in KINDS if self.only is None or k in self.only)
+
 
 # what `diff` compares (kmsprove.questions.diff.KINDS; a test holds the two equal)
-DIFF_KINDS = tuple(k for k in KINDS if k in ("key-policy", "identity-policy", "world"))
+DIFF_KINDS = TableChoice(("key-policy", "identity-policy", "world"))
 
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -63,7 +73,7 @@ def _run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
     except InputError as exc:
         for d in exc.diagnostics:
             click.echo(str(d), err=True)
-        sys.exit(ExitCode.BAD_INPUT)
+        sys.exit(BAD_INPUT)
     for line in notes:
         click.echo(line, err=True)
     if out:
@@ -80,7 +90,7 @@ def main() -> None:
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(KINDS),
+    type=TableChoice(),
     default=None,
     help="What the files are (default: guessed from each file's content).",
 )
@@ -88,6 +98,10 @@ def main() -> None:
 @click.argument("files", nargs=-1, required=True)
 def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
     """Parse and validate documents; exit 0 without errors, 2 with."""
+    # start-up: imported when the command runs
+    from kmsprove.answer import ExitCode
+    from kmsprove.inputs import validate_files
+    from kmsprove.report.diagnostics import diagnostics_json, validate_summary
 
     def body() -> tuple[str, int, list[str]]:
         diags = validate_files(list(files), kind)
@@ -130,6 +144,11 @@ def explain(
     timeout: float | None,
 ) -> None:
     """Decide one request and show, layer by layer, why."""
+    # start-up: imported when the command runs
+    from kmsprove.answer import ExitCode
+    from kmsprove.inputs import load_world
+    from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
+    from kmsprove.report.decision import decision_json, render_decision
 
     def body() -> tuple[str, int, list[str]]:
         w = load_world(world)
@@ -171,8 +190,12 @@ def query(
     world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...], max_steps: int | None
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
-    # z3 loads with these: imported when the command runs (see the note on imports)
+    # start-up: imported when the command runs
+    from kmsprove.answer import exit_status
+    from kmsprove.inputs import load_world
     from kmsprove.questions.ask import ask
+    from kmsprove.report.answer import answers_json, render_answers, shortened
+    from kmsprove.syntax.query import parse_query
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
@@ -234,7 +257,8 @@ def check(
 
     WORLD may be a directory: every world file under it is checked, in parallel.
     """
-    # z3 loads with these: imported when the command runs (see the note on imports)
+    # start-up: imported when the command runs
+    from kmsprove.answer import ExitCode
     from kmsprove.questions.check import estate, read_spec
     from kmsprove.report.estate import render_check, render_estate
 
@@ -275,7 +299,7 @@ def check(
 @click.argument("new")
 @click.option(
     "--kind",
-    type=click.Choice(DIFF_KINDS),
+    type=DIFF_KINDS,
     default=None,
     help="What OLD and NEW are (default: guessed from their content).",
 )
@@ -291,8 +315,10 @@ def check(
 )
 def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
     """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
-    # z3 loads with these: imported when the command runs (see the note on imports)
+    # start-up: imported when the command runs
+    from kmsprove.answer import exit_status
     from kmsprove.questions.diff import diff_files
+    from kmsprove.report.diff import diff_json, render_diff
 
     def body() -> tuple[str, int, list[str]]:
         result = diff_files(old, new, kind, who, timeout)

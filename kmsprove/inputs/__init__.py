@@ -181,7 +181,7 @@ FORMATS: tuple[Format, ...] = (
 )
 KINDS: tuple[str, ...] = (
     *POLICY_KINDS,
-    *dict.fromkeys(k for f in FORMATS for k in f.kinds if k not in POLICY_KINDS),
+    *sorted({k for f in FORMATS for k in f.kinds if k not in POLICY_KINDS}),
 )
 
 
