@@ -107,9 +107,37 @@ def parse_caller(text: str) -> Caller:
     return Caller(text, "unknown", a.account)
 
 
+SESSION_NAME = "kmsprove"  # the session kmsprove assumes for a role given as the caller
+
+
+def session_of(role_arn: str, session: str = SESSION_NAME) -> str:
+    """The assumed-role session ARN of a role (a role is not a caller; its sessions are,
+    R1.2); a session ARN carries the role's name, not its path."""
+    c = parse_caller(role_arn)
+    return f"arn:{partition_of(role_arn)}:sts::{c.account}:assumed-role/{c.name}/{session}"
+
+
 def key_arn_parts(arn: str) -> tuple[str, str, str] | None:
     """(region, account, key id) of a KMS key ARN."""
     a = parse_arn(arn)
     if a is None or a.service != "kms" or not a.resource.startswith("key/"):
         return None
     return a.region, a.account, a.resource[4:]
+
+
+# How a request names its key (the KeyId parameter): AWS resolves a key ID or an alias
+# name in the caller's own account and Region (KMS Developer Guide, "Allowing users in
+# other accounts to use a KMS key"); an ARN names the account itself.
+KEY_ARN, ALIAS_ARN, KEY_ID, ALIAS_NAME = "key ARN", "alias ARN", "key ID", "alias name"
+NAMINGS = (KEY_ARN, ALIAS_ARN, KEY_ID, ALIAS_NAME)  # the encoder numbers them in this order
+
+
+def key_naming(ref: str) -> str:
+    """Which of the four KeyId forms `ref` is."""
+    if ref.startswith("arn:"):
+        return ALIAS_ARN if ":alias/" in ref else KEY_ARN
+    return ALIAS_NAME if ref.startswith("alias/") else KEY_ID
+
+
+def is_alias_naming(naming: str) -> bool:
+    return naming in (ALIAS_ARN, ALIAS_NAME)

@@ -176,6 +176,12 @@ def canonical_action(action: str) -> str:
     return info.name if info else action
 
 
+def takes_alias(info: ActionInfo) -> bool:
+    """The operation accepts an alias as its KeyId: exactly those that supply
+    kms:RequestAlias (conditions-kms, kms:RequestAlias)."""
+    return "kms:RequestAlias" in info.condition_keys
+
+
 def grant_operations() -> tuple[str, ...]:
     return tuple(sorted(i.short for i in kms_catalog().values() if i.grant_operation))
 

@@ -111,6 +111,7 @@ class Request:
     key_id_as_sent: str | None = None  # how the caller named the key (alias -> RequestAlias)
     federated_from: str | None = None  # the IAM user behind a federated-user session (R2.6)
     new_policy: Policy | None = None  # PutKeyPolicy's Policy parameter (lockout check, R7.1)
+    notes: tuple[str, ...] = ()  # what kmsprove assumed in reading the request, for answers
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"principal": self.principal, "action": self.action}

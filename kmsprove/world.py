@@ -109,6 +109,18 @@ class Account(Picklable):
             index.setdefault((c.kind, c.name), ident)
         object.__setattr__(self, "by_name", types.MappingProxyType(index))
 
+    @property
+    def scps_apply(self) -> bool:
+        """SCPs bind the account's principals (R1.10): an account given SCPs is an
+        organization member, its organization id known or not; the management account
+        is never bound."""
+        return bool(self.scps) and not self.management
+
+    @property
+    def rcps_apply(self) -> bool:
+        """RCPs bind the account's resources (R1.10), on the same terms as SCPs."""
+        return bool(self.rcps) and not self.management
+
     def region_enabled(self, region: str) -> bool:
         return self.enabled_regions is None or region in self.enabled_regions
 

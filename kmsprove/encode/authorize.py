@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 import z3
 
+from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, KEY_ID
 from kmsprove.ast import Policy
-from kmsprove.catalog import crypto_operations, key_usage_operations, usage_class
+from kmsprove.catalog import crypto_operations, key_usage_operations, takes_alias, usage_class
 from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
 from kmsprove.encode.principals import is_entry
-from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.symbolic import Sym, naming_is
 from kmsprove.encode.universe import Universe
 from kmsprove.request import Via
 from kmsprove.world import Identity, Key, World
@@ -101,7 +102,7 @@ def scp_blocks(
     parts = []
     for i, acct_id in enumerate(u.accounts):
         acct = world.account(acct_id)
-        if acct.organization and not acct.management and acct.scps:
+        if acct.scps_apply:
             scp = layer(acct.scps, sym, u, target)
             mine = is_entry(
                 sym, [e.index for e in u.entries if e.account == i and e.kind != "service"]
@@ -117,12 +118,7 @@ def _guardrails(
     scp_block = scp_blocks(world, u, sym, target, exempt)
     rcp_deny = z3.BoolVal(False)
     key_acct = world.account(key.account)
-    if (
-        key.manager == "CUSTOMER"
-        and key_acct.organization
-        and not key_acct.management
-        and key_acct.rcps
-    ):
+    if key.manager == "CUSTOMER" and key_acct.rcps_apply:
         rcp = layer(key_acct.rcps, sym, u, target)
         rcp_deny = z3.And(z3.Not(exempt), z3.Not(sym.is_action({"kms:RetireGrant"})), rcp.deny)
     vpce_parts = []
@@ -190,7 +186,14 @@ def encode_allowed(
         z3.And(cross, z3.Not(sym.is_action(cross_actions))),
         z3.And(cross, region_off),
     )
-    refused = type_forbids(key, sym)
+    # a key ID or alias name resolves in the caller's own account; an alias names the key
+    # only for operations that take one (R3.2)
+    by_alias = naming_is(sym, ALIAS_ARN, ALIAS_NAME)
+    alias_ok = sym.is_action({a.name for a in sym.actions if takes_alias(a)})
+    misnamed = z3.Or(
+        z3.And(by_alias, z3.Not(alias_ok)), z3.And(cross, naming_is(sym, KEY_ID, ALIAS_NAME))
+    )
+    refused = z3.Or(type_forbids(key, sym), misnamed)
     if key.manager == "AWS":
         refused = z3.Or(refused, sym.is_action({"kms:PutKeyPolicy"}))  # R7.5
     normal = z3.And(z3.Not(denied), z3.Not(blocked), z3.Or(policies_ok, granted), z3.Not(refused))
@@ -199,6 +202,7 @@ def encode_allowed(
     retire = z3.And(
         z3.Not(z3.Or(ids.deny, ids.pb_deny, ids.sp_deny, scp_block, vpce_block)),
         z3.Not(z3.And(cross, region_off)),
+        z3.Not(misnamed),
         retire_formula(key, u, sym, ids.ok, sym.acct, is_root, is_service),
     )
     return z3.If(sym.is_action({"kms:RetireGrant"}), retire, normal)

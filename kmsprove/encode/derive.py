@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import z3
 
-from kmsprove.arn import parse_caller
-from kmsprove.catalog import ActionInfo, any_action_keys
+from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, parse_caller
+from kmsprove.catalog import ActionInfo, any_action_keys, takes_alias
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
-from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not
+from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not, naming_is
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import EC_PREFIX, Request
 from kmsprove.world import Key
@@ -186,13 +186,19 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
         if name.startswith("aws:resourcetag/"):
             t = next((k for k in tags if k.lower() == name.split("/", 1)[1]), None)
             out.append(_set(sym, name, z3.BoolVal(t is not None), tags.get(t, "") if t else ""))
+    # kms:RequestAlias is the alias the request named the key by (R5.2), on the
+    # operations that take an alias
     alias = sym.key("kms:requestalias")
+    by_alias = naming_is(sym, ALIAS_ARN, ALIAS_NAME)
+    takes = sym.is_action({a.name for a in sym.actions if takes_alias(a)})
+    out.append(z3.Implies(alias.present, by_alias))
+    out.append(z3.Implies(z3.And(by_alias, takes), alias.present))
     if key.aliases:
         out.append(
             z3.Implies(alias.present, z3.Or(*[alias.value == z3.StringVal(a) for a in key.aliases]))
         )
     else:
-        out.append(z3.Not(alias.present))
+        out.append(z3.Not(by_alias))  # a key without aliases is named by ARN or key ID
     return out
 
 

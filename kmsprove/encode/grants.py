@@ -129,7 +129,8 @@ def retire_formula(
     is_service: z3.BoolRef,
 ) -> z3.BoolRef:
     """RetireGrant on some grant of the key (R4.7): which routes reach it."""
-    grant_id = sym.grant_id if sym.grant_id is not None else z3.String("req.grant_id")
+    assert sym.grant_id is not None  # new_sym makes it
+    grant_id = sym.grant_id
     parts = []
     for g in key.grants:
         routes = []

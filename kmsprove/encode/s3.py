@@ -83,6 +83,7 @@ def kms_call(sym: Sym, action: str, set_bound: int) -> Sym:
         sym.session,
     )
     kms.facts = [kms.action == 0]
+    kms.naming = z3.IntVal(0)  # S3 names the bucket's key by its ARN (R8.3)
     return kms
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import z3
 
+from kmsprove.arn import NAMINGS
 from kmsprove.catalog import ActionInfo, is_multi_valued
 from kmsprove.encode.errors import Unmodelled
 
@@ -76,6 +77,9 @@ class Sym:
     )
     via_vpce: z3.SeqRef | None = None
     grant_id: z3.SeqRef | None = None
+    # how the request names its key: an index into arn.NAMINGS (key ARN, alias ARN,
+    # key ID, alias name); a fixed request pins it, S3's own call uses the key ARN
+    naming: z3.ArithRef | None = None
     session_policy_free: bool = True  # the caller chooses its own session policy
     prefix: str = "ctx"  # symbol names: a composed request's second call gets its own
 
@@ -175,4 +179,13 @@ def new_sym(actions: list[ActionInfo], set_bound: int) -> Sym:
         set_bound=set_bound,
     )
     sym.facts.append(z3.And(sym.action >= 0, sym.action < len(actions)))
+    sym.grant_id = z3.String("req.grant_id")  # the grant a RetireGrant names
+    sym.naming = z3.Int("req.naming")
+    sym.facts.append(z3.And(sym.naming >= 0, sym.naming < len(NAMINGS)))
     return sym
+
+
+def naming_is(sym: Sym, *namings: str) -> z3.BoolRef:
+    """The request names its key in one of `namings` (arn.NAMINGS)."""
+    assert sym.naming is not None
+    return z3.Or(*[sym.naming == NAMINGS.index(n) for n in namings])

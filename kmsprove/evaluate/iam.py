@@ -29,7 +29,7 @@ def decide_iam(world: World, req: Request, caller: Caller, action: str, resource
     ip = match_policies(pols, subj)
     layers.append(LayerResult(Layer.IDENTITY, ip.effect, ip.refs()))
     acct = world.account(caller.account or "")
-    if acct.organization and not acct.management and acct.scps:
+    if acct.scps_apply:
         scp = match_policies(acct.scps, subj)
         layers.append(LayerResult(Layer.SCP, scp.effect, scp.refs()))
         if scp.denied or not scp.allowed:

@@ -7,10 +7,19 @@ IAM alone decides go to `kmsprove.evaluate.iam`. Twin: `kmsprove.encode.authoriz
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from kmsprove.arn import Caller, parse_caller
-from kmsprove.catalog import ActionInfo, action_info
+from kmsprove.arn import (
+    ALIAS_NAME,
+    KEY_ID,
+    Caller,
+    is_alias_naming,
+    key_arn_parts,
+    key_naming,
+    parse_caller,
+    session_of,
+)
+from kmsprove.catalog import ActionInfo, action_info, takes_alias
 from kmsprove.evaluate.grants import grants_allow, retire_routes
 from kmsprove.evaluate.iam import decide_iam
 from kmsprove.evaluate.keystate import blocked_by, type_forbids
@@ -27,17 +36,25 @@ def evaluate_kms(world: World, req: Request) -> Decision:
     if info is None and not iam:
         return Decision(False, reason=f"`{req.action}` is not an action kmsprove knows")
     caller = parse_caller(req.principal)
-    if caller.kind in ("unknown", "role"):
-        why = (
-            "a role is not a caller; its sessions are"
-            if caller.kind == "role"
-            else "not a caller ARN"
-        )
-        return Decision(False, reason=f"`{req.principal}`: {why} (R1.2)")
+    if caller.kind == "role":
+        # a role is not a caller; its sessions are (R1.2): decide for one of them
+        session = session_of(req.principal)
+        decision = evaluate_kms(world, replace(req, principal=session))
+        note = f"`{req.principal}` is a role: decided for its session `{session}`"
+        return replace(decision, warnings=(note, *decision.warnings))
+    if caller.kind == "unknown":
+        return Decision(False, reason=f"`{req.principal}`: not a caller ARN (R1.2)")
     if info is None:
         # the IAM writes `ever` explores (issue 5): identity policies, SCPs and boundaries
         return decide_iam(world, req, caller, req.action, req.resource or "*")
     if not info.on_key:
+        other = _other_accounts_key(req, caller)
+        if other is not None:
+            return Decision(
+                False,
+                reason=f"`{info.name}` acts on the caller's own account: it does not reach"
+                f" account {other}'s key (cross-account use: no, R3.2)",
+            )
         return decide_iam(world, req, caller, info.name, "*")
     if info.resource == "alias+key" and req.key is None and ":alias/" in (req.resource or ""):
         # the alias half of an alias operation: IAM policies only (R3.1, R3.3)
@@ -49,6 +66,14 @@ def evaluate_kms(world: World, req: Request) -> Decision:
             reason=f"no key `{req.key}` in the world: KMS finds no such key for this caller (R3.2)",
         )
     return _Kms(world, req, caller, info, key).decide()
+
+
+def _other_accounts_key(req: Request, caller: Caller) -> str | None:
+    """The account of a key ARN the request names, when it is not the caller's."""
+    parts = key_arn_parts(req.key or "")
+    if parts is None or caller.is_service or parts[1] == caller.account:
+        return None
+    return parts[1]
 
 
 @dataclass
@@ -168,7 +193,7 @@ class _Kms:
         subj = self.subject(self.key.arn)
         if not self.caller.is_service and not self.service_linked():
             acct = self.world.account(self.caller.account or "")
-            if acct.organization and not acct.management and acct.scps:
+            if acct.scps_apply:
                 m = match_policies(acct.scps, subj)
                 self.report(Layer.SCP, m, f"SCPs of account {acct.id}")
                 if m.denied:
@@ -177,10 +202,8 @@ class _Kms:
                     return "the SCPs give no Allow path (R1.10)"
             key_acct = self.world.account(self.key.account)
             retire = self.info.short == "RetireGrant"  # RCPs cannot restrict it (R1.10)
-            rcp_applies = (
-                self.key.manager == "CUSTOMER" and key_acct.organization and not key_acct.management
-            )
-            if rcp_applies and key_acct.rcps and not retire:
+            rcp_applies = self.key.manager == "CUSTOMER" and key_acct.rcps_apply
+            if rcp_applies and not retire:
                 m = match_policies(key_acct.rcps, subj)
                 self.report(Layer.RCP, m, f"RCPs of account {key_acct.id}")
                 if m.denied:
@@ -198,10 +221,27 @@ class _Kms:
 
     # -- the procedure -----------------------------------------------------
 
+    def naming_refusal(self, cross: bool) -> str | None:
+        """Why the key the request names is not this key, or not accepted (R3.2)."""
+        sent = self.req.key_id_as_sent or self.req.key or self.key.arn
+        naming = key_naming(sent)
+        if is_alias_naming(naming) and not takes_alias(self.info):
+            return f"`{self.info.name}` takes a key ID or key ARN, not an alias (`{sent}`) (R3.2)"
+        if cross and naming in (KEY_ID, ALIAS_NAME):
+            return (
+                f"`{sent}` is a {naming}, which KMS resolves in the caller's own account"
+                f" {self.caller.account}: a key of another account is named by its key ARN"
+                " or alias ARN (R3.2)"
+            )
+        return None
+
     def decide(self) -> Decision:
         cross = not self.caller.is_service and self.caller.account != self.key.account
         if cross and not self.info.cross_account:
             return self.finish(False, f"`{self.info.name}` cannot be used across accounts (R3.2)")
+        named = self.naming_refusal(cross)
+        if named is not None:
+            return self.finish(False, named)
         if cross and not self.world.account(self.caller.account or "").region_enabled(
             self.key.region
         ):
@@ -307,6 +347,10 @@ class _Kms:
         """RetireGrant is decided by the grant (R4.7); IAM denies still apply."""
         grant = next((g for g in self.key.grants if g.grant_id == self.req.grant_id), None)
         caps = self.caps()
+        if self.req.grant_id is None:
+            return self.finish(
+                False, "the request names no grant: give its GrantId (`--grant-id`) (R4.7)"
+            )
         if grant is None:
             return self.finish(False, f"no grant `{self.req.grant_id}` on this key (R4.7)")
         if blocked:

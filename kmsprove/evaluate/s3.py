@@ -136,7 +136,7 @@ def _s3_side(
         layers.append(_result(Layer.SESSION, sp, subject))
     acct = world.account(caller.account or "")
     scp = None
-    if not caller.is_service and acct.organization and not acct.management and acct.scps:
+    if not caller.is_service and acct.scps_apply:
         scp = match_policies(acct.scps, subj)
         layers.append(_result(Layer.SCP, scp, subject))
     for m in (bp, ip, pb, sp, scp):

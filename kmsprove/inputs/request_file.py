@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from kmsprove.arn import parse_arn, parse_caller
+from kmsprove.arn import parse_arn, parse_caller, session_of
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, canonical_action
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
@@ -52,10 +52,11 @@ def _check_target(world: World, req: Request, where: SourcePos) -> Request:
             f"`{req.principal}` is not a caller: give a user, assumed-role session, federated user, root or service principal"
         )
     elif caller.kind == "role":
-        problems.append(
-            f"`{req.principal}` is a role; callers are its sessions, e.g. "
-            f"`arn:aws:sts::{caller.account}:assumed-role/{caller.name}/session`"
-        )
+        # a role ARN as the caller means one of its sessions (AWS's policy simulator
+        # and pmapper take role ARNs too); say which one
+        session = session_of(req.principal)
+        note = f"`{req.principal}` is a role: decided for its session `{session}`"
+        req = replace(req, principal=session, notes=(*req.notes, note))
     is_s3 = req.action.lower().startswith("s3:")
     info = action_info(req.action)
     if not is_s3 and info is None:
@@ -87,6 +88,11 @@ def _check_target(world: World, req: Request, where: SourcePos) -> Request:
             elif key is not None:
                 sent = req.key_id_as_sent or (req.key if req.key != key.arn else None)
                 req = replace(req, key=key.arn, key_id_as_sent=sent)
+    given = req.context.get("kms:GrantId")
+    if given and req.grant_id is None:
+        req = replace(req, grant_id=given[0])  # the grant the request names, as a context key
+    elif given and req.grant_id not in given:
+        problems.append(f"`kms:GrantId` `{given[0]}` is not the grant id `{req.grant_id}`")
     if problems:
         raise InputError([error(where, p) for p in problems])
     return replace(req, action=canonical_action(req.action))

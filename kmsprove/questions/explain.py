@@ -6,6 +6,8 @@ context AWS derives is added here, under the caller's explicit values.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kmsprove.errors import SourcePos
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
@@ -15,8 +17,12 @@ from kmsprove.world import World
 
 
 def explain_request(world: World, req: Request) -> tuple[Decision, Request]:
-    """The decision for `req` and the completed request it was made on."""
-    return evaluate(world, req), req
+    """The decision for `req` and the completed request it was made on; what kmsprove
+    assumed in reading the request leads the decision's notes."""
+    decision = evaluate(world, req)
+    if req.notes:
+        decision = replace(decision, warnings=(*req.notes, *decision.warnings))
+    return decision, req
 
 
 def request_from_cli(

@@ -14,7 +14,7 @@ from typing import Any
 
 import z3
 
-from kmsprove.arn import parse_caller
+from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, KEY_ID, NAMINGS, parse_caller, partition_of
 from kmsprove.ast import PolicyKind
 from kmsprove.encode.symbolic import CtxVar, Sym
 from kmsprove.encode.universe import Universe
@@ -112,6 +112,29 @@ def _unparsable(kind: str, text: str, literals: set[str]) -> str:
     return f"not-a-{kind}-{len(literals)}"
 
 
+def _sent(model: z3.ModelRef, sym: Sym, key: Key, ctx: dict[str, Any]) -> str | None:
+    """How the request names its key (None: by its key ARN)."""
+    if sym.naming is None:
+        return None
+    naming = NAMINGS[model.eval(sym.naming, model_completion=True).as_long()]
+    alias = ctx.get("kms:RequestAlias")
+    name = alias if isinstance(alias, str) else (key.aliases[0] if key.aliases else None)
+    if naming == KEY_ID:
+        return key.key_id
+    if naming == ALIAS_NAME and name:
+        return name
+    if naming == ALIAS_ARN and name:
+        return f"arn:{partition_of(key.arn)}:kms:{key.region}:{key.account}:{name}"
+    return None
+
+
+def _grant_id(model: z3.ModelRef, sym: Sym, action: str) -> str | None:
+    """The grant a RetireGrant or RevokeGrant names, as the solver chose it."""
+    if action not in ("kms:RetireGrant", "kms:RevokeGrant") or sym.grant_id is None:
+        return None
+    return _s(model, sym.grant_id) or None
+
+
 def decode(
     model: z3.ModelRef, sym: Sym, u: Universe, key: Key, resource: z3.SeqRef | None = None
 ) -> tuple[Request, dict[str, str]]:
@@ -151,7 +174,13 @@ def decode(
         )
     else:
         req = Request(
-            principal, action, key=key.arn, context=Context.of(ctx), federated_from=federated_from
+            principal,
+            action,
+            key=key.arn,
+            context=Context.of(ctx),
+            federated_from=federated_from,
+            key_id_as_sent=_sent(model, sym, key, ctx),
+            grant_id=_grant_id(model, sym, action),
         )
     witness: dict[str, str] = {}
     if e.any_iam:

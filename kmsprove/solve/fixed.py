@@ -11,6 +11,7 @@ from __future__ import annotations
 import z3
 
 from kmsprove.answer import Verdict
+from kmsprove.arn import NAMINGS, key_naming
 from kmsprove.catalog import action_info
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import fix_request
@@ -39,6 +40,7 @@ def encoder_allows(world: World, req: Request, timeout: float = 60.0) -> Verdict
     if req.via_vpce:
         sym.via_vpce = z3.StringVal(req.via_vpce)
     sym.grant_id = z3.StringVal(req.grant_id or "")
+    sym.naming = z3.IntVal(NAMINGS.index(key_naming(req.key_id_as_sent or req.key or "")))
     allowed = encode_allowed(world, key, u, sym, req.session_policy)
     formula = z3.simplify(z3.And(allowed, *fix_request(u, key, sym, req), *sym.facts))
     if z3.is_true(formula):

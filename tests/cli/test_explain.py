@@ -106,23 +106,41 @@ def test_json_shape(world: Path) -> None:
     assert all({"sid", "file", "line"} <= set(s) for s in kp["statements"] + kp["not_matched"])
 
 
-def test_request_file_and_alias(world: Path, tmp_path: Path) -> None:
+def _alias_request(tmp_path: Path, key: str) -> Path:
     req = tmp_path / "req.json"
     req.write_text(
         json.dumps(
             {
                 "principal": SESSION_B,
                 "action": "kms:Decrypt",
-                "key": "alias/app",
+                "key": key,
                 "context": {"kms:EncryptionContextKeys": ["a", "b"]},
             }
         )
     )
+    return req
+
+
+def test_request_file_and_alias(world: Path, tmp_path: Path) -> None:
+    # another account names the key by its alias ARN (an alias name would resolve in
+    # the caller's own account: KMS Developer Guide, allowing users in other accounts)
+    req = _alias_request(tmp_path, f"arn:aws:kms:us-east-1:{A}:alias/app")
     code, out, _ = run("explain", str(world), "--request", str(req), "--format", "json")
     assert code == 0
     doc = json.loads(out)
     assert doc["decision"] == "allow"
     assert doc["request"]["context"]["kms:RequestAlias"] == "alias/app"
+
+
+def test_an_alias_name_from_another_account_never_reaches_the_key(
+    world: Path, tmp_path: Path
+) -> None:
+    req = _alias_request(tmp_path, "alias/app")
+    code, out, _ = run("explain", str(world), "--request", str(req), "--format", "json")
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["decision"] == "deny"
+    assert "resolves in the caller's own account 444455556666" in doc["reason"]
 
 
 def test_multi_valued_context_from_repeated_flags(world: Path) -> None:
@@ -160,10 +178,6 @@ BAD_REQUESTS = [
     ),
     ({"principal": 7, "action": "kms:Decrypt"}, "`principal` must be a string"),
     ({"principal": SESSION_B, "action": "kms:Decrpyt"}, "unknown action `kms:Decrpyt`"),
-    (
-        {"principal": f"arn:aws:iam::{B}:role/Reader", "action": "kms:Decrypt"},
-        "is a role; callers are its sessions",
-    ),
     (
         {"principal": SESSION_B, "action": "kms:Decrypt", "key": "alias/nope"},
         "no key `alias/nope` in the world",
@@ -256,3 +270,21 @@ def test_missing_document_path_is_positioned(tmp_path: Path) -> None:
     code, _, err = run("explain", str(p), "--principal", SESSION_B, "--action", "kms:Decrypt")
     assert code == 2
     assert err.startswith(f"{p}:2:") and "cannot read `nope.json`: no such file" in err, err
+
+
+def test_a_role_as_the_caller_is_decided_for_a_session_of_it(world: Path) -> None:
+    # AWS's policy simulator, pmapper and iam-simulate take role ARNs: kmsprove decides
+    # for a session of the role and says which
+    role = f"arn:aws:iam::{B}:role/Reader"
+    code, out, _ = run(
+        "explain", str(world), "--principal", role, "--action", "kms:Decrypt", "--format", "json"
+    )
+    assert code == 0
+    doc = json.loads(out)
+    session = f"arn:aws:sts::{B}:assumed-role/Reader/kmsprove"
+    assert doc["request"]["principal"] == session
+    assert f"`{role}` is a role: decided for its session `{session}`" in doc["warnings"]
+    _, by_session, _ = run(
+        "explain", str(world), "--principal", session, "--action", "kms:Decrypt", "--format", "json"
+    )
+    assert doc["decision"] == json.loads(by_session)["decision"]

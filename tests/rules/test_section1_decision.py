@@ -31,9 +31,13 @@ def test_r1_1_default_deny_even_for_root_without_a_statement(tmp_path):
     assert not d.allowed
 
 
-def test_r1_2_a_role_arn_is_not_a_caller(tmp_path):
-    w = make_world(tmp_path, policy(stmt(principal="*")))
-    assert not decide(w, ROLE_A).allowed
+def test_r1_2_a_role_arn_is_not_a_caller_its_sessions_are(tmp_path):
+    # kmsprove reads a role ARN given as the caller as one of its sessions (docs/choices.md)
+    w = make_world(tmp_path, policy(stmt(principal=ROLE_A, action="kms:Decrypt")))
+    as_role = decide(w, ROLE_A)
+    session = ROLE_A.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/kmsprove"
+    assert as_role.allowed == decide(w, session).allowed
+    assert any(session in note for note in as_role.warnings)
 
 
 def test_r1_3_explicit_deny_in_identity_policy_wins_without_delegation(tmp_path):

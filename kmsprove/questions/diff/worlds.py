@@ -169,7 +169,6 @@ def world_pair(
     un, absent_n = side_universe(u, new, kn or key)
     sym = new_sym(infos, set_bound=set_bound_for(union))
     open_keys(sym)
-    sym.grant_id = z3.String("req.grant_id")
     endpoints = sorted(set(old.vpc_endpoints) | set(new.vpc_endpoints))
     if endpoints:  # a call may come through any endpoint either world has a policy for
         sym.via_vpce = z3.String("req.via_vpce")
