@@ -1,0 +1,279 @@
+"""Report stage: `World` -> a version-1 world-file document (a JSON-able dict), the
+inverse of `kmsprove.inputs.world_file`.
+
+`policy_document` writes a `Policy` as IAM JSON, `grant_entry` a `Grant` as one
+`aws kms list-grants` entry, and `world_document` a whole world with every document
+inline, so the result needs no file beside it. Reading the result back
+(`load_world_json`) gives an equal `World`, but for what the format cannot carry:
+a policy's `name` (the reader names an inline document after the world file) and
+identities with `unknown_documents` (see `world_document`).
+
+Fields equal to the reader's defaults are left out and maps whose order means
+nothing (accounts, principals, VPC endpoints) are sorted, so the output is short and
+the same world always gives the same document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from kmsprove.ast import Condition, Grant, Policy, Principal, Statement
+from kmsprove.catalog import s3_facts
+from kmsprove.world import Account, Bucket, Identity, Key, World
+
+# The reader's defaults (`inputs.world_file.WorldLoader` and the `world` dataclasses):
+# a field holding one of these is left out of the document.
+DEFAULT_MANAGER = "CUSTOMER"
+DEFAULT_STATE = "Enabled"
+DEFAULT_KEY_SPEC = "SYMMETRIC_DEFAULT"
+DEFAULT_KEY_USAGE = "ENCRYPT_DECRYPT"
+DEFAULT_ORIGIN = "AWS_KMS"
+DEFAULT_BUCKET_REGION = "us-east-1"
+
+
+# --------------------------------------------------------------------------
+# policies
+
+
+def policy_document(policy: Policy) -> dict[str, Any]:
+    """The IAM JSON document of `policy`: Version and Id when set, then every statement
+    in order. One value is a plain string and several a list, as AWS prints them."""
+    doc: dict[str, Any] = {}
+    if policy.version is not None:  # None: the document had no Version (read as 2008-10-17)
+        doc["Version"] = policy.version
+    if policy.id is not None:
+        doc["Id"] = policy.id
+    doc["Statement"] = [_statement(s) for s in policy.statements]
+    return doc
+
+
+def _statement(st: Statement) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if st.sid is not None:
+        out["Sid"] = st.sid
+    out["Effect"] = st.effect.value
+    for element, principals in (("Principal", st.principal), ("NotPrincipal", st.not_principal)):
+        if principals is not None:
+            out[element] = _principals(principals)
+    for element, values in (
+        ("Action", st.action),
+        ("NotAction", st.not_action),
+        ("Resource", st.resource),
+        ("NotResource", st.not_resource),
+    ):
+        if values is not None:
+            out[element] = _one_or_many(values)
+    if st.conditions:
+        out["Condition"] = _conditions(st.conditions)
+    return out
+
+
+def _principals(principals: Sequence[Principal]) -> str | dict[str, str | list[str]]:
+    """`"*"` for the bare wildcard, else the map form `{"AWS": ..., "Service": ...}`."""
+    if len(principals) == 1 and principals[0].kind == "*":
+        return "*"
+    by_kind: dict[str, list[str]] = {}
+    for p in principals:
+        # the builder makes kind `*` only from a bare `"*"`, alone; beside other entries
+        # it can only be a hand-built value, and `{"AWS": "*"}` means the same (R2.8)
+        kind = "AWS" if p.kind == "*" else p.kind
+        by_kind.setdefault(kind, []).append(p.value)
+    return {kind: _one_or_many(values) for kind, values in by_kind.items()}
+
+
+def _conditions(conditions: Iterable[Condition]) -> dict[str, dict[str, str | list[str]]]:
+    """`{operator: {key: values}}`, operators and keys in the order they were written
+    (the builder reads them in that order, and duplicate JSON members are errors)."""
+    out: dict[str, dict[str, str | list[str]]] = {}
+    for c in conditions:
+        out.setdefault(c.operator, {})[c.key] = _one_or_many(c.values)
+    return out
+
+
+def _one_or_many(values: Sequence[str]) -> str | list[str]:
+    return values[0] if len(values) == 1 else list(values)
+
+
+# --------------------------------------------------------------------------
+# grants
+
+
+def grant_entry(grant: Grant) -> dict[str, Any]:
+    """`grant` as one `aws kms list-grants` entry, with only the fields that are set."""
+    out: dict[str, Any] = {}
+    if grant.grant_id:  # "" is what the builder stores for a missing GrantId
+        out["GrantId"] = grant.grant_id
+    out["KeyId"] = grant.key_id
+    if grant.name:
+        out["Name"] = grant.name
+    principals = (
+        ("GranteePrincipal", grant.grantee),
+        ("GranteeServicePrincipal", grant.grantee_service),
+        ("RetiringPrincipal", grant.retiring),
+        ("RetiringServicePrincipal", grant.retiring_service),
+    )
+    out.update({field: value for field, value in principals if value is not None})
+    if grant.issuing_account is not None:
+        # ListGrants prints the account principal; the builder keeps its account id
+        out["IssuingAccount"] = f"arn:aws:iam::{grant.issuing_account}:root"
+    out["Operations"] = list(grant.operations)
+    constraints: dict[str, Any] = {}
+    # an empty context map is a constraint still (it is not None): keep it
+    if grant.ec_subset is not None:
+        constraints["EncryptionContextSubset"] = dict(grant.ec_subset)
+    if grant.ec_equals is not None:
+        constraints["EncryptionContextEquals"] = dict(grant.ec_equals)
+    if grant.source_arn is not None:
+        constraints["SourceArn"] = grant.source_arn
+    if constraints:
+        out["Constraints"] = constraints
+    return out
+
+
+# --------------------------------------------------------------------------
+# the world
+
+
+def world_document(world: World) -> dict[str, Any]:
+    """`world` as a version-1 world file, every document inline.
+
+    An identity with `unknown_documents` (managed policies or groups an imported
+    `get-account-authorization-details` named but did not supply) is left out: the
+    world file has no way to say "this principal has documents we never saw", and
+    writing it without them would claim it has none. Nothing here reports the
+    omission; the caller decides whether to refuse, warn or go on.
+    """
+    doc: dict[str, Any] = {"version": 1}
+    if world.keys:
+        doc["keys"] = [_key(k) for k in world.keys]
+    if world.accounts:
+        doc["accounts"] = {
+            acct_id: _account(world.accounts[acct_id]) for acct_id in sorted(world.accounts)
+        }
+    if world.buckets:
+        doc["buckets"] = [_bucket(b) for b in world.buckets]
+    if world.vpc_endpoints:
+        doc["vpc_endpoints"] = {
+            vpce: policy_document(world.vpc_endpoints[vpce]) for vpce in sorted(world.vpc_endpoints)
+        }
+    return doc
+
+
+def _key(key: Key) -> dict[str, Any]:
+    out: dict[str, Any] = {"arn": key.arn}
+    # the reader rebuilds an AWS managed key's fixed policy itself (R7.5); leaving it
+    # out keeps the document short and the rebuilt policy keeps its managed name
+    if not (key.manager == "AWS" and policy_document(key.policy) == _managed_policy(key)):
+        out["policy"] = policy_document(key.policy)
+    if key.grants:
+        out["grants"] = [grant_entry(g) for g in key.grants]
+    if key.manager != DEFAULT_MANAGER:
+        out["manager"] = key.manager
+    if key.state != DEFAULT_STATE:
+        out["state"] = key.state
+    if key.aliases:
+        out["aliases"] = list(key.aliases)
+    if key.ram_policy is not None:
+        out["aws_ram_policy"] = policy_document(key.ram_policy)
+    properties = (
+        ("key_spec", key.key_spec, DEFAULT_KEY_SPEC),
+        ("key_usage", key.key_usage, DEFAULT_KEY_USAGE),
+        ("origin", key.origin, DEFAULT_ORIGIN),
+    )
+    out.update({field: value for field, value, default in properties if value != default})
+    if key.multi_region:
+        out["multi_region"] = True
+    if key.multi_region_key_type is not None:
+        out["multi_region_key_type"] = key.multi_region_key_type
+    if key.tags:
+        out["tags"] = _tags(key.tags)
+    return out
+
+
+def _managed_policy(key: Key) -> dict[str, Any] | None:
+    """The document the reader gives an AWS managed key that has no `policy`: the
+    template of specs/ for its first `alias/aws/SERVICE` alias (None: no such alias)."""
+    services = [a.split("/", 2)[2] for a in key.aliases if a.startswith("alias/aws/")]
+    if not services:
+        return None
+    facts = s3_facts()
+    service = facts["via_service_names"].get(services[0], services[0])
+    values = {"ACCOUNT": key.account, "REGION": key.region, "SERVICE": service}
+    filled: dict[str, Any] = _substitute(facts["aws_managed_key_policy"], values)
+    return filled
+
+
+def _substitute(value: Any, values: Mapping[str, str]) -> Any:
+    """`${NAME}` placeholders of a document template replaced, inside every string
+    (the reader's own substitution, which report/ may not import from inputs/)."""
+    if isinstance(value, dict):
+        return {k: _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values) for v in value]
+    if isinstance(value, str):
+        for name, text in values.items():
+            value = value.replace("${" + name + "}", text)
+    return value
+
+
+def _account(acct: Account) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    # never written as `import`, so the reader's default is false (open) here
+    if acct.complete:
+        out["complete"] = True
+    if acct.organization is not None:
+        out["organization"] = acct.organization
+    if acct.management:
+        out["management"] = True
+    if acct.scps:
+        out["scps"] = [policy_document(p) for p in acct.scps]
+    if acct.rcps:
+        out["rcps"] = [policy_document(p) for p in acct.rcps]
+    principals = {
+        arn: _identity(acct.principals[arn])
+        for arn in sorted(acct.principals)
+        if not acct.principals[arn].unknown_documents
+    }
+    if principals:
+        out["principals"] = principals
+    # an empty tuple (no Region enabled) differs from None (every Region): keep it
+    if acct.enabled_regions is not None:
+        out["enabled_regions"] = list(acct.enabled_regions)
+    return out
+
+
+def _identity(ident: Identity) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if ident.policies:
+        out["policies"] = [policy_document(p) for p in ident.policies]
+    if ident.boundary is not None:
+        out["boundary"] = policy_document(ident.boundary)
+    if ident.tags:
+        out["tags"] = _tags(ident.tags)
+    if ident.trust_policy is not None:
+        out["trust_policy"] = policy_document(ident.trust_policy)
+    if ident.groups:
+        out["groups"] = list(ident.groups)
+    return out
+
+
+def _bucket(bucket: Bucket) -> dict[str, Any]:
+    out: dict[str, Any] = {"arn": bucket.arn, "account": bucket.account}
+    if bucket.region != DEFAULT_BUCKET_REGION:
+        out["region"] = bucket.region
+    if bucket.policy is not None:
+        out["policy"] = policy_document(bucket.policy)
+    if bucket.kms_key is not None:
+        out["kms_key"] = bucket.kms_key
+    if bucket.bucket_key:
+        out["bucket_key"] = True
+    return out
+
+
+def _tags(tags: Sequence[tuple[str, str]]) -> dict[str, str] | list[dict[str, str]]:
+    """`{k: v}`; the AWS list shape `[{"Key": k, "Value": v}]` only when a key repeats
+    (tags read from that shape may), since an object cannot hold a key twice."""
+    if len({k for k, _ in tags}) == len(tags):
+        return dict(tags)
+    return [{"Key": k, "Value": v} for k, v in tags]
