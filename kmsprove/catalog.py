@@ -71,6 +71,31 @@ def s3_facts() -> dict[str, Any]:
     return facts
 
 
+def aws_managed_key_policy(arn: str, aliases: tuple[str, ...]) -> tuple[str, Any] | None:
+    """(`alias/aws/SERVICE`, the fixed key policy of that AWS managed key) from the
+    template of specs/ (R7.5), for the key's first `alias/aws/` alias; None without one."""
+    services = [a.split("/", 2)[2] for a in aliases if a.startswith("alias/aws/")]
+    parts = arn.split(":")
+    if not services or len(parts) < 6:
+        return None
+    facts = s3_facts()
+    service = facts["via_service_names"].get(services[0], services[0])
+    values = {"ACCOUNT": parts[4], "REGION": parts[3], "SERVICE": service}
+    return f"alias/aws/{services[0]}", _substitute(facts["aws_managed_key_policy"], values)
+
+
+def _substitute(value: Any, values: dict[str, str]) -> Any:
+    """`${NAME}` placeholders of a document template replaced, inside every string."""
+    if isinstance(value, dict):
+        return {k: _substitute(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_substitute(v, values) for v in value]
+    if isinstance(value, str):
+        for name, text in values.items():
+            value = value.replace("${" + name + "}", text)
+    return value
+
+
 # --------------------------------------------------------------------------
 # operations by kind (R3.5, R4.5, R9.2)
 

@@ -13,12 +13,11 @@ import json
 import re
 import types
 from pathlib import Path
-from typing import Any
 
 from kmsprove import validate
-from kmsprove.arn import ACCOUNT_RE, key_arn_parts, parse_caller
+from kmsprove.arn import ACCOUNT_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind
-from kmsprove.catalog import s3_facts
+from kmsprove.catalog import aws_managed_key_policy
 from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
@@ -185,19 +184,13 @@ class WorldLoader(Reader):
 
     def managed_policy(self, arn: str, aliases: tuple[str, ...], node: JObject) -> Policy | None:
         """The fixed policy of an AWS managed key `alias/aws/SERVICE` (R7.5, specs/)."""
-        services = [a.split("/", 2)[2] for a in aliases if a.startswith("alias/aws/")]
-        if not services:
+        template = aws_managed_key_policy(arn, aliases)
+        if template is None:
             self.err(
                 node, "an AWS managed key without `policy` needs its `alias/aws/SERVICE` alias"
             )
             return None
-        parts = key_arn_parts(arn)
-        assert parts is not None  # the caller checked the ARN
-        region, account, _ = parts
-        service = s3_facts()["via_service_names"].get(services[0], services[0])
-        values = {"ACCOUNT": account, "REGION": region, "SERVICE": service}
-        doc = _substitute(s3_facts()["aws_managed_key_policy"], values)
-        name = f"alias/aws/{services[0]}"
+        name, doc = template
         return policy_from_value(
             doc, PolicyKind.KEY_POLICY, name, f"<aws managed policy of {name}>"
         )
@@ -359,15 +352,3 @@ class WorldLoader(Reader):
             if p is not None:
                 out[m.key] = p
         return out
-
-
-def _substitute(value: Any, values: dict[str, str]) -> Any:
-    """`${NAME}` placeholders of a document template replaced, inside every string."""
-    if isinstance(value, dict):
-        return {k: _substitute(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, values) for v in value]
-    if isinstance(value, str):
-        for name, text in values.items():
-            value = value.replace("${" + name + "}", text)
-    return value

@@ -15,11 +15,11 @@ the same world always gives the same document.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kmsprove.ast import Condition, Grant, Policy, Principal, Statement
-from kmsprove.catalog import s3_facts
+from kmsprove.catalog import aws_managed_key_policy
 from kmsprove.world import Account, Bucket, Identity, Key, World
 
 # The reader's defaults (`inputs.world_file.WorldLoader` and the `world` dataclasses):
@@ -192,29 +192,9 @@ def _key(key: Key) -> dict[str, Any]:
 
 
 def _managed_policy(key: Key) -> dict[str, Any] | None:
-    """The document the reader gives an AWS managed key that has no `policy`: the
-    template of specs/ for its first `alias/aws/SERVICE` alias (None: no such alias)."""
-    services = [a.split("/", 2)[2] for a in key.aliases if a.startswith("alias/aws/")]
-    if not services:
-        return None
-    facts = s3_facts()
-    service = facts["via_service_names"].get(services[0], services[0])
-    values = {"ACCOUNT": key.account, "REGION": key.region, "SERVICE": service}
-    filled: dict[str, Any] = _substitute(facts["aws_managed_key_policy"], values)
-    return filled
-
-
-def _substitute(value: Any, values: Mapping[str, str]) -> Any:
-    """`${NAME}` placeholders of a document template replaced, inside every string
-    (the reader's own substitution, which report/ may not import from inputs/)."""
-    if isinstance(value, dict):
-        return {k: _substitute(v, values) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_substitute(v, values) for v in value]
-    if isinstance(value, str):
-        for name, text in values.items():
-            value = value.replace("${" + name + "}", text)
-    return value
+    """The document the reader gives an AWS managed key that has no `policy`."""
+    template = aws_managed_key_policy(key.arn, key.aliases)
+    return None if template is None else dict(template[1])
 
 
 def _account(acct: Account) -> dict[str, Any]:
