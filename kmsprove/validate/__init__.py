@@ -19,7 +19,7 @@ from __future__ import annotations
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic, printable
 from kmsprove.validate.conditions import condition_problems
-from kmsprove.validate.principals import statement_principal_problems
+from kmsprove.validate.principals import policy_principal_problems, statement_principal_problems
 from kmsprove.validate.statements import (
     action_problems,
     rcp_problems,
@@ -40,6 +40,7 @@ def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:
     """
     out = size_problems(policy, text)
     out.extend(sid_problems(policy))
+    out.extend(policy_principal_problems(policy))
     for st in policy.statements:
         out.extend(statement_principal_problems(st, policy.kind))
         out.extend(action_problems(st, policy.kind))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kmsprove.arn import ACCOUNT_RE, PARTITIONS, parse_arn
-from kmsprove.ast import Condition, Effect, PolicyKind, Principal, SetOp, Statement
+from kmsprove.arn import ACCOUNT_RE, PARTITIONS, REGION_RE, parse_arn
+from kmsprove.ast import Condition, Effect, Policy, PolicyKind, Principal, SetOp, Statement
 from kmsprove.errors import Diagnostic, Severity, SourcePos, error, suggest, warning
 from kmsprove.operators import OPERATORS
 
@@ -21,6 +21,12 @@ _NAME = r"[\w+=,.@-]+"
 IAM_RESOURCE_RE = re.compile(rf"(user|role)(/[\x21-\x7e]*)?/{_NAME}", re.ASCII)
 STS_RESOURCE_RE = re.compile(rf"assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}", re.ASCII)
 SERVICE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+")
+# Service principal domains, with a Region of their partition for examples.
+SERVICE_DOMAINS = {".amazonaws.com": "us-east-1", ".amazonaws.com.cn": "cn-north-1"}
+# The label before the domain of `SERVICE.LABEL.amazonaws.com` is a Region in a regional
+# name (`logs.us-east-1`) and a service in others (`delivery.logs`, `monitoring.rds`):
+# only one that starts like a Region name (`us-`, `eu-`...) must be one.
+REGION_PREFIX_RE = re.compile(r"(af|ap|ca|cn|eu|il|me|mx|sa|us)-")
 
 # Conditions that tie `Principal: "*"` to known callers (R2.8): the caller's
 # account, organization or ARN, or the service that calls for it.
@@ -41,6 +47,21 @@ RESTRICTING_KEYS = frozenset(
         "aws:userid",
     )
 )
+
+# Conditions that tie a service principal to the account or resource it acts for
+# (the confused deputy: https://docs.aws.amazon.com/IAM/latest/UserGuide/confused-deputy.html).
+SERVICE_TYING_KEYS = frozenset(
+    k.lower()
+    for k in (
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+        "aws:SourceOrgPaths",
+        "kms:ViaService",
+        "kms:CallerAccount",
+    )
+)
+SERVICE_TYING_PREFIX = "kms:encryptioncontext:"
 
 KIND_LABEL = {
     PolicyKind.KEY_POLICY: "a key policy",
@@ -101,7 +122,16 @@ def aws_principal_problem(value: str, element: str) -> tuple[Severity, str] | No
             "and it matches nobody, not even a re-created namesake",
         )
     problem = caller_arn_problem(value)
-    return None if problem is None else (Severity.ERROR, problem)
+    if problem is not None:
+        return (Severity.ERROR, problem)
+    a = parse_arn(value)
+    if a is not None and a.service == "iam" and a.resource.lower() == "user/root":
+        return (
+            Severity.WARNING,
+            f"`{a.resource}` is an IAM user named {a.resource[5:]}, not the account: "
+            f"the account is `arn:{a.partition}:iam::{a.account}:root`",
+        )
+    return None
 
 
 def service_name_problem(value: str, what: str) -> str | None:
@@ -109,6 +139,29 @@ def service_name_problem(value: str, what: str) -> str | None:
         return f"wildcard in {what} `{value}`: service principals are exact names"
     if not SERVICE_NAME_RE.fullmatch(value):
         return f"`{value}` is not a service principal name (such as `cloudtrail.amazonaws.com`)"
+    return None
+
+
+def service_name_warning(value: str) -> str | None:
+    """Why a well-formed service principal name (no `service_name_problem`) names no
+    service: a Region placeholder, or a label that starts like a Region name but is not one."""
+    for domain, region in SERVICE_DOMAINS.items():
+        if not value.endswith(domain):
+            continue
+        *service, label = value.removesuffix(domain).split(".")
+        if not service:
+            return None
+        example = f"`{'.'.join(service)}.{region}{domain}`"
+        if "region" in label.lower():
+            return (
+                f"`{value}` is not a service principal: `{label}` stands for a Region name "
+                f"(for example {example})"
+            )
+        if REGION_PREFIX_RE.match(label.lower()) and not REGION_RE.fullmatch(label):
+            return (
+                f"`{value}` is not a service principal: `{label}` is not a Region name "
+                f"(for example {example})"
+            )
     return None
 
 
@@ -123,6 +176,8 @@ def _entry(p: Principal, element: str, kind: PolicyKind) -> list[Diagnostic]:
         problem = service_name_problem(p.value, "service principal")
         if problem:
             out.append(error(p.pos, problem))
+        elif (unreal := service_name_warning(p.value)) is not None:
+            out.append(warning(p.pos, unreal))
     elif p.kind == "Federated":
         if kind is PolicyKind.KEY_POLICY:
             out.append(
@@ -153,6 +208,38 @@ def _restricts_caller(c: Condition) -> bool:
         and not c.if_exists
         and c.set_op is not SetOp.FOR_ALL_VALUES
     )
+
+
+def _ties_service(c: Condition) -> bool:
+    """A condition that names the account, resource or request a service acts for."""
+    key = c.key.lower()
+    return (
+        (key in SERVICE_TYING_KEYS or key.startswith(SERVICE_TYING_PREFIX))
+        and c.base != "Null"
+        and not OPERATORS[c.base].negated
+    )
+
+
+def _confused_deputy_problems(st: Statement, kind: PolicyKind) -> list[Diagnostic]:
+    """A key or bucket policy Allow to a service principal with no condition tying the
+    service to an account or resource: it may act for anyone's (the confused deputy)."""
+    if (
+        kind not in (PolicyKind.KEY_POLICY, PolicyKind.BUCKET)
+        or st.effect is not Effect.ALLOW
+        or any(_ties_service(c) for c in st.conditions)
+    ):
+        return []
+    return [
+        warning(
+            p.pos,
+            f"`{p.value}` may act for any account: no `aws:SourceAccount` or `aws:SourceArn` "
+            "condition ties it to one (confused deputy)",
+        )
+        for p in st.principal or ()
+        if p.kind == "Service"
+        and service_name_problem(p.value, "service principal") is None
+        and service_name_warning(p.value) is None
+    ]
 
 
 def _not_principal_exemptions(st: Statement) -> list[Diagnostic]:
@@ -224,6 +311,7 @@ def statement_principal_problems(st: Statement, kind: PolicyKind) -> list[Diagno
     for element, entries in (("Principal", st.principal), ("NotPrincipal", st.not_principal)):
         for p in entries or ():
             out.extend(_entry(p, element, kind))
+    out.extend(_confused_deputy_problems(st, kind))
     if (
         kind is PolicyKind.KEY_POLICY
         and st.effect is Effect.ALLOW
@@ -240,3 +328,20 @@ def statement_principal_problems(st: Statement, kind: PolicyKind) -> list[Diagno
             if p.is_wildcard
         )
     return out
+
+
+def policy_principal_problems(policy: Policy) -> list[Diagnostic]:
+    """A key policy none of whose statements names a principal is another kind of policy."""
+    if (
+        policy.kind is PolicyKind.KEY_POLICY
+        and policy.statements
+        and all(st.principal is None and st.not_principal is None for st in policy.statements)
+    ):
+        return [
+            warning(
+                policy.pos,
+                "no statement names a principal: this looks like an identity policy or an SCP, "
+                "not a key policy (use `--kind scp` or `--kind identity-policy`)",
+            )
+        ]
+    return []

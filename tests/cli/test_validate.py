@@ -217,6 +217,139 @@ for kind, label in (("identity-policy", "an identity policy"), ("scp", "an SCP")
         [(at(text, json.dumps(ROOT)), "error", f"{label} cannot have `NotPrincipal`")],
     )
 
+# -- principals AWS accepts that are almost surely mistakes --------------------
+
+TIED = {"StringEquals": {"aws:SourceAccount": "111122223333"}}
+SERVICES = ["logs.region.amazonaws.com", "logs.REGION.amazonaws.com", "logs.us-east1.amazonaws.com"]
+text = policy_text(kst(Principal={"Service": SERVICES}, Condition=TIED))
+case(
+    "service-not-a-service-principal",
+    "key-policy",
+    text,
+    [
+        (
+            at(text, json.dumps(SERVICES[0])),
+            "warning",
+            "`logs.region.amazonaws.com` is not a service principal: `region` stands for a "
+            "Region name (for example `logs.us-east-1.amazonaws.com`)",
+        ),
+        (
+            at(text, json.dumps(SERVICES[1])),
+            "warning",
+            "`logs.REGION.amazonaws.com` is not a service principal: `REGION` stands for a "
+            "Region name (for example `logs.us-east-1.amazonaws.com`)",
+        ),
+        (
+            at(text, json.dumps(SERVICES[2])),
+            "warning",
+            "`logs.us-east1.amazonaws.com` is not a service principal: `us-east1` is not a "
+            "Region name (for example `logs.us-east-1.amazonaws.com`)",
+        ),
+    ],
+)
+text = policy_text(
+    kst(
+        Principal={"Service": ["cloudtrail.amazonaws.com", "logs.us-east-1.amazonaws.com"]},
+        Condition=TIED,
+    ),
+    kst(Principal={"Service": "delivery.logs.amazonaws.com"}, Condition=TIED),
+)
+case("service-real-principals-are-fine", "key-policy", text, [])
+text = policy_text(kst(Principal={"Service": "logs.${AWS::Region}.amazonaws.com"}))
+case(
+    "service-template-placeholder-is-an-error",
+    "key-policy",
+    text,
+    [
+        (
+            at(text, '"logs.$'),
+            "error",
+            "`logs.${AWS::Region}.amazonaws.com` is not a service principal name "
+            "(such as `cloudtrail.amazonaws.com`)",
+        )
+    ],
+)
+DEPUTY = (
+    "`{}` may act for any account: no `aws:SourceAccount` or `aws:SourceArn` condition "
+    "ties it to one (confused deputy)"
+)
+text = policy_text(
+    kst(Principal={"Service": "cloudtrail.amazonaws.com"}, Action="kms:GenerateDataKey*"),
+    kst(
+        Principal={"Service": "cloudtrail.amazonaws.com"},
+        Action="kms:GenerateDataKey*",
+        Condition={
+            "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*"}
+        },
+    ),
+    kst(Effect="Deny", Principal={"Service": "logs.us-east-1.amazonaws.com"}),
+)
+case(
+    "confused-deputy-key-policy",
+    "key-policy",
+    text,
+    [
+        (
+            at(text, '"cloudtrail.amazonaws.com"'),
+            "warning",
+            DEPUTY.format("cloudtrail.amazonaws.com"),
+        )
+    ],
+)
+text = policy_text(
+    {
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject",
+        "Resource": "arn:aws:s3:::logs/*",
+    }
+)
+case(
+    "confused-deputy-bucket-policy",
+    None,  # guessed: a principal and an S3 resource
+    text,
+    [(at(text, '"logging.s3'), "warning", DEPUTY.format("logging.s3.amazonaws.com"))],
+)
+USER_ROOT = "arn:aws:iam::111122223333:user/root"
+text = policy_text(kst(Principal={"AWS": [ROOT, USER_ROOT]}))
+case(
+    "principal-user-named-root",
+    "key-policy",
+    text,
+    [
+        (
+            at(text, json.dumps(USER_ROOT)),
+            "warning",
+            f"`user/root` is an IAM user named root, not the account: the account is `{ROOT}`",
+        )
+    ],
+)
+NO_PRINCIPAL = (
+    "no statement names a principal: this looks like an identity policy or an SCP, "
+    "not a key policy (use `--kind scp` or `--kind identity-policy`)"
+)
+MISSING = "statement has no `Principal`: every statement of a key policy names one"
+text = policy_text(kst(Principal=None), kst(Principal=None, Effect="Deny", Action="kms:Decrypt"))
+case(
+    "key-policy-without-principals",
+    "key-policy",
+    text,
+    [
+        (":1:1", "warning", NO_PRINCIPAL),
+        (stmt_at(1), "error", MISSING),
+        (stmt_at(2), "error", MISSING),
+    ],
+)
+inner = policy_text(kst(Principal=None))
+case(
+    "get-key-policy-without-principals",
+    None,  # guessed from the envelope: a key policy
+    json.dumps({"Policy": inner}),
+    [("#Policy:1:1", "warning", NO_PRINCIPAL), ("#Policy" + stmt_at(1), "error", MISSING)],
+)
+text = policy_text(ist())
+case("identity-policy-guessed-without-principals-is-fine", None, text, [])
+
 # -- RCPs, bucket and trust policies -----------------------------------------
 
 text = policy_text(
@@ -302,6 +435,15 @@ case(
             stmt_at(2),
             "warning",
             "`sts:AssumeRole` is not a KMS action: in a key policy it has no effect",
+        ),
+        *(
+            (
+                at(text, '"ec2.amazonaws.com"', n),
+                "warning",
+                "`ec2.amazonaws.com` may act for any account: no `aws:SourceAccount` or "
+                "`aws:SourceArn` condition ties it to one (confused deputy)",
+            )
+            for n in (1, 2)
         ),
     ],
 )

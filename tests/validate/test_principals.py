@@ -100,7 +100,10 @@ def test_unique_ids_warn_deleted_principal(value: str) -> None:
 
 
 def test_service_principals() -> None:
-    assert problems(key_stmt(Principal={"Service": "cloudtrail.amazonaws.com"})) == set()
+    assert problems(key_stmt(Principal={"Service": "cloudtrail.amazonaws.com"})) == {
+        "warning: `cloudtrail.amazonaws.com` may act for any account: no `aws:SourceAccount` "
+        "or `aws:SourceArn` condition ties it to one (confused deputy)"
+    }
     assert problems(key_stmt(Principal={"Service": "logs.*.amazonaws.com"})) == {
         "error: wildcard in service principal `logs.*.amazonaws.com`: service principals are exact names"
     }
@@ -234,9 +237,12 @@ def test_principal_problems_sit_on_the_principal_value() -> None:
     [d] = check_policy(built(text, KP))
     line3 = text.splitlines()[2]
     assert d.pos == SourcePos("p.json", 3, line3.index('"arn:aws:iam::*') + 1)
-    [missing] = diags_of(id_stmt())  # on the statement: json.dumps puts it after `[`
+    # on the statement: json.dumps puts it after `[`; the policy-wide warning on the policy
+    [whole, missing] = diags_of(id_stmt())
     doc = '{"Version": "2012-10-17", "Statement": [{'
     assert missing.pos == SourcePos("p.json", 1, len(doc))
+    assert whole.message.startswith("no statement names a principal")
+    assert whole.pos == SourcePos("p.json", 1, 1)
 
 
 def test_caller_arn_problem_accepts_only_callers() -> None:
