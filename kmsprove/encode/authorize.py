@@ -6,13 +6,20 @@ AWS allows. Twin: `kmsprove.evaluate.kms`; never imports it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import z3
 
 from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, KEY_ID
 from kmsprove.ast import Policy
-from kmsprove.catalog import crypto_operations, key_usage_operations, takes_alias, usage_class
+from kmsprove.catalog import (
+    action_info,
+    crypto_operations,
+    key_usage_operations,
+    takes_alias,
+    usage_class,
+)
 from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
 from kmsprove.encode.principals import is_entry
@@ -92,6 +99,10 @@ def type_forbids(key: Key, sym: Sym) -> z3.BoolRef:
             for a, e in ops.members()
         ]
         parts.append(z3.And(sym.is_action({"kms:CreateGrant"}), z3.Or(*bad)))
+    if not key.is_symmetric_encryption and "kms:CreateGrant" in {a.name for a in sym.actions}:
+        # an encryption-context constraint needs a symmetric encryption key (R4.5)
+        constrained = sym.key("kms:GrantConstraintType").present
+        parts.append(z3.And(sym.is_action({"kms:CreateGrant"}), constrained))
     return z3.Or(*parts)
 
 
@@ -206,3 +217,22 @@ def encode_allowed(
         retire_formula(key, u, sym, ids.ok, sym.acct, is_root, is_service),
     )
     return z3.If(sym.is_action({"kms:RetireGrant"}), retire, normal)
+
+
+def tagging_allowed(sym: Sym, allows: Callable[[Sym], z3.BoolRef]) -> z3.BoolRef:
+    """CreateKey with tags also needs kms:TagResource (KMS Developer Guide, "Tags in the
+    API"): `allows(s)` is the identity side's decision for the request `s`. Twin:
+    `kmsprove.evaluate.iam.decide_iam`."""
+    if "kms:CreateKey" not in {a.name for a in sym.actions}:
+        return z3.BoolVal(True)
+    sym.key("aws:TagKeys")  # a tagged request is one the solver may choose
+    tags = [
+        v.present
+        for n, v in sym.ctx.items()
+        if n == "aws:tagkeys" or n.startswith("aws:requesttag/")
+    ]
+    info = action_info("kms:TagResource")
+    assert info is not None
+    tagging = replace(sym, actions=[info], action=z3.IntVal(0))  # the same request, tagging
+    tagged = z3.And(sym.is_action({"kms:CreateKey"}), z3.Or(*tags))
+    return z3.Implies(tagged, allows(tagging))

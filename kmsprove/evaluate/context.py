@@ -67,7 +67,9 @@ def derived_context(world: World, req: Request) -> dict[str, str | tuple[str, ..
             out["kms:ResourceAliases"] = tuple(key.aliases)
         for k, v in key.tags:
             out[f"aws:ResourceTag/{k}"] = v
-    if info is not None and info.encryption_context:
+    if info is not None and "kms:EncryptionContextKeys" in info.condition_keys:
+        # the request's encryption context; for CreateGrant, its grant constraint (the
+        # condition-keys page lists both keys for CreateGrant)
         ec = req.context.encryption_context()
         if ec:
             out["kms:EncryptionContextKeys"] = tuple(ec)

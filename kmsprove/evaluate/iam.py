@@ -5,6 +5,8 @@ layer of `kmsprove.encode.authorize` and the IAM-only pairs of `questions.diff.i
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kmsprove.arn import Caller
 from kmsprove.ast import Policy
 from kmsprove.evaluate.layers import Subject, match_policies
@@ -14,7 +16,26 @@ from kmsprove.world import World
 
 def decide_iam(world: World, req: Request, caller: Caller, action: str, resource: str) -> Decision:
     """IAM alone decides: actions on no key (CreateKey, ListKeys, GenerateRandom),
-    the alias half of alias operations (R3.1), and IAM's own actions."""
+    the alias half of alias operations (R3.1), and IAM's own actions. CreateKey with
+    tags also needs kms:TagResource (KMS Developer Guide, "Tags in the API")."""
+    decision = _decide(world, req, caller, action, resource)
+    if decision.allowed and action.lower() == "kms:createkey" and _has_tags(req):
+        tag = _decide(world, replace(req, action="kms:TagResource"), caller, "kms:TagResource", "*")
+        if not tag.allowed:
+            return Decision(
+                False,
+                decision.layers + tag.layers,
+                "CreateKey with tags also needs kms:TagResource, and " + tag.reason,
+            )
+    return decision
+
+
+def _has_tags(req: Request) -> bool:
+    """The request tags what it creates (`Tags`: aws:TagKeys, aws:RequestTag/*)."""
+    return any(k == "aws:tagkeys" or k.startswith("aws:requesttag/") for k in req.context.values)
+
+
+def _decide(world: World, req: Request, caller: Caller, action: str, resource: str) -> Decision:
     ident = world.identity(req.principal) if not caller.is_service else None
     subj = Subject(
         caller,
@@ -43,6 +64,16 @@ def decide_iam(world: World, req: Request, caller: Caller, action: str, resource
     )
     if ip.denied:
         return Decision(False, tuple(layers), "an explicit Deny in the identity policy (R1.3)")
+    if req.session_policy is not None and caller.kind in ("assumed-role", "federated-user"):
+        # a session policy caps every identity-based permission, IAM-only ones too (R1.6)
+        sp = match_policies((req.session_policy,), subj)
+        layers.append(LayerResult(Layer.SESSION, sp.effect, sp.refs()))
+        if sp.denied:
+            return Decision(False, tuple(layers), "an explicit Deny in the session policy (R1.3)")
+        if not sp.allowed:
+            return Decision(
+                False, tuple(layers), f"the session policy does not allow `{action}` (R1.6)"
+            )
     if ip.allowed and boundary_ok:
         return Decision(
             True,

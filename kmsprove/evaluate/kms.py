@@ -182,6 +182,16 @@ class _Kms:
         forbid = type_forbids(self.key, self.info.short, ops or ())
         if forbid:
             return forbid
+        constrained = self.req.context.has("kms:GrantConstraintType")
+        if (
+            self.info.short == "CreateGrant"
+            and constrained
+            and not self.key.is_symmetric_encryption
+        ):
+            return (
+                "an encryption-context grant constraint is valid only on a symmetric"
+                f" encryption key, not a {self.key.key_spec}/{self.key.key_usage} key (R4.5)"
+            )
         if self.info.short == "PutKeyPolicy":
             return put_key_policy_refusal(self.world, self.req, self.key, evaluate_kms)
         return None

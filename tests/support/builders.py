@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from kmsprove.answer import Verdict
 from kmsprove.ast import Condition, Effect, Policy, PolicyKind
 from kmsprove.errors import Diagnostic
 from kmsprove.evaluate import evaluate
@@ -18,6 +19,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs import load_world
 from kmsprove.operators import parse_operator
 from kmsprove.request import Context, Decision, Request
+from kmsprove.solve.fixed import encoder_allows
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
 from kmsprove.validate import check_policy
@@ -107,6 +109,22 @@ def decide(
     kw.setdefault("key", world.keys[0].arn if world.keys and not action.startswith("s3:") else None)
     req = Request(principal, action, context=Context.of(context or {}), **kw)
     return evaluate(world, complete_request(world, req))
+
+
+def decide_both(
+    world: World,
+    principal: str,
+    action: str = "kms:Decrypt",
+    context: dict[str, Any] | None = None,
+    **kw: Any,
+) -> tuple[Decision, Verdict]:
+    """The evaluator's decision and the encoder's verdict on the same completed request
+    (the twins must agree: the caller asserts the pair)."""
+    kw.setdefault("key", world.keys[0].arn if world.keys else None)
+    req = complete_request(
+        world, Request(principal, action, context=Context.of(context or {}), **kw)
+    )
+    return evaluate(world, req), encoder_allows(world, req)
 
 
 # --------------------------------------------------------------------------

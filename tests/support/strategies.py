@@ -114,6 +114,16 @@ CONTEXT_CHOICES: tuple[tuple[str, Any], ...] = (
     ("aws:CurrentTime", "2026-11-26T00:00:00Z"),
     ("kms:GrantConstraintType", "EncryptionContextSubset"),
     ("kms:BypassPolicyLockoutSafetyCheck", "true"),
+    ("kms:GrantConstraintType", "EncryptionContextEquals"),
+)
+
+
+KEY_NAMINGS = (
+    None,
+    None,
+    f"arn:aws:kms:us-east-1:{A}:alias/app",
+    "1234abcd-12ab-34cd-56ef-1234567890ab",
+    "alias/app",
 )
 
 
@@ -311,8 +321,8 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
     for a in (A, B):
         if draw(st.booleans()):
             accounts[a]["organization"] = ORG
-            if draw(st.integers(0, 3)) == 0:
-                accounts[a]["scps"] = [draw(policies(False, ("*",), 2))]
+        if draw(st.integers(0, 3)) == 0:  # with or without an organization id (issue 11)
+            accounts[a]["scps"] = [draw(policies(False, ("*",), 2))]
         accounts[a]["complete"] = draw(st.booleans())
     key: dict[str, Any] = {
         "arn": KEY,
@@ -353,6 +363,8 @@ def request_specs(draw: st.DrawFn) -> dict[str, Any]:
     }
     if spec["action"] == "kms:RetireGrant":
         spec["grant_id"] = draw(st.sampled_from(("g0", "g1", "g2")))
+    # how the caller names the key: by ARN (None), alias ARN, key ID or alias name
+    spec["key_id_as_sent"] = draw(st.sampled_from(KEY_NAMINGS))
     return spec
 
 

@@ -31,6 +31,7 @@ def _pair(doc: dict[str, Any], spec: dict[str, Any]) -> tuple[Verdict, Verdict] 
                 key=spec["key"],
                 context=Context.of(spec["context"]),
                 grant_id=spec.get("grant_id"),
+                key_id_as_sent=spec.get("key_id_as_sent"),
             ),
         )
     except InputError:

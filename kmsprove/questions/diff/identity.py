@@ -45,7 +45,7 @@ import z3
 from kmsprove.arn import ACCOUNT_RE, REGION_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind, Query
 from kmsprove.catalog import ActionInfo, kms_catalog
-from kmsprove.encode.authorize import encode_allowed
+from kmsprove.encode.authorize import encode_allowed, tagging_allowed
 from kmsprove.encode.derive import DIGITS12, free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
@@ -312,8 +312,13 @@ def _iam_pair(ctx: _Ctx, u: Universe, resource: str, infos: list[ActionInfo]) ->
     target = Target(arn=resource)
 
     def allows(policy: Policy) -> z3.BoolRef:
-        m = layer((policy,), sym, _holding(u, policy), target)
-        return z3.And(m.allow, z3.Not(m.deny))
+        holder = _holding(u, policy)
+
+        def decided(s: Sym) -> z3.BoolRef:
+            m = layer((policy,), s, holder, target)
+            return z3.And(m.allow, z3.Not(m.deny))
+
+        return z3.And(decided(sym), tagging_allowed(sym, decided))
 
     facts = [*free_facts(u, None, sym), who_formula(ctx.query, u, sym)]
     recheck = partial(_witness, sym, u, ctx.base, ctx.policies, resource)
