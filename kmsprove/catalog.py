@@ -186,6 +186,32 @@ def any_action_keys() -> frozenset[str]:
     return _lower(_keys()["any_action"])
 
 
+# --------------------------------------------------------------------------
+# names a request can carry (specs/services.json)
+
+
+@cache
+def _services() -> dict[str, Any]:
+    facts: dict[str, Any] = _load("services.json")
+    return facts
+
+
+@cache
+def regions() -> tuple[str, ...]:
+    return tuple(_services()["regions"])
+
+
+@cache
+def via_services() -> tuple[str, ...]:
+    """Services whose endpoint kms:ViaService names (`SERVICE.REGION.amazonaws.com`)."""
+    return tuple(_services()["via_services"])
+
+
+@cache
+def service_principals() -> tuple[str, ...]:
+    return tuple(_services()["service_principals"])
+
+
 @cache
 def extra_kms_keys() -> tuple[str, ...]:
     return tuple(_keys()["extra_kms_keys"])

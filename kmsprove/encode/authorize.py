@@ -20,6 +20,7 @@ from kmsprove.catalog import (
     takes_alias,
     usage_class,
 )
+from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
 from kmsprove.encode.principals import is_entry
@@ -147,6 +148,9 @@ def encode_allowed(
     world: World, key: Key, u: Universe, sym: Sym, session_policy: Policy | None = None
 ) -> z3.BoolRef:
     """True exactly when AWS allows the symbolic request on `key` (R1.13)."""
+    if "kms:UpdatePrimaryRegion" in {a.name for a in sym.actions} and _replicas(world, key):
+        # it also needs the replica's permission, with the replica's own key properties
+        raise Unmodelled("UpdatePrimaryRegion on a key whose replica the world holds")
     target = Target(arn=key.arn)
     is_service = is_entry(sym, [e.index for e in u.entries if e.kind == "service"])
     is_root = is_entry(sym, [e.index for e in u.entries if e.kind == "root"])
@@ -207,6 +211,8 @@ def encode_allowed(
     refused = z3.Or(type_forbids(key, sym), misnamed)
     if key.manager == "AWS":
         refused = z3.Or(refused, sym.is_action({"kms:PutKeyPolicy"}))  # R7.5
+    if not _replicas(world, key):  # no replica to make primary (the raise above otherwise)
+        refused = z3.Or(refused, sym.is_action({"kms:UpdatePrimaryRegion"}))
     normal = z3.And(z3.Not(denied), z3.Not(blocked), z3.Or(policies_ok, granted), z3.Not(refused))
     if "kms:RetireGrant" not in {a.name for a in sym.actions}:
         return normal
@@ -217,6 +223,18 @@ def encode_allowed(
         retire_formula(key, u, sym, ids.ok, sym.acct, is_root, is_service),
     )
     return z3.If(sym.is_action({"kms:RetireGrant"}), retire, normal)
+
+
+def _replicas(world: World, key: Key) -> list[Key]:
+    return [
+        k
+        for k in world.keys
+        if key.multi_region
+        and k.multi_region
+        and k.key_id == key.key_id
+        and k.account == key.account
+        and k.arn != key.arn
+    ]
 
 
 def tagging_allowed(sym: Sym, allows: Callable[[Sym], z3.BoolRef]) -> z3.BoolRef:

@@ -11,28 +11,17 @@ from __future__ import annotations
 import z3
 
 from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, parse_caller
-from kmsprove.catalog import ActionInfo, any_action_keys, takes_alias
+from kmsprove.catalog import (
+    ActionInfo,
+    any_action_keys,
+    takes_alias,
+)
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
+from kmsprove.encode.names import DIGITS12, NAME_RE, endpoint, fresh_service, source_facts
 from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not, naming_is
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import EC_PREFIX, Request
 from kmsprove.world import Key
-
-DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
-NAME_RE = z3.Plus(
-    z3.Union(
-        z3.Range("a", "z"),
-        z3.Range("A", "Z"),
-        z3.Range("0", "9"),
-        z3.Re("+"),
-        z3.Re("="),
-        z3.Re(","),
-        z3.Re("."),
-        z3.Re("@"),
-        z3.Re("_"),
-        z3.Re("-"),
-    )
-)
 
 
 def _supplies(info: ActionInfo, low: str) -> bool:
@@ -90,13 +79,9 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
     if service:
         name = z3.StringVal(e.name) if e.name else sym.name
         if e.name is None:
-            named = [x.name for x in u.entries if x.kind == "service" and x.name]
-            out.append(
-                z3.And(
-                    z3.InRe(sym.name, z3.Concat(NAME_RE, z3.Re(".amazonaws.com"))),
-                    *[sym.name != z3.StringVal(n) for n in named],
-                )
-            )
+            named = {x.name for x in u.entries if x.kind == "service" and x.name}
+            out.append(fresh_service(sym.name, named))
+        out += source_facts(sym)
         out += [
             _set(sym, "aws:principalisawsservice", True, "true"),
             _set(sym, "aws:principalservicename", True, name),
@@ -117,11 +102,9 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         ]
         return out
     if e.fresh and e.kind != "root":
-        named = [
-            x.name for x in u.entries if x.kind == e.kind and x.account == e.account and x.name
-        ]
+        same = [x.name for x in u.entries if x.kind == e.kind and x.account == e.account and x.name]
         out.append(z3.InRe(sym.name, NAME_RE))
-        out += [sym.name != z3.StringVal(n) for n in named]
+        out += [sym.name != z3.StringVal(n) for n in same]
     arn = _arn(e, u, sym)
     out += [
         _set(sym, "aws:principalarn", True, arn),
@@ -202,7 +185,7 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     return out
 
 
-def action_facts(sym: Sym) -> list[z3.BoolRef]:
+def action_facts(sym: Sym, u: Universe) -> list[z3.BoolRef]:
     """A key is present only on actions that supply it (R5.1); EC keys and the EC key set agree."""
     out: list[z3.BoolRef] = []
     fixed_elsewhere = (
@@ -229,11 +212,8 @@ def action_facts(sym: Sym) -> list[z3.BoolRef]:
                 )
             )
     via = sym.key("kms:viaservice")
-    label = z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-")))
-    endpoint = z3.Concat(label, z3.Re("."), label, z3.Re(".amazonaws.com"))
-    out.append(
-        z3.Implies(via.present, z3.InRe(via.value, endpoint))
-    )  # SERVICE.REGION.amazonaws.com (R5.2)
+    # SERVICE.REGION.amazonaws.com (R5.2): a real service and Region, or one a document names
+    out.append(z3.Implies(via.present, endpoint(via.value, u)))
     out.append(
         _set(
             sym,
@@ -294,7 +274,7 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
         out.append(z3.Implies(sym.pid == e.index, fast_and(*entry_facts(e, u, sym))))
     if key is not None:
         out += key_facts(key, sym)
-    out += action_facts(sym)
+    out += action_facts(sym, u)
     return out
 
 

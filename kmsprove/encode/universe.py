@@ -63,6 +63,10 @@ class Universe:
     accounts: list[str] = field(default_factory=list)  # known account ids; FRESH is the last class
     entries: list[Entry] = field(default_factory=list)
     federation: bool = False  # some policy can tell federated users apart
+    # kms:ViaService values a policy or the query names, and Regions of the world: the
+    # endpoints a witness may name beyond the real ones of specs/services.json
+    endpoints: tuple[str, ...] = ()
+    regions: tuple[str, ...] = ()
     # lookup indexes over `entries`, built on first use (principals.candidates / named)
     by_account: dict[object, list[Entry]] = field(default_factory=dict)
     by_name: dict[object, list[Entry]] = field(default_factory=dict)
@@ -159,6 +163,24 @@ def mentioned(
     return {a for a in accounts if ACCOUNT_RE.fullmatch(a)}, arns, services
 
 
+def _names(world: World, query: Query | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(kms:ViaService literals of the policies and the query, Regions of the world)."""
+    values = [
+        v
+        for p in _policies(world)
+        for st in p.statements
+        for c in st.conditions
+        if c.key.lower() == "kms:viaservice"
+        for v in c.values
+    ]
+    if query is not None:
+        values += [
+            c.value for c in query.conditions if c.value and c.key.lower() == "kms:viaservice"
+        ]
+    regions = {k.region for k in world.keys} | {b.region for b in world.buckets}
+    return tuple(sorted(set(values))), tuple(sorted(regions))
+
+
 def restrict(u: Universe, keep: Callable[[Entry], bool]) -> Universe:
     """The universe without the entries a query excludes outright (its `who`):
     fewer classes, the same answers, since excluded callers can never match."""
@@ -175,6 +197,7 @@ def build_universe(
     accounts, arns, services = mentioned(world, query, extra)
     given = {parse_caller(a).account: a for a in extra}  # a fixed request's caller exists
     u = Universe(world, key, sorted(accounts))
+    u.endpoints, u.regions = _names(world, query)
     u.federation = mentions(_policies(world), "federated") or any(
         "federated-user" in a for a in arns
     )

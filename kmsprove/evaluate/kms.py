@@ -10,21 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from kmsprove.arn import (
-    ALIAS_NAME,
-    KEY_ID,
     Caller,
-    is_alias_naming,
-    key_arn_parts,
-    key_naming,
     parse_caller,
     session_of,
 )
-from kmsprove.catalog import ActionInfo, action_info, takes_alias
+from kmsprove.catalog import ActionInfo, action_info
 from kmsprove.evaluate.grants import grants_allow, retire_routes
 from kmsprove.evaluate.iam import decide_iam
 from kmsprove.evaluate.keystate import blocked_by, type_forbids
 from kmsprove.evaluate.layers import LayerMatch, Subject, key_policy_view, match_policies
 from kmsprove.evaluate.lockout import put_key_policy_refusal
+from kmsprove.evaluate.naming import naming_refusal, other_accounts_key
+from kmsprove.evaluate.replicas import with_replica
 from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef, Via
 from kmsprove.world import Identity, Key, World
 
@@ -48,7 +45,7 @@ def evaluate_kms(world: World, req: Request) -> Decision:
         # the IAM writes `ever` explores (issue 5): identity policies, SCPs and boundaries
         return decide_iam(world, req, caller, req.action, req.resource or "*")
     if not info.on_key:
-        other = _other_accounts_key(req, caller)
+        other = other_accounts_key(req, caller)
         if other is not None:
             return Decision(
                 False,
@@ -65,15 +62,12 @@ def evaluate_kms(world: World, req: Request) -> Decision:
             False,
             reason=f"no key `{req.key}` in the world: KMS finds no such key for this caller (R3.2)",
         )
-    return _Kms(world, req, caller, info, key).decide()
-
-
-def _other_accounts_key(req: Request, caller: Caller) -> str | None:
-    """The account of a key ARN the request names, when it is not the caller's."""
-    parts = key_arn_parts(req.key or "")
-    if parts is None or caller.is_service or parts[1] == caller.account:
-        return None
-    return parts[1]
+    decision = _Kms(world, req, caller, info, key).decide()
+    if decision.allowed and info.short == "UpdatePrimaryRegion":
+        return with_replica(
+            world, req, key, decision, lambda r, k: _Kms(world, r, caller, info, k).decide()
+        )
+    return decision
 
 
 @dataclass
@@ -231,25 +225,11 @@ class _Kms:
 
     # -- the procedure -----------------------------------------------------
 
-    def naming_refusal(self, cross: bool) -> str | None:
-        """Why the key the request names is not this key, or not accepted (R3.2)."""
-        sent = self.req.key_id_as_sent or self.req.key or self.key.arn
-        naming = key_naming(sent)
-        if is_alias_naming(naming) and not takes_alias(self.info):
-            return f"`{self.info.name}` takes a key ID or key ARN, not an alias (`{sent}`) (R3.2)"
-        if cross and naming in (KEY_ID, ALIAS_NAME):
-            return (
-                f"`{sent}` is a {naming}, which KMS resolves in the caller's own account"
-                f" {self.caller.account}: a key of another account is named by its key ARN"
-                " or alias ARN (R3.2)"
-            )
-        return None
-
     def decide(self) -> Decision:
         cross = not self.caller.is_service and self.caller.account != self.key.account
         if cross and not self.info.cross_account:
             return self.finish(False, f"`{self.info.name}` cannot be used across accounts (R3.2)")
-        named = self.naming_refusal(cross)
+        named = naming_refusal(self.req, self.info, self.key, self.caller, cross)
         if named is not None:
             return self.finish(False, named)
         if cross and not self.world.account(self.caller.account or "").region_enabled(

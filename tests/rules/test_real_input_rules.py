@@ -221,3 +221,62 @@ def test_retire_grant_reads_the_grant_from_the_context(tmp_path: Path) -> None:
     assert d.allowed, d.reason
     none = decide(w, SESSION_A, "kms:RetireGrant")
     assert not none.allowed and "names no grant" in none.reason
+
+
+# -- UpdatePrimaryRegion needs permission on the primary and on the replica (multi-Region
+#    keys: "the principal needs kms:UpdatePrimaryRegion permission on both keys")
+
+MRK = f"arn:aws:kms:us-east-1:{A}:key/mrk-1234abcd12ab34cd56ef1234567890ab"
+MRK_WEST = MRK.replace("us-east-1", "us-west-2")
+
+
+def _mrk_world(tmp: Path, replica_policy: dict[str, object]) -> object:
+    import json
+
+    from kmsprove.inputs import load_world
+
+    doc = {
+        "version": 1,
+        "keys": [
+            {
+                "arn": MRK,
+                "policy": policy(stmt(principal=ROOT_A)),
+                "multi_region": True,
+                "multi_region_key_type": "PRIMARY",
+            },
+            {
+                "arn": MRK_WEST,
+                "policy": replica_policy,
+                "multi_region": True,
+                "multi_region_key_type": "REPLICA",
+            },
+        ],
+    }
+    path = tmp / "mrk.json"
+    path.write_text(json.dumps(doc))
+    return load_world(path)
+
+
+def test_update_primary_region_needs_the_replica_too(tmp_path: Path) -> None:
+    ctx = {"kms:PrimaryRegion": "us-west-2"}
+    open_replica = _mrk_world(tmp_path, policy(stmt(principal=ROOT_A)))
+    assert decide(open_replica, ROOT_A, "kms:UpdatePrimaryRegion", ctx, key=MRK).allowed
+    denying = policy(
+        stmt(principal=ROOT_A),
+        stmt(effect="Deny", principal="*", action="kms:UpdatePrimaryRegion"),
+    )
+    d = decide(_mrk_world(tmp_path, denying), ROOT_A, "kms:UpdatePrimaryRegion", ctx, key=MRK)
+    assert not d.allowed and "the replica" in d.reason and "explicit Deny" in d.reason
+    far = decide(
+        open_replica, ROOT_A, "kms:UpdatePrimaryRegion", {"kms:PrimaryRegion": "eu-west-1"}, key=MRK
+    )
+    assert not far.allowed and "no replica" in far.reason
+
+
+def test_update_primary_region_without_a_replica_in_the_world_is_denied_by_both(
+    tmp_path: Path,
+) -> None:
+    w = make_world(tmp_path, key={"multi_region": True, "multi_region_key_type": "PRIMARY"})
+    _agree(
+        decide_both(w, ROOT_A, "kms:UpdatePrimaryRegion", {"kms:PrimaryRegion": "us-west-2"}), False
+    )

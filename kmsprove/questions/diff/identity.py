@@ -46,10 +46,11 @@ from kmsprove.arn import ACCOUNT_RE, REGION_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind, Query
 from kmsprove.catalog import ActionInfo, kms_catalog
 from kmsprove.encode.authorize import encode_allowed, tagging_allowed
-from kmsprove.encode.derive import DIGITS12, free_facts, open_keys
+from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.match import glob_re, py_arn_like, py_glob
+from kmsprove.encode.names import DIGITS12
 from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
@@ -247,7 +248,14 @@ def identity_probes(old: Policy, new: Policy, query: Query) -> list[Probe]:
     restrict(u, lambda e: e.kind in ("user", "session", "federated"))
     restrict(u, lambda e: may_match(query, u_accounts(e, u)))
     u.world = base
-    iam_u = Universe(base, None, list(u.accounts), [e for e in u.entries if e.kind != "federated"])
+    iam_u = replace(
+        u,
+        world=base,
+        key=None,
+        entries=[e for e in u.entries if e.kind != "federated"],
+        by_account={},
+        by_name={},
+    )
     bound = set_bound_for(holder)
     tested = [k for k in KEY_PROPERTY_TESTS if mentions(both, k)]
     caveat = bound_exceeded(holder) or (
@@ -282,7 +290,7 @@ def _holding(u: Universe, policy: Policy) -> Universe:
     """The universe's callers, each holding `policy` as its identity policy."""
     ident = Identity(arn=f"arn:aws:iam::{SUBJECT_ACCOUNT}:role/{SUBJECT_NAME}", policies=(policy,))
     entries = [replace(e, identity=ident, any_iam=False) for e in u.entries]
-    return Universe(u.world, u.key, list(u.accounts), entries, u.federation)
+    return replace(u, entries=entries, by_account={}, by_name={})
 
 
 def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:

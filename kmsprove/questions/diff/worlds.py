@@ -135,7 +135,8 @@ def side_universe(u: Universe, world: World, key: Key) -> tuple[Universe, list[i
         entries.append(seen)
         if not exists:
             absent.append(e.index)
-    return Universe(world, key, list(u.accounts), entries, u.federation), absent
+    side = replace(u, world=world, key=key, entries=entries, by_account={}, by_name={})
+    return side, absent
 
 
 def _as_seen(e: Entry, u: Universe, world: World) -> tuple[Entry, bool]:

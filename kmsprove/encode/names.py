@@ -1,0 +1,104 @@
+"""The names a request can carry, as Z3 languages: account ids, IAM names, Regions,
+service principals, kms:ViaService endpoints and what a service sends as
+aws:SourceAccount / aws:SourceArn (R5.2, R5.3). Witnesses are drawn from real names
+(specs/services.json) and from every literal the documents name.
+"""
+
+from __future__ import annotations
+
+import z3
+
+from kmsprove.catalog import regions as real_regions
+from kmsprove.catalog import service_principals, via_services
+from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.universe import Universe
+
+DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
+NAME_RE = z3.Plus(
+    z3.Union(
+        z3.Range("a", "z"),
+        z3.Range("A", "Z"),
+        z3.Range("0", "9"),
+        z3.Re("+"),
+        z3.Re("="),
+        z3.Re(","),
+        z3.Re("."),
+        z3.Re("@"),
+        z3.Re("_"),
+        z3.Re("-"),
+    )
+)
+
+
+# a Region name (the pattern of arn.REGION_RE)
+REGION = z3.Concat(
+    z3.Loop(z3.Range("a", "z"), 2, 2),
+    z3.Plus(z3.Concat(z3.Re("-"), z3.Plus(z3.Range("a", "z")))),
+    z3.Re("-"),
+    z3.Range("0", "9"),
+)
+# text without control characters: what an ARN's resource part or an object key holds
+PRINTABLE = z3.Range(" ", "~")
+
+
+def fresh_service(name: z3.SeqRef, named: set[str]) -> z3.BoolRef:
+    """A service no document names: a real service principal (specs/services.json), or
+    any `NAME.amazonaws.com` when the documents name every one of those."""
+    left = [s for s in service_principals() if s not in named]
+    if left:
+        return z3.Or(*[name == z3.StringVal(s) for s in left])
+    return z3.And(
+        z3.InRe(name, z3.Concat(NAME_RE, z3.Re(".amazonaws.com"))),
+        *[name != z3.StringVal(n) for n in sorted(named)],
+    )
+
+
+def source_facts(sym: Sym) -> list[z3.BoolRef]:
+    """What a service sends when it acts for a resource (R5.3): aws:SourceAccount is an
+    account id, aws:SourceArn an ARN whose account field, when it has one, is that
+    account (an S3 bucket's ARN has none)."""
+    acct, arn = sym.key("aws:SourceAccount"), sym.key("aws:SourceArn")
+    assert acct.value is not None and arn.value is not None
+    parts = [
+        z3.String(f"{sym.prefix}.sourcearn.{p}")
+        for p in ("service", "region", "account", "resource")
+    ]
+    service, region, account, resource = parts
+    shaped = z3.And(
+        arn.value
+        == z3.Concat(
+            z3.StringVal("arn:aws:"),
+            service,
+            z3.StringVal(":"),
+            region,
+            z3.StringVal(":"),
+            account,
+            z3.StringVal(":"),
+            resource,
+        ),
+        z3.InRe(service, z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-")))),
+        z3.InRe(region, z3.Union(z3.Re(""), REGION)),
+        z3.InRe(account, z3.Union(z3.Re(""), DIGITS12)),
+        z3.InRe(resource, z3.Plus(PRINTABLE)),
+    )
+    return [
+        z3.Implies(acct.present, z3.InRe(acct.value, DIGITS12)),
+        z3.Implies(arn.present, shaped),
+        z3.Implies(
+            z3.And(arn.present, acct.present, account != z3.StringVal("")),
+            account == acct.value,
+        ),
+    ]
+
+
+def endpoint(value: z3.SeqRef, u: Universe) -> z3.BoolRef:
+    services = set(via_services())
+    regions = set(real_regions()) | set(u.regions)
+    exact = [z3.StringVal(v) for v in u.endpoints if "*" not in v and "?" not in v]
+    shape = z3.Concat(
+        z3.Union(*[z3.Re(s) for s in sorted(services)]),
+        z3.Re("."),
+        z3.Union(*[z3.Re(r) for r in sorted(regions)]),
+        z3.Re(".amazonaws.com"),
+    )
+    return z3.Or(z3.InRe(value, shape), *[value == x for x in exact])
