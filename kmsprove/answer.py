@@ -15,6 +15,7 @@ from typing import Any
 from kmsprove.ast import Expectation
 from kmsprove.errors import SourcePos
 from kmsprove.request import Decision, Request, StatementRef
+from kmsprove.world import World
 
 
 class ExitCode(enum.IntEnum):
@@ -64,6 +65,17 @@ class Answer:
     not_modelled: tuple[str, ...] = ()  # steps a "no" does not cover
     # unnamed caller -> the identity policy its administrators would have to write
     assumed: Mapping[str, str] = field(default_factory=_no_assumptions)
+    # a "yes": the world the evaluator allowed the counterexample in (the given one plus
+    # what `assumed` and `trace` add), and the request as its caller sends it (the
+    # context that world derives left out): together they reproduce the answer
+    checked_world: World | None = field(default=None, compare=False, repr=False)
+    shown: Request | None = None
+
+    @property
+    def rests_on_assumptions(self) -> bool:
+        """The given world alone does not allow the counterexample (an assumed identity
+        policy, or the steps of a trace): only the checked world reproduces it."""
+        return bool(self.assumed) or bool(self.trace)
 
 
 # --------------------------------------------------------------------------

@@ -217,6 +217,56 @@ def extra_kms_keys() -> tuple[str, ...]:
     return tuple(_keys()["extra_kms_keys"])
 
 
+# --------------------------------------------------------------------------
+# the values a context key can take (specs/value-shapes.json)
+
+_REF = re.compile(r"<([a-z0-9-]+)>")
+
+
+@cache
+def _shape_facts() -> dict[str, Any]:
+    facts: dict[str, Any] = _load("value-shapes.json")
+    return facts
+
+
+@cache
+def shape(name: str) -> str:
+    """A named shape as a regular expression, every `<name>` in it expanded (in
+    parentheses)."""
+    text: str = _shape_facts()["shapes"][name]
+    return _REF.sub(lambda m: f"({shape(m.group(1))})", text)
+
+
+@cache
+def value_shapes() -> dict[str, str]:
+    """Lower-cased context key -> the regular expression its every value matches (a
+    list of values is their alternation)."""
+    out = {}
+    for key, spec in _shape_facts()["keys"].items():
+        out[key.lower()] = (
+            shape(spec) if isinstance(spec, str) else "|".join(re.escape(v) for v in spec)
+        )
+    return out
+
+
+def value_shape(name: str) -> str | None:
+    return value_shapes().get(name.lower())
+
+
+@cache
+def shape_values(name: str) -> tuple[str, ...] | None:
+    """The only values a key takes when the table lists them (an enumeration)."""
+    spec = next((v for k, v in _shape_facts()["keys"].items() if k.lower() == name.lower()), None)
+    return tuple(spec) if isinstance(spec, list) else None
+
+
+@cache
+def required_keys(action: str) -> tuple[str, ...]:
+    """Context keys an operation is never sent without (its required parameters)."""
+    req = _shape_facts()["required"]
+    return tuple(next((v for k, v in req.items() if k.lower() == action.lower()), ()))
+
+
 def action_info(action: str) -> ActionInfo | None:
     return kms_catalog().get(action.lower())
 

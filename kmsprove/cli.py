@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -54,6 +54,31 @@ def _write(path: str, text: str) -> None:
             f.write(text + "\n")
     except OSError as exc:
         raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
+
+
+def _save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
+    """Write each "yes" answer's witness under `directory` (one numbered subdirectory
+    per witness when there are several); where each went, None for an answer without
+    one (or a None in `answers`: a witness the report does not show)."""
+    # start-up: imported when the command runs
+    from kmsprove.report.world_file import witness_files
+
+    files = [None if a is None else witness_files(a) for a in answers]
+    several = sum(f is not None for f in files) > 1
+    out: list[str | None] = []
+    for n, found in enumerate(files, 1):
+        if found is None:
+            out.append(None)
+            continue
+        where = os.path.join(directory, str(n)) if several else directory
+        try:
+            os.makedirs(where, exist_ok=True)
+        except OSError as exc:
+            raise InputError.at(SourcePos(where), f"cannot write: {exc.strerror}") from None
+        for name, text in found.items():
+            _write(os.path.join(where, name), text.rstrip("\n"))
+        out.append(where)
+    return out
 
 
 @contextlib.contextmanager
@@ -186,8 +211,21 @@ def explain(
     default=None,
     help="Longest trace to show (`ever`); never limits the proof.",
 )
+@click.option(
+    "--save-witness",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write each witness's world and request under this directory, so that"
+    " `kmsprove explain DIR/world.json --request DIR/request.json` reproduces it.",
+)
 def query(
-    world: str, query: str, fmt: str, timeout: float, trust: tuple[str, ...], max_steps: int | None
+    world: str,
+    query: str,
+    fmt: str,
+    timeout: float,
+    trust: tuple[str, ...],
+    max_steps: int | None,
+    save_witness: str | None,
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
     # start-up: imported when the command runs
@@ -203,9 +241,10 @@ def query(
         answers = shortened(ask(w, q, timeout, trust), max_steps)
         unknown = any(a.verdict.value == "unknown" for a in answers)
         code = exit_status(failed=False, unknown=unknown)
+        saved = _save_witnesses(save_witness, answers) if save_witness else []
         if fmt == "json":
             return json.dumps(answers_json(answers), indent=2), code, []
-        return render_answers(answers, world), code, []
+        return render_answers(answers, world, saved), code, []
 
     _run(body)
 
@@ -244,6 +283,14 @@ def query(
     help="Also write the SARIF log to this file (one run gives the text report and the"
     " alerts); nothing is written on bad input.",
 )
+@click.option(
+    "--save-witness",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write the world and request of each failing `expect no` under this directory,"
+    " so that the printed `kmsprove explain DIR/world.json --request DIR/request.json`"
+    " reproduces it.",
+)
 def check(
     world: str,
     spec: str,
@@ -252,6 +299,7 @@ def check(
     trust: tuple[str, ...],
     jobs: int | None,
     sarif_output: str | None,
+    save_witness: str | None,
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
@@ -260,6 +308,7 @@ def check(
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
     from kmsprove.questions.check import estate, read_spec
+    from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
 
     workers = jobs or os.cpu_count() or 1
@@ -287,9 +336,19 @@ def check(
             return "", ExitCode.BAD_INPUT, errors
         if sarif_output:
             _write(sarif_output, render_estate(reports, "sarif"))
+        saved: list[list[str | None]] = [[] for _ in reports]
+        if save_witness:
+            # numbered through the whole run, in the order the report shows them
+            shown = [(n, o) for n, r in enumerate(reports) for o in r.outcomes]
+            where = _save_witnesses(
+                save_witness, [o.answer if shows_witness(o) else None for _, o in shown]
+            )
+            for (n, _), w in zip(shown, where, strict=True):
+                saved[n].append(w)
+        code = estate.exit_code(reports)
         if len(units) > 1 or os.path.isdir(world):
-            return render_estate(reports, fmt), estate.exit_code(reports), []
-        return render_check(reports[0].outcomes, world, fmt), estate.exit_code(reports), []
+            return render_estate(reports, fmt, saved), code, []
+        return render_check(reports[0].outcomes, world, fmt, saved[0]), code, []
 
     _run(body)
 

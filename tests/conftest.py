@@ -1,10 +1,16 @@
-"""Shared pytest setup: hypothesis profiles ("ci" is the default; "slow" runs more)."""
+"""Shared pytest setup: hypothesis profiles ("ci" is the default; "slow" runs more), and
+every printed reproduce line checked."""
 
 from __future__ import annotations
 
 import os
+import shlex
+from typing import Any
 
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
+
+from kmsprove.cli import main
 
 settings.register_profile(
     "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -13,3 +19,34 @@ settings.register_profile(
     "slow", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# --------------------------------------------------------------------------
+# Every `reproduce:` line any test makes the CLI print is run as printed, and must
+# give ALLOW (README, "What a witness guarantees"). Wrapping click's runner covers
+# every CLI test without each one having to remember.
+
+_invoke = CliRunner.invoke
+REPRODUCED: list[str] = []
+
+
+def _reproducing_invoke(self: CliRunner, cli: Any, args: Any = None, **kw: Any) -> Result:
+    result = _invoke(self, cli, args, **kw)
+    for line in result.stdout.splitlines():
+        _, sep, command = line.partition("reproduce: kmsprove ")
+        if not sep:
+            continue
+        again = _invoke(CliRunner(), main, shlex.split(command))
+        assert again.exit_code == 0 and again.stdout.startswith("ALLOW"), (
+            f"printed `{line.strip()}`, which gives:\n{again.output}"
+        )
+        REPRODUCED.append(command)
+    return result
+
+
+CliRunner.invoke = _reproducing_invoke  # type: ignore[method-assign]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if REPRODUCED:
+        terminalreporter.write_line(f"reproduce lines run, all ALLOW: {len(REPRODUCED)}")

@@ -17,7 +17,8 @@ from kmsprove.catalog import (
     takes_alias,
 )
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
-from kmsprove.encode.names import DIGITS12, NAME_RE, endpoint, fresh_service, source_facts
+from kmsprove.encode.names import DIGITS12, NAME_RE, endpoint, fresh_service
+from kmsprove.encode.shapes import required_facts
 from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not, naming_is
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import EC_PREFIX, Request
@@ -81,7 +82,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         if e.name is None:
             named = {x.name for x in u.entries if x.kind == "service" and x.name}
             out.append(fresh_service(sym.name, named))
-        out += source_facts(sym)
+        # aws:SourceAccount / aws:SourceArn agree: added lazily (encode.shapes)
         out += [
             _set(sym, "aws:principalisawsservice", True, "true"),
             _set(sym, "aws:principalservicename", True, name),
@@ -202,8 +203,6 @@ def action_facts(sym: Sym, u: Universe) -> list[z3.BoolRef]:
             or low.startswith(("aws:source", "aws:calledvia"))
         ):
             continue
-        if low == "kms:viaservice":
-            continue
         ok = [i for i, a in enumerate(sym.actions) if _supplies(a, low)]
         if len(ok) < len(sym.actions):
             out.append(
@@ -265,7 +264,8 @@ def open_keys(sym: Sym) -> None:
 
 def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     """The free mode's facts; `key` None for a request on no key (an S3 object)."""
-    out = list(sym.facts)
+    out = required_facts(sym)  # first: the keys it adds get the facts below
+    out += sym.facts
     out.append(z3.Or(*[sym.pid == e.index for e in u.entries]))
     out.append(z3.InRe(sym.fresh_account, DIGITS12))
     out += [sym.fresh_account != z3.StringVal(a) for a in u.accounts]
@@ -275,7 +275,7 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     if key is not None:
         out += key_facts(key, sym)
     out += action_facts(sym, u)
-    return out
+    return out  # the value shapes are added lazily (solve.session, encode.shapes)
 
 
 def fix_request(u: Universe, key: Key, sym: Sym, req: Request) -> list[z3.BoolRef]:

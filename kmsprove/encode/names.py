@@ -6,10 +6,12 @@ aws:SourceAccount / aws:SourceArn (R5.2, R5.3). Witnesses are drawn from real na
 
 from __future__ import annotations
 
+import re
+
 import z3
 
 from kmsprove.catalog import regions as real_regions
-from kmsprove.catalog import service_principals, via_services
+from kmsprove.catalog import service_principals, value_shape, via_services
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 
@@ -53,10 +55,14 @@ def fresh_service(name: z3.SeqRef, named: set[str]) -> z3.BoolRef:
     )
 
 
+# services whose resource ARNs have no account field (a bucket, a hosted zone)
+UNOWNED = ("s3", "route53")
+
+
 def source_facts(sym: Sym) -> list[z3.BoolRef]:
     """What a service sends when it acts for a resource (R5.3): aws:SourceAccount is an
     account id, aws:SourceArn an ARN whose account field, when it has one, is that
-    account (an S3 bucket's ARN has none)."""
+    account (an S3 bucket's ARN has none; specs/value-shapes.json `arn`)."""
     acct, arn = sym.key("aws:SourceAccount"), sym.key("aws:SourceArn")
     assert acct.value is not None and arn.value is not None
     parts = [
@@ -78,7 +84,12 @@ def source_facts(sym: Sym) -> list[z3.BoolRef]:
         ),
         z3.InRe(service, z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-")))),
         z3.InRe(region, z3.Union(z3.Re(""), REGION)),
-        z3.InRe(account, z3.Union(z3.Re(""), DIGITS12)),
+        z3.Or(
+            z3.InRe(account, DIGITS12),
+            z3.And(
+                account == z3.StringVal(""), z3.Or(*[service == z3.StringVal(s) for s in UNOWNED])
+            ),
+        ),
         z3.InRe(resource, z3.Plus(PRINTABLE)),
     )
     return [
@@ -92,9 +103,13 @@ def source_facts(sym: Sym) -> list[z3.BoolRef]:
 
 
 def endpoint(value: z3.SeqRef, u: Universe) -> z3.BoolRef:
+    """kms:ViaService: a real service's endpoint in a real Region, or an endpoint a
+    document names that has the shape of one (`s3.amazonaws.com` has not: no call
+    carries it)."""
     services = set(via_services())
     regions = set(real_regions()) | set(u.regions)
-    exact = [z3.StringVal(v) for v in u.endpoints if "*" not in v and "?" not in v]
+    fits = re.compile(value_shape("kms:ViaService") or "")
+    exact = [z3.StringVal(v) for v in u.endpoints if fits.fullmatch(v)]
     shape = z3.Concat(
         z3.Union(*[z3.Re(s) for s in sorted(services)]),
         z3.Re("."),

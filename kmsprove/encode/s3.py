@@ -15,6 +15,7 @@ from kmsprove.encode.authorize import encode_allowed, identities, scp_blocks
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
+from kmsprove.encode.names import PRINTABLE
 from kmsprove.encode.principals import is_entry
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe
@@ -123,7 +124,8 @@ def encode_read(
     obj = z3.String("req.object")
     resource = z3.Concat(z3.StringVal(bucket.arn + "/"), obj)
     allowed = [s3_side(world, bucket, u, sym, resource)]
-    facts = [z3.Length(obj) >= 1, z3.Length(obj) <= 64]
+    # an object key a witness shows: printable, 1 to 64 characters
+    facts = [z3.InRe(obj, z3.Plus(PRINTABLE)), z3.Length(obj) <= 64]
     for name in kms_actions:
         kms = kms_call(sym, name, set_bound)
         # keys the KMS call's policies name are created while encoding; tie after

@@ -18,6 +18,7 @@ from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.question import cond_formula, example_pins, is_trusted, keeps, who_formula
+from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, restrict
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
@@ -88,7 +89,10 @@ def check(
     """Solve (readable names first), then re-check the counterexample with the evaluator."""
     # the example names are tried first, for at most 5 s: usually quick when the
     # answer is yes (no string search), and what people read
-    result = solve(formulas, [example_pins(sym)], deadline_in(timeout), first_try=5.0)
+    pins = example_pins(sym)
+    if resource is not None:  # an object of the bucket: `example` when it can be
+        pins.append(z3.SuffixOf(z3.StringVal("/example"), resource))
+    result = solve(formulas, [pins], deadline_in(timeout), 5.0, ShapeRefiner([sym]))
     opens = open_accounts(world, u)
     if isinstance(result, Unsat):
         exceeded = bound_exceeded(world)

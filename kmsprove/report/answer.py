@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from kmsprove.answer import Answer, Verdict
-from kmsprove.report.common import explain_command, shown_context, value_text
+from kmsprove.report.common import reproduce_line, shown_context, value_text
 from kmsprove.request import Layer, Request
 
 
@@ -87,9 +87,12 @@ def answers_json(answers: Sequence[Answer]) -> dict[str, Any]:
     }
 
 
-def render_answers(answers: Sequence[Answer], world_file: str) -> str:
+def render_answers(
+    answers: Sequence[Answer], world_file: str, saved: Sequence[str | None] = ()
+) -> str:
+    """The answers for people; `saved[i]` is where answer i's witness was written."""
     lines: list[str] = []
-    for a in answers:
+    for i, a in enumerate(answers):
         head = f"{a.verdict.value}" + (f" (key {a.key})" if a.key else "")
         lines.append(head)
         if a.counterexample is not None and a.verdict.value == "yes":
@@ -125,7 +128,10 @@ def render_answers(answers: Sequence[Answer], world_file: str) -> str:
                             lines.append(
                                 f"    {lr.layer.value}: {s.effect} {what} at {s.file}:{s.line}"
                             )
-            lines.append(f"  reproduce: {explain_command(world_file, r)}")
+            where = saved[i] if i < len(saved) else None
+            lines.append(
+                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where)}"
+            )
         elif a.verdict.value == "unknown":
             lines.append(f"  {a.reason}")
         else:

@@ -12,7 +12,7 @@ from typing import Any
 from kmsprove.answer import Answer, CheckStatus, Outcome
 from kmsprove.ast import Expectation
 from kmsprove.report.answer import answer_json
-from kmsprove.report.common import explain_command, shown_context
+from kmsprove.report.common import reproduce_line, shown_context
 from kmsprove.request import StatementRef
 
 _HEAD = {CheckStatus.HOLDS: "holds", CheckStatus.FAILS: "FAILS", CheckStatus.UNKNOWN: "unknown"}
@@ -81,17 +81,26 @@ def request_lines(a: Answer) -> list[str]:
     return lines
 
 
+def shows_witness(o: Outcome) -> bool:
+    """A failing `expect no`: its report shows the request that breaks it."""
+    return o.status is CheckStatus.FAILS and not o.expectation.expect
+
+
 def render_check_text(
-    outcomes: Sequence[Outcome], world_file: str | None = None, totals: bool = True
+    outcomes: Sequence[Outcome],
+    world_file: str | None = None,
+    totals: bool = True,
+    saved: Sequence[str | None] = (),
 ) -> str:
     """One line per outcome, evidence under failures and unknowns, then the counts
     (unless `totals` is false: an estate run ends with its own table).
 
-    With `world_file`, a failing `expect no` also gets its `kmsprove explain` command.
+    With `world_file`, a failing `expect no` also gets the line that reproduces it;
+    `saved[i]` is where outcome i's witness was written (`--save-witness`).
     """
     several = len({o.key for o in outcomes if o.key}) > 1
     lines = []
-    for o in outcomes:
+    for i, o in enumerate(outcomes):
         exp = o.expectation
         head = f"{_HEAD[o.status]:<8} {exp.pos.file}:{exp.line}  {expectation_text(exp)}"
         if several and o.key:
@@ -99,10 +108,12 @@ def render_check_text(
         lines.append(head)
         lines += [f"  {line}" for line in evidence(o)]
         r = o.answer.counterexample
-        # a trace's final request is allowed only after its steps: no one command shows it
-        shows = o.status is CheckStatus.FAILS and not exp.expect and not o.answer.trace
-        if world_file and shows and r is not None:
-            lines.append(f"  reproduce: {explain_command(world_file, r)}")
+        if world_file and shows_witness(o) and r is not None:
+            a = o.answer
+            where = saved[i] if i < len(saved) else None
+            lines.append(
+                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where)}"
+            )
     counts = summary(outcomes)
     if not totals:
         return "\n".join(lines) + "\n" if lines else ""

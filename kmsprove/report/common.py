@@ -4,8 +4,8 @@ derives, a context value, and the `kmsprove explain` command that reproduces a r
 from __future__ import annotations
 
 import shlex
+from pathlib import Path
 
-from kmsprove.catalog import derived_keys
 from kmsprove.request import Request
 
 # Context keys AWS derives from the caller and the key: reports leave them out of text,
@@ -33,8 +33,12 @@ def value_text(v: str | list[str]) -> str:
     return v if isinstance(v, str) else "[" + ", ".join(v) + "]"
 
 
-def explain_command(world_file: str, req: Request) -> str:
-    """The `kmsprove explain` command that reproduces a counterexample."""
+def explain_command(world_file: str, req: Request) -> str | None:
+    """The `kmsprove explain` flags that send exactly `req` (its whole context, and the
+    key as the caller named it), or None when flags cannot say it (a federated user's
+    IAM user, a session policy: a request file can)."""
+    if req.federated_from or req.session_policy is not None or req.new_policy is not None:
+        return None
     parts = [
         "kmsprove",
         "explain",
@@ -44,12 +48,33 @@ def explain_command(world_file: str, req: Request) -> str:
         "--action",
         req.action,
     ]
-    if req.key:
-        parts += ["--key", req.key]
+    if req.key_id_as_sent or req.key:
+        parts += ["--key", req.key_id_as_sent or req.key or ""]
     if req.resource:
         parts += ["--resource", req.resource]
+    if req.grant_id:
+        parts += ["--grant-id", req.grant_id]
+    if req.via_vpce:
+        parts += ["--via-vpce", req.via_vpce]
     for low, vals in sorted(req.context.values.items()):
-        if low in derived_keys() or low.startswith("aws:resourcetag/"):
-            continue
         parts += [x for v in vals for x in ("--context", f"{req.context.names[low]}={v}")]
     return " ".join(shlex.quote(p) for p in parts)
+
+
+WITNESS_FILES = ("world.json", "request.json")
+
+
+def reproduce_line(world_file: str, req: Request, rests: bool, saved: str | None) -> str:
+    """The line that reproduces a witness: `reproduce: ...` only when that command, run
+    as printed, gives ALLOW (README, "What a witness guarantees")."""
+    if saved is not None:
+        world, request = (shlex.quote(str(Path(saved) / f)) for f in WITNESS_FILES)
+        return f"reproduce: kmsprove explain {world} --request {request}"
+    command = None if rests else explain_command(world_file, req)
+    if command is not None:
+        return f"reproduce: {command}"
+    return (
+        "witness: it rests on what is assumed above; `--save-witness DIR` writes the world"
+        " and the request that `kmsprove explain DIR/world.json --request DIR/request.json`"
+        " allows"
+    )

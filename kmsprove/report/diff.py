@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from kmsprove.answer import DiffResult, Finding, FindingStatus, Relation
-from kmsprove.report.common import explain_command, shown_context
+from kmsprove.report.common import explain_command, reproduce_line, shown_context
 from kmsprove.request import Request
 
 HEADLINE = {
@@ -88,7 +88,11 @@ def _direction(
     lines.append(f"  {sides[1]} denies it: {f.denies}")
     lines += [f"  assuming {arn}: {text}" for arn, text in f.assumed.items()]
     if files is not None:
-        lines += [f"  reproduce: {explain_command(path, r)}" for path in files]
+        # the side that allows reproduces it; the other side's command shows the denial
+        lines.append(f"  {reproduce_line(files[0], r, bool(f.assumed), None)}")
+        against = explain_command(files[1], r)
+        if against is not None and not f.assumed:
+            lines.append(f"  denied by the other side: {against}")
     return lines
 
 

@@ -12,16 +12,23 @@ from kmsprove.report.check import check_json, render_check_text
 from kmsprove.report.sarif import sarif_log
 
 
-def render_check(outcomes: Sequence[Outcome], world_file: str, fmt: str) -> str:
-    """One world's outcomes (`check WORLD SPEC`) in text, JSON or SARIF."""
+def render_check(
+    outcomes: Sequence[Outcome], world_file: str, fmt: str, saved: Sequence[str | None] = ()
+) -> str:
+    """One world's outcomes (`check WORLD SPEC`) in text, JSON or SARIF; `saved[i]` is
+    where outcome i's witness was written."""
     if fmt == "json":
         return json.dumps(check_json(outcomes), indent=2)
     if fmt == "sarif":
         return json.dumps(sarif_log(outcomes), indent=2)
-    return render_check_text(outcomes, world_file)
+    return render_check_text(outcomes, world_file, saved=saved)
 
 
-def render_estate(reports: Sequence[UnitReport], fmt: str) -> str:
+def render_estate(
+    reports: Sequence[UnitReport], fmt: str, saved: Sequence[Sequence[str | None]] = ()
+) -> str:
+    """Every world's outcomes and the summary table; `saved[n][i]` is where report n's
+    outcome i's witness was written."""
     if fmt == "json":
         worlds: dict[str, dict[str, float]] = {}
         for r in reports:
@@ -45,7 +52,11 @@ def render_estate(reports: Sequence[UnitReport], fmt: str) -> str:
         log = sarif_log([o for r in reports for o in r.outcomes])
         return json.dumps(log, indent=2)
     body = "".join(
-        f"{r.world}:\n" + render_check_text(r.outcomes, r.world, totals=False) for r in reports
+        f"{r.world}:\n"
+        + render_check_text(
+            r.outcomes, r.world, totals=False, saved=saved[n] if n < len(saved) else ()
+        )
+        for n, r in enumerate(reports)
     )
     return (body + "\n" if body else "") + summary_table(reports)
 

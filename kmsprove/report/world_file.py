@@ -15,11 +15,14 @@ the same world always gives the same document.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kmsprove.answer import Answer
 from kmsprove.ast import Condition, Grant, Policy, Principal, Statement
 from kmsprove.catalog import aws_managed_key_policy
+from kmsprove.request import Request
 from kmsprove.world import Account, Bucket, Identity, Key, World
 
 # The reader's defaults (`inputs.world_file.WorldLoader` and the `world` dataclasses):
@@ -135,21 +138,24 @@ def grant_entry(grant: Grant) -> dict[str, Any]:
 # the world
 
 
-def world_document(world: World) -> dict[str, Any]:
+def world_document(world: World, keep_partial: bool = False) -> dict[str, Any]:
     """`world` as a version-1 world file, every document inline.
 
     An identity with `unknown_documents` (managed policies or groups an imported
     `get-account-authorization-details` named but did not supply) is left out: the
     world file has no way to say "this principal has documents we never saw", and
     writing it without them would claim it has none. Nothing here reports the
-    omission; the caller decides whether to refuse, warn or go on.
+    omission; the caller decides whether to refuse, warn or go on. With
+    `keep_partial` such an identity is written with the documents it has (a saved
+    witness: the evaluator decided it on those alone).
     """
     doc: dict[str, Any] = {"version": 1}
     if world.keys:
         doc["keys"] = [_key(k) for k in world.keys]
     if world.accounts:
         doc["accounts"] = {
-            acct_id: _account(world.accounts[acct_id]) for acct_id in sorted(world.accounts)
+            acct_id: _account(world.accounts[acct_id], keep_partial)
+            for acct_id in sorted(world.accounts)
         }
     if world.buckets:
         doc["buckets"] = [_bucket(b) for b in world.buckets]
@@ -197,7 +203,7 @@ def _managed_policy(key: Key) -> dict[str, Any] | None:
     return None if template is None else dict(template[1])
 
 
-def _account(acct: Account) -> dict[str, Any]:
+def _account(acct: Account, keep_partial: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     # never written as `import`, so the reader's default is false (open) here
     if acct.complete:
@@ -213,7 +219,7 @@ def _account(acct: Account) -> dict[str, Any]:
     principals = {
         arn: _identity(acct.principals[arn])
         for arn in sorted(acct.principals)
-        if not acct.principals[arn].unknown_documents
+        if keep_partial or not acct.principals[arn].unknown_documents
     }
     if principals:
         out["principals"] = principals
@@ -257,3 +263,35 @@ def _tags(tags: Sequence[tuple[str, str]]) -> dict[str, str] | list[dict[str, st
     if len({k for k, _ in tags}) == len(tags):
         return dict(tags)
     return [{"Key": k, "Value": v} for k, v in tags]
+
+
+def request_document(req: Request) -> dict[str, Any]:
+    """`req` as an explain request file (README, "explain"), all of its context."""
+    doc: dict[str, Any] = {"principal": req.principal, "action": req.action}
+    if req.key:
+        doc["key"] = req.key
+    if req.resource:
+        doc["resource"] = req.resource
+    doc["context"] = req.context.as_json()
+    for name in ("grant_id", "via_vpce", "key_id_as_sent", "federated_from"):
+        value = getattr(req, name)
+        if value:
+            doc[name] = value
+    if req.session_policy is not None:
+        doc["session_policy"] = policy_document(req.session_policy)
+    if req.new_policy is not None:
+        doc["api_params"] = {"Policy": policy_document(req.new_policy)}
+    return doc
+
+
+def witness_files(answer: Answer) -> dict[str, str] | None:
+    """`world.json` and `request.json` that reproduce a "yes" (the world it was checked
+    in, the request as its caller sends it), as texts; None for any other answer."""
+    req = answer.shown or answer.counterexample
+    if answer.checked_world is None or req is None:
+        return None
+    world = world_document(answer.checked_world, keep_partial=True)
+    return {
+        "world.json": json.dumps(world, indent=2) + "\n",
+        "request.json": json.dumps(request_document(req), indent=2) + "\n",
+    }

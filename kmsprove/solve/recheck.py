@@ -8,7 +8,7 @@ a "yes"; anything else is an unknown, "encoder and evaluator disagree", never a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import z3
 
@@ -18,8 +18,8 @@ from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.evaluate.context import complete_request
-from kmsprove.request import Request
+from kmsprove.evaluate.context import complete_request, derived_context
+from kmsprove.request import Context, Request
 from kmsprove.solve.decode import decode, witness_world
 from kmsprove.world import Key, World
 
@@ -64,7 +64,26 @@ def witness_answer(
         open_accounts=opens,
         reason=decision.reason,
         assumed=witness,
+        checked_world=checked_world,
+        shown=as_sent(checked_world, full),
     )
+
+
+def as_sent(world: World, req: Request) -> Request:
+    """`req` with only the context its caller has to send: every key `world` derives
+    with the same value is left out (a value it derives differently, or not at all,
+    such as an organization the solver chose for an account the world does not
+    describe, stays)."""
+    derived = {
+        name.lower(): (v,) if isinstance(v, str) else tuple(v)
+        for name, v in derived_context(world, req).items()
+    }
+    keep = {
+        req.context.names[low]: vals
+        for low, vals in req.context.values.items()
+        if derived.get(low) != tuple(vals)
+    }
+    return replace(req, context=Context.of(keep))
 
 
 @dataclass(frozen=True)

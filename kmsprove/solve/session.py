@@ -13,7 +13,7 @@ without the pins, so the unpinned search is skipped.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import z3
@@ -35,6 +35,8 @@ class Unknown:
 
 
 Result = Sat | Unsat | Unknown
+# a model -> facts it breaks that must hold (none: the model stands); see `Session.ask`
+Refine = Callable[[z3.ModelRef], Sequence[z3.BoolRef]]
 
 
 NO_LIMIT = 4294967295  # z3's own default for "timeout": no limit
@@ -62,44 +64,60 @@ class Session:
         tiers: Sequence[Sequence[z3.BoolRef]] = (),
         deadline: float | None = None,
         first_try: float = 5.0,
+        refine: Refine | None = None,
     ) -> Result:
         """Is `extra` satisfiable with the facts? `deadline` is a `time.monotonic()` value
-        (None: no limit); each tier gets at most `first_try` seconds of it."""
+        (None: no limit); each tier gets at most `first_try` seconds of it.
+
+        `refine` adds facts lazily: a model it finds fault with is not an answer; its
+        facts join the question and the search starts again (it must run out of facts
+        to add, so this ends)."""
         solver = self._solver
         solver.push()
         try:
             solver.add(*extra)
-            for tier in tiers:
-                left = _left(deadline)
-                if left is not None and left <= 0:
-                    break
-                self._pins += 1
-                pin = z3.Bool(f"kmsprove!tier{self._pins}")
-                solver.push()
-                solver.add(z3.Implies(pin, z3.And(*tier)))
-                solver.set("timeout", _ms(first_try if left is None else min(left, first_try)))
-                result = solver.check(pin)
-                model = solver.model() if result == z3.sat else None
-                pinned = result != z3.unsat or any(z3.eq(c, pin) for c in solver.unsat_core())
-                solver.pop()
-                if model is not None:
-                    return Sat(model)
-                if not pinned:
-                    return Unsat()
-                if result == z3.unknown:
-                    break  # the tiers only get harder: go straight to the real question
-            left = _left(deadline)
-            if left is not None and left <= 0:
-                return Unknown("timeout")
-            solver.set("timeout", NO_LIMIT if left is None else _ms(left))
-            result = solver.check()
-            if result == z3.sat:
-                return Sat(solver.model())
-            if result == z3.unsat:
-                return Unsat()
-            return Unknown(solver.reason_unknown() or "unknown")
+            while True:
+                result = self._check(tiers, deadline, first_try)
+                more = refine(result.model) if refine and isinstance(result, Sat) else ()
+                if not more:
+                    return result
+                solver.add(*more)
         finally:
             solver.pop()
+
+    def _check(
+        self, tiers: Sequence[Sequence[z3.BoolRef]], deadline: float | None, first_try: float
+    ) -> Result:
+        solver = self._solver
+        for tier in tiers:
+            left = _left(deadline)
+            if left is not None and left <= 0:
+                break
+            self._pins += 1
+            pin = z3.Bool(f"kmsprove!tier{self._pins}")
+            solver.push()
+            solver.add(z3.Implies(pin, z3.And(*tier)))
+            solver.set("timeout", _ms(first_try if left is None else min(left, first_try)))
+            result = solver.check(pin)
+            model = solver.model() if result == z3.sat else None
+            pinned = result != z3.unsat or any(z3.eq(c, pin) for c in solver.unsat_core())
+            solver.pop()
+            if model is not None:
+                return Sat(model)
+            if not pinned:
+                return Unsat()
+            if result == z3.unknown:
+                break  # the tiers only get harder: go straight to the real question
+        left = _left(deadline)
+        if left is not None and left <= 0:
+            return Unknown("timeout")
+        solver.set("timeout", NO_LIMIT if left is None else _ms(left))
+        result = solver.check()
+        if result == z3.sat:
+            return Sat(solver.model())
+        if result == z3.unsat:
+            return Unsat()
+        return Unknown(solver.reason_unknown() or "unknown")
 
 
 def _left(deadline: float | None) -> float | None:
@@ -111,9 +129,10 @@ def solve(
     tiers: Sequence[Sequence[z3.BoolRef]] = (),
     deadline: float | None = None,
     first_try: float = 5.0,
+    refine: Refine | None = None,
 ) -> Result:
     """One question: are `formulas` satisfiable (readable tiers first)?"""
-    return Session(formulas).ask((), tiers, deadline, first_try)
+    return Session(formulas).ask((), tiers, deadline, first_try, refine)
 
 
 def deadline_in(seconds: float) -> float:

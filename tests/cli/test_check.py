@@ -148,8 +148,13 @@ def test_failing_expect_no_names_the_statement_that_lets_it_in(
     assert out.startswith(f"FAILS    spec.txt:2  expect no: {OUTSIDE}\n")
     assert re.search(rf"\n  arn:aws:(iam|sts)::{B}:\S+ may call kms:Decrypt on {KEY}\n", out)
     assert "  let in by:\n    key-policy.json:12:5 (`PartnerDecrypt`)\n" in out
-    assert "reproduce: kmsprove explain world.json --principal" in out
+    # the witness assumes an identity policy in the open account B: only a saved
+    # witness reproduces it
+    assert "  witness: it rests on what is assumed above" in out
     assert out.endswith("1 checked: 0 hold, 1 fail, 0 unknown\n")
+    saved = run(w, spec, "--save-witness", "w").stdout
+    assert "  reproduce: kmsprove explain w/world.json --request w/request.json\n" in saved
+    assert sorted(p.name for p in Path("w").iterdir()) == ["request.json", "world.json"]
 
     code, doc = run_json(w, spec)
     (r,) = doc["results"]

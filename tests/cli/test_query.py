@@ -5,6 +5,7 @@ positioned errors in the query text."""
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,45 @@ def test_cross_account_example_is_yes_with_a_rechecked_request() -> None:
     assert "open_accounts" in out["assumptions"]
 
 
-def test_text_output_prints_the_explain_command(tmp_path: Path) -> None:
-    w = world(tmp_path, st({"AWS": ROOT_B}))
+def test_a_witness_resting_on_an_assumption_reproduces_from_the_saved_world(
+    tmp_path: Path,
+) -> None:
+    # account B is open: the witness (a session of Reader, whose documents the world
+    # does not give) assumes the identity policy B's administrators would write, so the
+    # explain command on the given world would give DENY; the saved world holds it
+    w = world(tmp_path, st({"AWS": f"arn:aws:iam::{B}:role/Reader"}))
     result = CliRunner().invoke(main, ["query", w, OUTSIDE])
     assert result.exit_code == 0 and result.output.startswith("yes")
-    line = next(x for x in result.output.splitlines() if "reproduce:" in x)
-    assert "kmsprove explain" in line and "--principal" in line
+    assert "reproduce:" not in result.output
+    assert "  witness: it rests on what is assumed above; `--save-witness DIR`" in result.output
+    saved = tmp_path / "witness"
+    result = CliRunner().invoke(main, ["query", w, OUTSIDE, "--save-witness", str(saved)])
+    (line,) = [x for x in result.output.splitlines() if "reproduce:" in x]
+    assert (
+        line == f"  reproduce: kmsprove explain {saved}/world.json --request {saved}/request.json"
+    )
+    again = CliRunner().invoke(
+        main, ["explain", str(saved / "world.json"), "--request", str(saved / "request.json")]
+    )
+    assert again.exit_code == 0 and again.output.startswith("ALLOW"), again.output
+    assert "AssumedByKmsprove" in again.output  # the assumption is in the saved world
+
+
+def test_a_witness_in_a_described_account_reproduces_from_the_given_world(
+    tmp_path: Path,
+) -> None:
+    role = f"arn:aws:iam::{B}:role/Reader"
+    iam = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": KEY}],
+    }
+    accounts = {B: {"complete": True, "principals": {role: {"policies": [iam]}}}}
+    w = world(tmp_path, st({"AWS": role}), accounts=accounts)
+    result = CliRunner().invoke(main, ["query", w, OUTSIDE])
+    (line,) = [x for x in result.output.splitlines() if "reproduce:" in x]
+    assert line.startswith(f"  reproduce: kmsprove explain {w} --principal arn:aws:sts::{B}:")
+    again = CliRunner().invoke(main, shlex.split(line.split("reproduce: kmsprove ")[1]))
+    assert again.exit_code == 0 and again.output.startswith("ALLOW"), again.output
 
 
 def test_external_role_named_without_its_iam_side_is_no(tmp_path: Path) -> None:

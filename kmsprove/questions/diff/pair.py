@@ -20,6 +20,7 @@ import z3
 from kmsprove.answer import Finding, FindingStatus
 from kmsprove.catalog import derived_keys
 from kmsprove.encode.question import example_pins
+from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
@@ -60,17 +61,19 @@ class Pair:
     caveat: str | None = None  # why an unsat would not be a proof
     tiers: list[list[z3.BoolRef]] = field(default_factory=list)  # readable-name attempts
     who: dict[str, z3.BoolRef] = field(default_factory=dict)  # side -> `who` as it sees it
+    shaped: tuple[Sym, ...] = ()  # whose context takes AWS's value shapes (default: sym)
 
 
 def compare(pair: Pair, directions: tuple[str, ...], deadline: float) -> dict[str, Finding]:
     """Each direction's finding for one pair; `deadline` is a `time.monotonic()` value."""
     session = Session(pair.facts)
+    refine = ShapeRefiner(pair.shaped or (pair.sym,))
     out: dict[str, Finding] = {}
     for d in directions:
         gain, lose = (pair.new, pair.old) if d == "new" else (pair.old, pair.new)
         # `who` as the allowing side sees the caller (its organization may differ)
         who = pair.who.get("new" if d == "new" else "old", z3.BoolVal(True))
-        result = session.ask([who, gain, z3.Not(lose)], pair.tiers, deadline, FIRST_TRY)
+        result = session.ask([who, gain, z3.Not(lose)], pair.tiers, deadline, FIRST_TRY, refine)
         out[d] = _finding(d, result, pair)
     return out
 

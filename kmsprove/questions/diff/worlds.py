@@ -200,7 +200,7 @@ def world_pair(
         return Witness(req_n, o, n, {**wit_o, **wit_n})
 
     tiers = readable(sym, u)
-    return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, tiers, who)
+    return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, tiers, who, (sym_o, sym_n))
 
 
 def share_own_keys(sym_o: Sym, sym_n: Sym) -> None:

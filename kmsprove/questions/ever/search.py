@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 
 from kmsprove.answer import Answer, Verdict
-from kmsprove.arn import parse_caller
+from kmsprove.arn import parse_caller, session_of
 from kmsprove.ast import Query, QueryCond, Who, WhoKind
 from kmsprove.questions.ever.callers import conds_hold
 from kmsprove.questions.ever.iam import WIDEN, IamReach
@@ -17,6 +17,7 @@ from kmsprove.questions.ever.trace import Step, replay, step
 from kmsprove.questions.today import solve_today
 from kmsprove.request import Request
 from kmsprove.solve.decode import witness_document, witness_world
+from kmsprove.solve.recheck import as_sent
 from kmsprove.world import Key, World
 
 
@@ -75,6 +76,8 @@ class Search:
         """Replay the route from the world as given, with the IAM writes it needs first
         (none, those of the principals involved, or all), then drop the writes the
         replay does without: the trace shown is as short as this search can make it."""
+        if parse_caller(final.principal).kind == "role":  # its session makes the call (R1.2)
+            final = replace(final, principal=session_of(final.principal))
         who = [s.request.principal for s in route] + [final.principal]
         keep = self.reach.takeovers([s.request.principal for s in route])
         failure = ""
@@ -92,7 +95,7 @@ class Search:
                 again = replay(self.original, shorter, final)
                 if not isinstance(again, str):
                     steps, result = shorter, again
-            req, decision = result
+            req, decision, after = result
             if not conds_hold(self.query, req):
                 return self.unknown(
                     f"{reason}, but the request found does not meet the question's `where`"
@@ -103,6 +106,8 @@ class Search:
                 decision=decision,
                 trace=tuple(s.shown() for s in steps),
                 reason=reason,
+                checked_world=after,
+                shown=as_sent(after, req),
             )
         return self.unknown(f"{reason}, but the replay failed: {failure}")
 

@@ -62,8 +62,11 @@ def step(
     return Step(request, effect, changed, dict(parameters or {}), assumed, check)
 
 
-def replay(world: World, steps: list[Step], final: Request) -> tuple[Request, Decision] | str:
-    """The final request and its decision after the steps, or why the replay failed."""
+def replay(
+    world: World, steps: list[Step], final: Request
+) -> tuple[Request, Decision, World] | str:
+    """The final request, its decision and the world after the steps, or why the
+    replay failed."""
     for n, s in enumerate(steps, 1):
         refused = s.check(world) if s.check is not None else None
         if refused is not None:
@@ -86,7 +89,7 @@ def replay(world: World, steps: list[Step], final: Request) -> tuple[Request, De
     decision = evaluate(world, req)
     if not decision.allowed:
         return f"the final request is denied on replay: {decision.reason}"
-    return req, decision
+    return req, decision, world
 
 
 def policy(doc: dict[str, Any], kind: PolicyKind, name: str) -> Policy:

@@ -1,0 +1,208 @@
+"""The values AWS can send for a context key (specs/value-shapes.json), as Z3 regular
+expressions: the encoder's reading of the table the request validator reads with
+Python's `re`, so that every witness the solver builds passes the validator.
+
+The table's dialect is small on purpose: literals, `\\` escapes, `[...]` classes of
+ranges and characters, `( )` groups, `|`, and the quantifiers `* + ? {n} {n,m}`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cache
+
+import z3
+
+from kmsprove.catalog import derived_keys, required_keys, value_shape
+from kmsprove.encode.names import source_facts
+from kmsprove.encode.symbolic import CtxVar, Sym
+
+
+class _Parser:
+    def __init__(self, pattern: str) -> None:
+        self.text = pattern
+        self.at = 0
+
+    def peek(self) -> str:
+        return self.text[self.at] if self.at < len(self.text) else ""
+
+    def take(self) -> str:
+        ch = self.text[self.at]
+        self.at += 1
+        return ch
+
+    def alternation(self) -> z3.ReRef:
+        options = [self.sequence()]
+        while self.peek() == "|":
+            self.take()
+            options.append(self.sequence())
+        return options[0] if len(options) == 1 else z3.Union(*options)
+
+    def sequence(self) -> z3.ReRef:
+        parts: list[z3.ReRef] = []
+        while self.peek() not in ("", "|", ")"):
+            parts.append(self.quantified(self.atom()))
+        if not parts:
+            return z3.Re("")
+        return parts[0] if len(parts) == 1 else z3.Concat(*parts)
+
+    def atom(self) -> z3.ReRef:
+        ch = self.take()
+        if ch == "(":
+            inner = self.alternation()
+            if self.take() != ")":
+                raise ValueError(f"unbalanced group in {self.text!r}")
+            return inner
+        if ch == "[":
+            return self.char_class()
+        if ch == "\\":
+            return z3.Re(self.take())
+        if ch in "*+?{":
+            raise ValueError(f"nothing to repeat at {self.at} in {self.text!r}")
+        return z3.Re(ch)
+
+    def char_class(self) -> z3.ReRef:
+        members: list[z3.ReRef] = []
+        while self.peek() != "]":
+            lo = self.take()
+            if lo == "\\":
+                lo = self.take()
+            if self.peek() == "-" and self.text[self.at + 1] != "]":
+                self.take()
+                members.append(z3.Range(lo, self.take()))
+            else:
+                members.append(z3.Re(lo))
+        self.take()
+        return members[0] if len(members) == 1 else z3.Union(*members)
+
+    def quantified(self, atom: z3.ReRef) -> z3.ReRef:
+        q = self.peek()
+        if q == "*":
+            self.take()
+            return z3.Star(atom)
+        if q == "+":
+            self.take()
+            return z3.Plus(atom)
+        if q == "?":
+            self.take()
+            return z3.Option(atom)
+        if q == "{":
+            self.take()
+            end = self.text.index("}", self.at)
+            lo, _, hi = self.text[self.at : end].partition(",")
+            self.at = end + 1
+            return z3.Loop(atom, int(lo), int(hi or lo))
+        return atom
+
+
+@cache
+def shape_re(pattern: str) -> z3.ReRef:
+    """The table's regular expression `pattern` as a Z3 regular expression."""
+    parser = _Parser(pattern)
+    out = parser.alternation()
+    if parser.at != len(pattern):
+        raise ValueError(f"cannot read {pattern!r} at {parser.at}")
+    return out
+
+
+# kms:ViaService has its own, stricter language (encode.names.endpoint)
+_OWN_LANGUAGE = frozenset({"kms:viaservice"})
+
+
+def _shaped(low: str) -> str | None:
+    pattern = value_shape(low)
+    if pattern is None or low in derived_keys() or low in _OWN_LANGUAGE:
+        return None
+    return pattern
+
+
+def key_shape_facts(var: CtxVar, pattern: str) -> list[z3.BoolRef]:
+    """`var` takes values of `pattern`; a list key carries at least one element."""
+    lang = shape_re(pattern)
+    if var.multi:
+        out = [z3.Implies(var.present, var.count > 0)]  # type: ignore[operator]
+        return out + [z3.Implies(a, z3.InRe(e, lang)) for a, e in var.members()]
+    assert var.value is not None
+    return [z3.Implies(var.present, z3.InRe(var.value, lang))]
+
+
+def shape_facts(sym: Sym) -> list[z3.BoolRef]:
+    """Every key the request carries takes a value AWS could send (eagerly: the
+    refiner below adds the same facts only where a model breaks them)."""
+    out: list[z3.BoolRef] = []
+    for low, var in sym.ctx.items():
+        pattern = _shaped(low)
+        if pattern is not None:
+            out += key_shape_facts(var, pattern)
+    return out
+
+
+def _text(model: z3.ModelRef, term: z3.ExprRef) -> str:
+    v = model.eval(term, model_completion=True)
+    return v.as_string() if z3.is_string_value(v) else str(v)
+
+
+class ShapeRefiner:
+    """The shapes, added lazily: after a model, the facts of each key whose value in it
+    AWS could not send. Regular-expression constraints slow the string solver
+    several-fold, and most models break none; a key's facts are added at most once,
+    so the search ends, and an unsat without some facts is an unsat with them."""
+
+    def __init__(self, syms: Sequence[Sym]) -> None:
+        self.syms = syms
+        self.added: set[tuple[int, str]] = set()
+
+    def __call__(self, model: z3.ModelRef) -> list[z3.BoolRef]:
+        out: list[z3.BoolRef] = []
+        for n, sym in enumerate(self.syms):
+            for low, var in sym.ctx.items():
+                pattern = _shaped(low)
+                if pattern is None or (n, low) in self.added:
+                    continue
+                if not z3.is_true(model.eval(var.present, model_completion=True)):
+                    continue
+                if var.multi:
+                    assert var.count is not None
+                    count = model.eval(var.count, model_completion=True).as_long()
+                    values = [_text(model, e) for e in var.elems[:count]]
+                    fits = count > 0
+                else:
+                    assert var.value is not None
+                    values, fits = [_text(model, var.value)], True
+                if fits and all(_fits(pattern, v) for v in values):
+                    continue
+                self.added.add((n, low))
+                out += key_shape_facts(var, pattern)
+            if (n, "source") not in self.added and not _source_agrees(model, sym):
+                self.added.add((n, "source"))
+                out += source_facts(sym)
+        return out
+
+
+def _source_agrees(model: z3.ModelRef, sym: Sym) -> bool:
+    """aws:SourceArn's account field, when it has one, is aws:SourceAccount."""
+    acct, arn = sym.ctx.get("aws:sourceaccount"), sym.ctx.get("aws:sourcearn")
+    if acct is None or arn is None or acct.value is None or arn.value is None:
+        return True
+    both = z3.And(acct.present, arn.present)
+    if not z3.is_true(model.eval(both, model_completion=True)):
+        return True
+    fields = _text(model, arn.value).split(":")
+    return len(fields) < 6 or fields[4] in ("", _text(model, acct.value))
+
+
+def _fits(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value) is not None
+
+
+def required_facts(sym: Sym) -> list[z3.BoolRef]:
+    """An operation is sent with its required parameters (specs/value-shapes.json)."""
+    out: list[z3.BoolRef] = []
+    for a in sym.actions:
+        need = required_keys(a.name)
+        if need:
+            out.append(
+                z3.Implies(sym.is_action({a.name}), z3.And(*[sym.key(k).present for k in need]))
+            )
+    return out
