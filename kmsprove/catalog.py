@@ -260,6 +260,15 @@ def shape_values(name: str) -> tuple[str, ...] | None:
     return tuple(spec) if isinstance(spec, list) else None
 
 
+def shape_description(name: str) -> str:
+    """What a key's values look like, for messages."""
+    spec = next((v for k, v in _shape_facts()["keys"].items() if k.lower() == name.lower()), None)
+    if isinstance(spec, list):
+        return "one of " + ", ".join(spec)
+    descriptions: dict[str, str] = _shape_facts()["descriptions"]
+    return descriptions.get(spec or "", "")
+
+
 @cache
 def required_keys(action: str) -> tuple[str, ...]:
     """Context keys an operation is never sent without (its required parameters)."""

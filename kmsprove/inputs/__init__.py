@@ -13,6 +13,7 @@ What a file is, without `--kind`, is the first format whose `sniff` recognises i
 - an array, or an object with `Grants` (`aws kms list-grants` output) -> grants;
 - an object with `Policy` and no `Statement` (`aws kms get-key-policy` output)
   -> a key policy;
+- an object with `principal` and `action` -> a request (`explain --request`);
 - an object with `Statement`: a policy whose statements name no `Principal` /
   `NotPrincipal` is an identity policy; with principals, a trust policy if every
   action is `sts:...` and no statement has `Resource`, a bucket policy if a
@@ -42,9 +43,12 @@ from kmsprove.errors import (
 from kmsprove.inputs.aws_cli import is_authorization_details
 from kmsprove.inputs.documents import read_document, read_grants
 from kmsprove.inputs.files import head_bytes, read_text
+from kmsprove.inputs.request_file import parse_request
 from kmsprove.inputs.world_file import WorldLoader
+from kmsprove.request import Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JObject, JString
+from kmsprove.validate.request import check_request
 from kmsprove.world import World
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}
@@ -75,7 +79,7 @@ class Loaded:
     """What a file held, as its kind: a `World`, a `Policy`, grants; and every problem."""
 
     kind: str
-    value: World | Policy | list[Grant] | None
+    value: World | Policy | list[Grant] | Request | None
     diagnostics: tuple[Diagnostic, ...]
 
     @property
@@ -134,6 +138,22 @@ def _sniff_get_key_policy(peek: Peek) -> str | None:
     return "key-policy" if "Policy" in names and "Statement" not in names else None
 
 
+def _sniff_request(peek: Peek) -> str | None:
+    obj = _object(peek)
+    names = obj.names() if obj is not None else []
+    return "request" if "principal" in names and "action" in names else None
+
+
+def _load_request(peek: Peek, kind: str) -> Loaded:
+    node = peek.json
+    if node is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    req, diags = parse_request(node, peek.path)
+    if isinstance(node, JObject) and not diags:
+        diags = check_request(req, node)
+    return Loaded(kind, req, tuple(diags))
+
+
 def _texts(node: JNode | None) -> list[str]:
     if isinstance(node, JString):
         return [node.value]
@@ -177,6 +197,7 @@ FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), _sniff_world, _load_world, re.compile(rb'"keys"\s*:')),
     Format("list-grants", ("grants",), _sniff_grants, _load_grants),
     Format("get-key-policy", ("key-policy",), _sniff_get_key_policy, _load_policy),
+    Format("request", ("request",), _sniff_request, _load_request),
     Format("policy", tuple(POLICY_KINDS), _sniff_policy, _load_policy),
 )
 KINDS: tuple[str, ...] = (
@@ -207,7 +228,8 @@ def sniff(peek: Peek) -> tuple[Format, str] | Diagnostic:
     return error(
         pos,
         "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
-        "`Policy` (get-key-policy output) or `version` (a world file); use `--kind`",
+        "`Policy` (get-key-policy output), `principal` and `action` (a request) or "
+        "`version` (a world file); use `--kind`",
     )
 
 

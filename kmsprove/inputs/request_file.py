@@ -140,8 +140,19 @@ def _string(node: JNode | None, name: str, problems: list[Diagnostic]) -> str | 
 def request_from_file(world: World, path: str) -> tuple[Request, SourcePos]:
     """The request a request file holds, and its position; bad input raises `InputError`."""
     root = parse_file(Path(path), path)
+    req, problems = parse_request(root, path)
+    if problems:
+        raise InputError(problems)
+    assert isinstance(root, JObject)
+    return _check_target(world, req, root.pos), root.pos
+
+
+def parse_request(root: JNode, path: str) -> tuple[Request, list[Diagnostic]]:
+    """The request a request document holds as written (no world: its key unresolved),
+    and what is structurally wrong with it."""
     if not isinstance(root, JObject):
-        raise InputError.at(root.pos, f"a request must be a JSON object, not {kind_name(root)}")
+        msg = f"a request must be a JSON object, not {kind_name(root)}"
+        return Request("", ""), [error(root.pos, msg)]
     problems: list[Diagnostic] = []
     problems.extend(
         error(m.key_pos, f"unknown request field `{m.key}`")
@@ -165,8 +176,6 @@ def request_from_file(world: World, path: str) -> tuple[Request, SourcePos]:
         session, diags = read_document(session_node, PolicyKind.SESSION, f"{path}#session_policy")
         problems.extend(d for d in diags if d.is_error)
     new_policy = _new_policy(root.get("api_params"), path, problems)
-    if problems:
-        raise InputError(problems)
     req = Request(
         principal=vals["principal"] or "",
         action=vals["action"] or "",
@@ -180,7 +189,7 @@ def request_from_file(world: World, path: str) -> tuple[Request, SourcePos]:
         federated_from=vals.get("federated_from"),
         new_policy=new_policy,
     )
-    return _check_target(world, req, root.pos), root.pos
+    return req, problems
 
 
 def _new_policy(node: JNode | None, path: str, problems: list[Diagnostic]) -> Policy | None:

@@ -128,11 +128,20 @@ def _sent(model: z3.ModelRef, sym: Sym, key: Key, ctx: dict[str, Any]) -> str | 
     return None
 
 
-def _grant_id(model: z3.ModelRef, sym: Sym, action: str) -> str | None:
-    """The grant a RetireGrant or RevokeGrant names, as the solver chose it."""
+# the GrantId of the API reference's examples
+EXAMPLE_GRANT_ID = "0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60"
+
+
+def _grant_id(model: z3.ModelRef, sym: Sym, action: str, key: Key) -> str | None:
+    """The grant a RetireGrant or RevokeGrant names, as the solver chose it. RevokeGrant
+    is never sent without one, and which one does not change its authorization (the key
+    policy and IAM decide, R4.7): a grant of the key, else the docs' example id."""
     if action not in ("kms:RetireGrant", "kms:RevokeGrant") or sym.grant_id is None:
         return None
-    return _s(model, sym.grant_id) or None
+    chosen = _s(model, sym.grant_id)
+    if chosen or action == "kms:RetireGrant":
+        return chosen or None
+    return next((g.grant_id for g in key.grants if g.grant_id), EXAMPLE_GRANT_ID)
 
 
 def decode(
@@ -180,7 +189,7 @@ def decode(
             context=Context.of(ctx),
             federated_from=federated_from,
             key_id_as_sent=_sent(model, sym, key, ctx),
-            grant_id=_grant_id(model, sym, action),
+            grant_id=_grant_id(model, sym, action, key),
         )
     witness: dict[str, str] = {}
     if e.any_iam:

@@ -300,16 +300,25 @@ def test_unrecognised_files_get_one_clear_error(tmp_path: Path) -> None:
     check(
         tmp_path,
         None,
-        "request.json",
-        '{"principal": "arn:aws:iam::111122223333:root", "action": "kms:Decrypt"}',
+        "settings.json",
+        '{"principal": "arn:aws:iam::111122223333:root", "region": "us-east-1"}',
         [
             (
                 ":1:1",
                 "error",
                 "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
-                "`Policy` (get-key-policy output) or `version` (a world file); use `--kind`",
+                "`Policy` (get-key-policy output), `principal` and `action` (a request) or "
+                "`version` (a world file); use `--kind`",
             )
         ],
+    )
+    # a request file is one (issue 11): it validates as a request
+    check(
+        tmp_path,
+        None,
+        "request.json",
+        '{"principal": "arn:aws:iam::111122223333:root", "action": "kms:Decrypt"}',
+        [],
     )
     # with --kind the file is taken at its word
     check(

@@ -1,6 +1,7 @@
 """Every witness reproduces (README, "What a witness guarantees"): on generated worlds,
 each `reproduce:` line `query` prints, run as printed, gives ALLOW; every "yes"
-prints one, pointing at the saved world when it rests on an assumption."""
+prints one, pointing at the saved world when it rests on an assumption; and the saved
+request is one AWS could receive (`validate --kind request` accepts it)."""
 
 from __future__ import annotations
 
@@ -68,3 +69,6 @@ def test_every_reproduce_line_reproduces(doc: dict[str, Any], question: str, act
         assert len(lines) == yes, result.output
         for args in lines:
             _allows(args)
+            request = args[args.index("--request") + 1]
+            check = CliRunner().invoke(main, ["validate", "--kind", "request", request])
+            assert check.exit_code == 0 and ": error: " not in check.output, check.output
