@@ -126,6 +126,23 @@ class Account(Picklable):
 
 
 @dataclass(frozen=True, slots=True)
+class Unresolved:
+    """Something that decides access and could not be read or resolved: a key policy
+    the collector was refused (AccessDenied), a template value only known at deploy
+    time (`Fn::ImportValue`, an SSM parameter, a Terraform value known after apply).
+    An answer it may change is unknown, never a "no" or a "yes" (`questions.hedge`).
+    `key`: the key ARN whose decision it is part of; None: any key's (an identity
+    policy, an SCP)."""
+
+    reason: str
+    key: str | None = None
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+    def concerns(self, key: str | None) -> bool:
+        return self.key is None or key is None or self.key == key
+
+
+@dataclass(frozen=True, slots=True)
 class Bucket:
     arn: str
     account: str
@@ -147,6 +164,7 @@ class World(Picklable):
     buckets: tuple[Bucket, ...] = ()
     vpc_endpoints: Mapping[str, Policy] = field(default_factory=_empty)
     file: str = "<world>"
+    unknowns: tuple[Unresolved, ...] = ()  # what the inputs could not settle
 
     def account(self, account_id: str) -> Account:
         """The account as the world knows it; an unknown account is open."""

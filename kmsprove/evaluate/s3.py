@@ -65,7 +65,7 @@ def evaluate_s3(world: World, req: Request) -> Decision:
     return Decision(
         True,
         tuple(layers),
-        f"S3 allows the read ({s3_why}) and KMS allows the {', '.join(kms_actions)} (R8.1)",
+        f"S3 allows the {req.action} ({s3_why}) and KMS allows the {', '.join(kms_actions)} (R8.1)",
     )
 
 

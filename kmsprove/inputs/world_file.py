@@ -18,16 +18,16 @@ from kmsprove import validate
 from kmsprove.arn import ACCOUNT_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import aws_managed_key_policy
-from kmsprove.errors import Diagnostic, InputError, error, suggest
+from kmsprove.errors import Diagnostic, InputError, error, suggest, warning
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
-from kmsprove.world import Account, Bucket, Identity, Key, World
+from kmsprove.world import Account, Bucket, Identity, Key, Unresolved, World
 
 KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[A-Za-z0-9-]+")
-WORLD_FIELDS = ("version", "keys", "accounts", "buckets", "vpc_endpoints")
+WORLD_FIELDS = ("version", "keys", "accounts", "buckets", "vpc_endpoints", "unknowns")
 KEY_FIELDS = (
     "arn",
     "policy",
@@ -109,6 +109,7 @@ class WorldLoader(Reader):
             buckets=tuple(buckets),
             vpc_endpoints=types.MappingProxyType(endpoints),
             file=str(self.path),
+            unknowns=tuple(self.unknowns(root.get("unknowns"))),
         )
         self.diags.extend(validate.check_world(world))
         return world, self.diags
@@ -334,6 +335,35 @@ class WorldLoader(Reader):
                     bucket_key=self.boolean(item.get("bucket_key"), "bucket_key", False),
                     pos=item.pos,
                 )
+            )
+        return out
+
+    def unknowns(self, node: JNode | None) -> list[Unresolved]:
+        """`unknowns`: [{"reason": TEXT, "key": KEY-ARN (absent: every key)}], what the
+        collector or a template reader could not settle."""
+        if node is None:
+            return []
+        if not isinstance(node, JArray):
+            self.err(node, f"`unknowns` must be an array, not {kind_name(node)}")
+            return []
+        out = []
+        for item in node.items:
+            if not isinstance(item, JObject):
+                self.err(item, f"an `unknowns` entry must be an object, not {kind_name(item)}")
+                continue
+            self.unknown_fields(item, ("reason", "key"), "unknowns entry")
+            reason = self.string(item.get("reason"), "reason")
+            if not reason:
+                self.err(item, "an `unknowns` entry needs its `reason`")
+                continue
+            key = self.string(item.get("key"), "key")
+            if key is not None and not KEY_ARN_RE.fullmatch(key):
+                self.err(item.get("key") or item, f"`key` must be a key ARN, not `{key}`")
+                continue
+            out.append(Unresolved(reason, key, item.pos))
+            scope = f"key {key}" if key else "every key"
+            self.diags.append(
+                warning(item.pos, f"unsettled: {reason}; answers about {scope} are unknown")
             )
         return out
 

@@ -163,6 +163,10 @@ def world_document(world: World, keep_partial: bool = False) -> dict[str, Any]:
         doc["vpc_endpoints"] = {
             vpce: policy_document(world.vpc_endpoints[vpce]) for vpce in sorted(world.vpc_endpoints)
         }
+    if world.unknowns:
+        doc["unknowns"] = [
+            {"reason": u.reason, **({"key": u.key} if u.key else {})} for u in world.unknowns
+        ]
     return doc
 
 

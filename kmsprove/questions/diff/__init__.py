@@ -36,6 +36,7 @@ from kmsprove.questions.diff.pair import (
     compare,
 )
 from kmsprove.questions.diff.worlds import union_world, world_pair
+from kmsprove.questions.hedge import hedge_diff
 from kmsprove.solve.bounds import bound_exceeded
 from kmsprove.syntax.query import parse_who as query_who
 from kmsprove.world import Key, World
@@ -140,7 +141,7 @@ def diff_worlds(old: World, new: World, who: Who = ANYONE, timeout: float = 30.0
     caveat = None
     if _buckets(old) != _buckets(new):
         caveat = "the buckets differ, and diff compares KMS requests, not S3 reads"
-    return _diff_worlds(old, new, who, timeout, "world", caveat, notes)
+    return hedge_diff(old, new, _diff_worlds(old, new, who, timeout, "world", caveat, notes))
 
 
 def diff_key_policies(
