@@ -39,6 +39,17 @@ ACTIONS = (
     "kms:RevokeGrant",
     "kms:Sign",
 )
+# drawn for single requests only (the questions' vocabulary stays ACTIONS): operations
+# without a key resource, the ones that need the key ARN across accounts, and a
+# multi-Region one with no replica in the world (issue 11)
+REQUEST_ONLY_ACTIONS = (
+    "kms:ListKeys",
+    "kms:ListAliases",
+    "kms:CreateKey",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:UpdatePrimaryRegion",
+)
 ACTION_PATTERNS = (
     "kms:*",
     "*",
@@ -356,8 +367,9 @@ def request_specs(draw: st.DrawFn) -> dict[str, Any]:
     ).items():
         ctx[f"kms:EncryptionContext:{k}"] = v
     spec: dict[str, Any] = {
-        "principal": draw(st.sampled_from(CALLERS)),
-        "action": draw(st.sampled_from(ACTIONS)),
+        # a role ARN is decided for a session of it (issue 11)
+        "principal": draw(st.sampled_from(CALLERS + ROLES[:1])),
+        "action": draw(st.sampled_from(ACTIONS + REQUEST_ONLY_ACTIONS)),
         "key": KEY,
         "context": ctx,
     }
