@@ -12,11 +12,11 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 from typing import Any
 
 import click
 
+from kmsprove.collect.cli import collect as collect_command
 from kmsprove.errors import InputError, SourcePos
 
 # Start-up: each command imports its stages when it runs (the imports marked
@@ -24,7 +24,6 @@ from kmsprove.errors import InputError, SourcePos
 # stages and z3 would be most of a short command's time.
 
 BAD_INPUT = 2  # ExitCode.BAD_INPUT (kmsprove.answer), without loading the results module
-INTERRUPTED = 130  # Ctrl-C, as shells report it (`collect` keeps its progress)
 
 
 class TableChoice(click.Choice[str]):
@@ -91,21 +90,6 @@ def _progress(total: int) -> Iterator[Callable[[int], None]]:
         return
     with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
         yield bar.update
-
-
-@contextlib.contextmanager
-def _growing_progress(label: str) -> Iterator[tuple[Callable[[int], None], Callable[[int], None]]]:
-    """A progress bar whose total grows as work is found (grow, advance); nothing in
-    CI logs or pipes."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        yield (lambda n: None), (lambda n: None)
-        return
-    with click.progressbar(length=0, label=label, file=sys.stderr) as bar:
-
-        def grow(n: int) -> None:
-            bar.length = (bar.length or 0) + n
-
-        yield grow, bar.update
 
 
 def _run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
@@ -407,81 +391,8 @@ def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: floa
     _run(body)
 
 
-@main.command()
-@click.option(
-    "-o",
-    "--out",
-    required=True,
-    type=click.Path(file_okay=False),
-    help="The world directory: DIR/world.json and the raw AWS documents it references.",
-)
-@click.option(
-    "--profile", default=None, help="AWS profile (default: the default credential chain)."
-)
-@click.option(
-    "--region", default=None, help="Region to read (default: the profile's, else us-east-1)."
-)
-@click.option("--all-regions", is_flag=True, help="Every Region the account has enabled.")
-@click.option(
-    "--org", "org", is_flag=True, help="The whole organization, from its management account."
-)
-@click.option(
-    "--role-name", default=None, help="With --org: the role to assume in each member account."
-)
-@click.option(
-    "--resume", is_flag=True, help="Continue a run cut short, without reading again what it wrote."
-)
-@click.option(
-    "--max-attempts",
-    type=click.IntRange(min=1),
-    default=10,
-    show_default=True,
-    help="Attempts per AWS call (botocore's adaptive retry mode handles throttling).",
-)
-@click.option("--page-size", type=click.IntRange(min=1), default=None, hidden=True)
-@FORMAT
-def collect(
-    out: str,
-    profile: str | None,
-    region: str | None,
-    all_regions: bool,
-    org: bool,
-    role_name: str | None,
-    resume: bool,
-    max_attempts: int,
-    page_size: int | None,
-    fmt: str,
-) -> None:
-    """Read (read-only) everything that decides KMS access into a world directory.
-
-    Exit 0: everything read; 3: something was refused (answers that depend on it are
-    unknown); 2: the run could not go on (run again with --resume); 130: interrupted.
-    """
-    # start-up: imported when the command runs
-    from kmsprove.collect import require_boto3
-
-    def body() -> tuple[str, int, list[str]]:
-        require_boto3()
-        # start-up: boto3, the optional `collect` extra, loads with these
-        from kmsprove.collect.run import Options, Ticker, run_collect
-        from kmsprove.collect.summary import render_json, render_text
-
-        options = Options(
-            Path(out), profile, region, all_regions, org, role_name, resume, max_attempts, page_size
-        )
-        try:
-            with _growing_progress("collecting") as (grow, advance):
-                summary = run_collect(options, ticker=Ticker(grow, advance))
-        except KeyboardInterrupt:
-            return "", INTERRUPTED, [f"interrupted: run again with --resume to continue in {out}"]
-        if summary.problems:
-            return "", BAD_INPUT, [render_text(summary)]
-        if fmt == "json":
-            return json.dumps(render_json(summary), indent=2), summary.exit_code, []
-        return render_text(summary), summary.exit_code, []
-
-    _run(body)
-
+# `kmsprove collect` (AWS -> a world directory) is defined with its package
+main.add_command(collect_command)
 
 if __name__ == "__main__":
     main()

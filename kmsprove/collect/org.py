@@ -199,7 +199,9 @@ def flatten_scps(
             continue
         for p in lvl:
             denies = [s for s in _statements(docs[p]) if s.get("Effect") == "Deny"]
-            if denies:
+            if denies and len(denies) == len(_statements(docs[p])):
+                out.append(f"organization/policies/{p}.json")  # nothing to take out
+            elif denies:
                 rel = f"organization/policies/{p}.deny-only.json"
                 doc = {"Version": docs[p].get("Version", "2012-10-17"), "Statement": denies}
                 files.append(store.write(rel, doc, document=True))

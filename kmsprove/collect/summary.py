@@ -44,16 +44,16 @@ def summarize(
     keys = doc["keys"]
     recs = [k for a in found.accounts for k in a.keys]
     org = found.org
-    counts = {
-        "keys": len(keys),
-        "AWS managed keys": sum(k.get("manager") == "AWS" for k in keys),
-        "grants": sum(int(r.get("grants", 0)) for r in recs),
-        "users and roles": sum(int((a.iam or {}).get("principals", 0)) for a in found.accounts),
-        "buckets": len(doc["buckets"]),
-        "buckets with SSE-KMS": sum("kms_key" in b for b in doc["buckets"]),
-        "KMS VPC endpoints": len(doc.get("vpc_endpoints", {})),
-        "SCPs": int(org.get("policies", {}).get("scps", 0)),
-        "RCPs": int(org.get("policies", {}).get("rcps", 0)),
+    counts = {  # singular names: `_count` says them in the plural
+        "key": len(keys),
+        "AWS managed key": sum(k.get("manager") == "AWS" for k in keys),
+        "grant": sum(int(r.get("grants", 0)) for r in recs),
+        "IAM user or role": sum(int((a.iam or {}).get("principals", 0)) for a in found.accounts),
+        "bucket": len(doc["buckets"]),
+        "bucket with SSE-KMS": sum("kms_key" in b for b in doc["buckets"]),
+        "KMS VPC endpoint": len(doc.get("vpc_endpoints", {})),
+        "SCP": int(org.get("policies", {}).get("scps", 0)),
+        "RCP": int(org.get("policies", {}).get("rcps", 0)),
     }
     notes = []
     member = org.get("management") != found.accounts[0].id
@@ -63,6 +63,14 @@ def summarize(
             " management account only (`--org`), so the world holds none (they only"
             " restrict: a no stays a no, but a yes may be stopped by one)"
         )
+    for a in found.accounts:
+        for b in a.buckets:
+            ref = b.get("bucket", {}).get("kms_key_id", "")
+            if ref and not (ref.startswith("arn:") and ":key/" in ref):
+                notes.append(
+                    f"bucket {b['bucket']['arn']}: default key `{ref}` resolved in the bucket"
+                    " owner's account (objects another account writes resolve it in theirs)"
+                )
     elsewhere = sum("elsewhere" in b for a in found.accounts for b in a.buckets)
     if elsewhere:
         notes.append(f"{elsewhere} bucket(s) in Regions not collected were left out")
@@ -97,7 +105,7 @@ def render_text(s: Summary) -> str:
     )
     lines.append(f"  Regions: {', '.join(s.regions) or 'none'}")
     lines.append(
-        "  read: " + ", ".join(f"{n} {what}" for what, n in s.counts if n or what == "keys")
+        "  read: " + ", ".join(_count(n, what) for what, n in s.counts if n or what == "key")
     )
     lines.append("  files: " + ", ".join(f"{n} {what}" for what, n in s.files))
     if s.resumed:
@@ -119,13 +127,31 @@ def render_text(s: Summary) -> str:
     return "\n".join(lines)
 
 
+JSON_NAMES = {
+    "key": "keys",
+    "AWS managed key": "aws_managed_keys",
+    "grant": "grants",
+    "IAM user or role": "principals",
+    "bucket": "buckets",
+    "bucket with SSE-KMS": "sse_kms_buckets",
+    "KMS VPC endpoint": "vpc_endpoints",
+    "SCP": "scps",
+    "RCP": "rcps",
+}
+PLURALS = {"IAM user or role": "IAM users and roles", "bucket with SSE-KMS": "buckets with SSE-KMS"}
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}" if n == 1 else f"{n} {PLURALS.get(what, what + 's')}"
+
+
 def render_json(s: Summary) -> dict[str, Any]:
     return {
         "world": s.world,
         "organization": s.organization,
         "accounts": [{"id": a, "complete": c} for a, c in s.accounts],
         "regions": list(s.regions),
-        "read": dict(s.counts),
+        "read": {JSON_NAMES[what]: n for what, n in s.counts},
         "refused": [dict(r) for r in s.refused],
         "notes": list(s.notes),
         "files": dict(s.files),

@@ -33,6 +33,10 @@ def test_one_account_is_collected_into_a_world_directory(aws: Hooks, tmp_path: P
     result = collect(out)
     assert result.exit_code == 0, result.output
     assert "refused: nothing" in result.output
+    assert (
+        f"read: 3 keys, {GRANTS} grants, 3 IAM users and roles, 1 bucket, 1 bucket with SSE-KMS,"
+        " 1 KMS VPC endpoint\n" in result.output
+    )
     w = world(out)
     keys = {k["arn"]: k for k in w["keys"]}
     assert sorted(keys) == sorted(e.keys)
@@ -127,3 +131,57 @@ def test_answers_on_the_collected_world_equal_the_hand_written_ones(
         assert result.exit_code == 0, result.output
         answers.append({a["key"]: a["answer"] for a in json.loads(result.stdout)["keys"]})
     assert answers[0] == answers[1] == {e.k1: "yes", e.k2: "no", e.k3: "no"}
+
+
+def test_all_regions_reads_every_enabled_region_and_replicas(aws: Hooks, tmp_path: Path) -> None:
+    kms = aws.client("kms")
+    primary = kms.create_key(MultiRegion=True)["KeyMetadata"]
+    replica = kms.replicate_key(KeyId=primary["KeyId"], ReplicaRegion="us-west-2")
+    aws.client("kms", "eu-west-1").create_key()  # a Region the account has not enabled
+
+    def enabled_only(parsed: dict[str, Any], **kw: Any) -> None:
+        # moto lists every Region; an account answers with the ones it enabled
+        parsed["Regions"] = [
+            r for r in parsed["Regions"] if r["RegionName"] in ("us-east-1", "us-west-2")
+        ]
+
+    aws.on("after-call.ec2.DescribeRegions", enabled_only)
+    out = tmp_path / "estate"
+    result = collect(out, "--all-regions")
+    assert result.exit_code == 0, result.output
+    assert "Regions: us-east-1, us-west-2" in result.output
+    w = world(out)
+    assert w["accounts"][A]["enabled_regions"] == ["us-east-1", "us-west-2"]
+    keys = {k["arn"]: k for k in w["keys"]}
+    assert sorted(keys) == sorted([primary["Arn"], replica["ReplicaKeyMetadata"]["Arn"]])
+    assert keys[replica["ReplicaKeyMetadata"]["Arn"]]["multi_region_key_type"] == "REPLICA"
+    assert aws.calls.count("ec2:DescribeRegions") == 1
+
+
+def test_the_summary_is_json_for_programs(aws: Hooks, tmp_path: Path) -> None:
+    seed(aws, grants=2)
+    result = collect(tmp_path / "estate", "--format", "json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["accounts"] == [{"id": A, "complete": True}]
+    assert summary["read"]["keys"] == 3 and summary["read"]["grants"] == 2
+    assert summary["refused"] == []
+    assert summary["files"]["written"] > 0
+
+
+def test_the_progress_bar_is_for_terminals_only(monkeypatch: Any) -> None:
+    import io
+
+    from kmsprove.collect import cli as collect_cli
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    for stream, shown in ((io.StringIO(), False), (Terminal(), True)):
+        monkeypatch.setattr(collect_cli.sys, "stderr", stream)
+        with collect_cli._progress() as (grow, advance):
+            grow(4)
+            advance(2)
+        assert ("collecting" in stream.getvalue()) is shown

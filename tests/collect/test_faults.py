@@ -252,3 +252,30 @@ def test_collect_without_boto3_names_the_extra(
     assert result.exit_code == 2
     assert "pip install 'kmsprove[collect]'" in result.output
     assert not (tmp_path / "estate").exists()
+
+
+def test_a_refused_bucket_policy_hedges_the_buckets_key(aws: Hooks, tmp_path: Path) -> None:
+    e = seed(aws, grants=3)
+    refuse(aws, "s3", "GetBucketPolicy", "AccessDenied")
+    out = tmp_path / "estate"
+    result = collect(out)
+    assert result.exit_code == 3, result.output
+    w = world(out)
+    assert "policy" not in w["buckets"][0]
+    assert w["unknowns"] == [
+        {
+            "key": e.k1,
+            "reason": "s3:GetBucketPolicy refused (AccessDenied)"
+            " for the policy of bucket data-bucket",
+        }
+    ]
+
+
+def test_refused_aliases_hedge_every_key_of_the_region(aws: Hooks, tmp_path: Path) -> None:
+    e = seed(aws, grants=0)
+    refuse(aws, "kms", "ListAliases", "AccessDeniedException")
+    out = tmp_path / "estate"
+    assert collect(out).exit_code == 3
+    w = world(out)
+    assert sorted(u["key"] for u in w["unknowns"]) == sorted(e.keys)
+    assert all("aliases" not in k for k in w["keys"])
