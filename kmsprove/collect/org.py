@@ -159,7 +159,12 @@ def _policies(
     refused: list[dict[str, Any]],
     files: list[str],
 ) -> list[Any]:
-    listed = aws.pages("organizations", "ListPolicies", ("Policies",), Filter=kind)["Policies"]
+    try:
+        listed = aws.pages("organizations", "ListPolicies", ("Policies",), Filter=kind)["Policies"]
+    except Refused as exc:
+        # policies of this type bind accounts, and none is known: every answer
+        refused.append(refusal(exc.refusal, f"the {kind} policies", "none listed"))
+        return []
     out = []
     for summary in listed:
         pid = summary["Id"]

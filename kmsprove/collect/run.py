@@ -84,8 +84,17 @@ class _Runner:
     def read(
         self, name: str, member: _Member, work: Callable[..., dict[str, Any]], *args: Any
     ) -> dict[str, Any]:
-        """A unit that reads with `member`'s clients: `work(aws, *args)`."""
-        return self.unit(name, lambda: work(member.get(), *args))
+        """A unit that reads with `member`'s clients: `work(aws, *args)`. Each unit records
+        the refusals it expects; one it does not (the role refused on a resumed run) stops
+        the run, its progress kept."""
+
+        def attempt() -> dict[str, Any]:
+            try:
+                return work(member.get(), *args)
+            except Refused as exc:
+                raise CollectError(f"{exc.refusal.reason}: {exc.refusal.message}") from None
+
+        return self.unit(name, attempt)
 
 
 def run_collect(
@@ -129,7 +138,10 @@ def collect(
         raise CollectError(str(exc)) from None
     home = options.region or session.region_name or "us-east-1"
     base = Aws(session, client_config(options.max_attempts), home, options.page_size)
-    base.identify()
+    try:
+        base.identify()
+    except Refused as exc:
+        raise CollectError(f"{exc.refusal.reason}: {exc.refusal.message}") from None
     store = Store(options.out)
     store.clean_temporaries()
     log = Progress(options.out, options.scope(), options.resume)
