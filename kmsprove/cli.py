@@ -16,6 +16,7 @@ from typing import Any
 
 import click
 
+from kmsprove.collect.cli import collect as collect_command
 from kmsprove.errors import InputError, SourcePos
 
 # Start-up: each command imports its stages when it runs (the imports marked
@@ -389,6 +390,9 @@ def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: floa
 
     _run(body)
 
+
+# `kmsprove collect` (AWS -> a world directory) is defined with its package
+main.add_command(collect_command)
 
 if __name__ == "__main__":
     main()
