@@ -10,16 +10,14 @@ report prints (`reproduce: kmsprove explain ...`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from kmsprove.arn import ACCOUNT_RE
+from kmsprove.arn import ACCOUNT_RE, REGION_RE
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 
 DEFAULT_ACCOUNT = "111122223333"
 DEFAULT_REGION = "us-east-1"
-REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 CLI = SourcePos("<cli>", 1, 1)
 
 

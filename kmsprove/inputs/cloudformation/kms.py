@@ -58,6 +58,7 @@ def key_arn(rd: Reading, res: Resource) -> str:
 def read_key(rd: Reading, res: Resource) -> Key | None:
     arn = key_arn(rd, res)
     if rd.r.exists(res, arn) is False:
+        rd.names.notes.pop(res.logical, None)  # not created: no id to speak of
         return None
     replica = res.type == "AWS::KMS::ReplicaKey"
     node = rd.required(res, "KeyPolicy", arn) if replica else rd.prop(res, "KeyPolicy", arn)
