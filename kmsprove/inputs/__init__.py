@@ -45,7 +45,7 @@ from kmsprove.inputs.aws_cli import is_authorization_details
 from kmsprove.inputs.cloudformation import is_template, load_template, sniff_template
 from kmsprove.inputs.documents import read_document, read_grants
 from kmsprove.inputs.files import head_bytes, read_text
-from kmsprove.inputs.options import CLI, NO_OPTIONS, ReadOptions
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.inputs.peek import Format, Loaded, Peek
 from kmsprove.inputs.request_file import parse_request
 from kmsprove.inputs.world_file import WorldLoader
@@ -223,11 +223,19 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
         why = f"this is a CloudFormation template, not {kind}: read it as a world"
         return Loaded(kind, None, (error(SourcePos(path), why),))
 
-    if options.given and not fmt.template:
-        why = "--account, --region, --parameter and --physical-id read a CloudFormation"
-        why += f" template; `{path}` is not one"
-        return Loaded(kind, None, (error(CLI, why),))
     return replace(fmt.load(peek, kind), format=fmt.name)
+
+
+def is_template_read(loaded: Loaded) -> bool:
+    """The file was read as a template (the template flags applied to it)."""
+    return any(f.template and f.name == loaded.format for f in FORMATS)
+
+
+def check_options_used(options: ReadOptions, loaded: list[Loaded], paths: list[str]) -> None:
+    """The template flags were given, but no file read is a template: an error."""
+    if options.given and loaded and not any(is_template_read(x) for x in loaded):
+        why = "--account, --region, --parameter and --physical-id read a CloudFormation"
+        raise InputError.at_cli(f"{why} template; {', '.join(f'`{p}`' for p in paths)} is not one")
 
 
 def validate_files(
@@ -237,8 +245,11 @@ def validate_files(
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
     diags: list[Diagnostic] = []
-    for path in paths:
-        diags.extend(read(path, kind, options).diagnostics)
+    loaded = [read(path, kind, options) for path in paths]
+    for x in loaded:
+        diags.extend(x.diagnostics)
+    if not any(d.is_error for d in diags):
+        check_options_used(options, loaded, paths)
     return sort_diagnostics(printable(diags))
 
 
@@ -274,12 +285,13 @@ def load_world_notes(
     loaded = read(str(path), "world", options)
     if loaded.errors or not isinstance(loaded.value, World):
         raise InputError(loaded.errors or loaded.diagnostics)
+    check_options_used(options, [loaded], [str(path)])
     return loaded.value, template_notes(loaded)
 
 
 def template_notes(loaded: Loaded) -> list[Diagnostic]:
     """The warnings of a file read as a template, sorted; none for another format."""
-    if not any(f.template and f.name == loaded.format for f in FORMATS):
+    if not is_template_read(loaded):
         return []
     return sort_diagnostics(printable(d for d in loaded.diagnostics if not d.is_error))
 

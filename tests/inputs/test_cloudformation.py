@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from kmsprove.inputs import read
+from kmsprove.errors import InputError
+from kmsprove.inputs import load_world_notes, read
 from kmsprove.inputs.cloudformation.names import generated_key_id, generated_name
 from kmsprove.inputs.options import ReadOptions, read_options
 from kmsprove.inputs.unresolved import STANDIN_ACTION, STANDIN_ROLE, fill
@@ -783,7 +784,9 @@ def test_a_yaml_file_that_is_no_template_says_so(tmp_path: Path) -> None:
 def test_template_options_for_a_world_file_are_an_error(tmp_path: Path) -> None:
     path = tmp_path / "w.json"
     path.write_text(json.dumps({"version": 1}))
-    loaded = read(str(path), None, ReadOptions(account=A))
-    assert [str(d) for d in loaded.diagnostics] == [
-        f"<cli>:1:1: error: --account, --region, --parameter and --physical-id read a CloudFormation template; `{path}` is not one"
+    with pytest.raises(InputError) as caught:
+        load_world_notes(path, ReadOptions(account=A))
+    assert [str(d) for d in caught.value.diagnostics] == [
+        "<cli>:1:1: error: --account, --region, --parameter and --physical-id read a"
+        f" CloudFormation template; `{path}` is not one"
     ]

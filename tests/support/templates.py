@@ -116,7 +116,10 @@ INTRINSICS: list[tuple[Any, str]] = [
     ({"Fn::GetAtt": ["Role", "Arn"]}, f"arn:aws:iam::{A}:role/team/app"),
     ({"Fn::GetAtt": "Role.Arn"}, f"arn:aws:iam::{A}:role/team/app"),
     ({"Fn::Sub": "${Role.Arn}"}, f"arn:aws:iam::{A}:role/team/app"),
-    ({"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:role/${Role}"}, f"arn:aws:iam::{A}:role/app"),
+    (
+        {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:role/team/${Role}"},
+        f"arn:aws:iam::{A}:role/team/app",
+    ),
     (
         {"Fn::Select": [0, {"Fn::Split": [",", {"Fn::Join": [",", ["777788889999", "a"]]}]}]},
         "777788889999",

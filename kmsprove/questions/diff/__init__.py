@@ -28,7 +28,7 @@ from kmsprove.catalog import kms_catalog
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.universe import mentions
 from kmsprove.errors import Diagnostic, InputError, SourcePos
-from kmsprove.inputs import read, read_as, template_notes
+from kmsprove.inputs import check_options_used, read, read_as, template_notes
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
@@ -102,6 +102,7 @@ def load_pair(
         )
     if a.errors or b.errors:
         raise InputError([*a.errors, *b.errors])
+    check_options_used(options, [a, b], [old, new])
     if warnings is not None:
         warnings += [*template_notes(a), *template_notes(b)]
     return a.kind, a.value, b.value
