@@ -684,6 +684,16 @@ def test_macros_and_expansions_are_unknown(tmp_path: Path) -> None:
     assert world is not None and "`Fn::ForEach::Keys`" in world.unknowns[0].reason
 
 
+def test_under_a_transform_a_missing_name_is_unknown_not_an_error(tmp_path: Path) -> None:
+    sam = template(
+        allow({"Fn::GetAtt": ["FunctionRole", "Arn"]}), Transform="AWS::Serverless-2016-10-31"
+    )
+    world, diags = load(tmp_path, sam)
+    assert world is not None and not errors(diags), diags
+    assert [u.key for u in world.unknowns] == [KEY_ARN]
+    assert "`Fn::GetAtt FunctionRole.Arn`" in world.unknowns[0].reason
+
+
 def test_fill_keeps_each_shape() -> None:
     from kmsprove.inputs.unresolved import MARK
 

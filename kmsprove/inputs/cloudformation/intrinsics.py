@@ -65,6 +65,7 @@ RULE_FUNCTIONS = (
     "Fn::ValueOfAll",
 )
 _DYNAMIC = re.compile(r"\{\{resolve:[^}]*\}\}")
+EXPANDED = "not in the template: a transform may create it at deploy time"
 MAX_STEPS = 200_000  # resolution steps: far beyond any template, short of an alias bomb
 
 
@@ -201,6 +202,8 @@ class Resolver:
             return at(p.value, node)
         if name in tpl.resources and self.resources is not None:
             return self.resources(name, None, node, key)
+        if tpl.expanded:
+            return self.unknown(f"`Ref {name}`", node, key, EXPANDED)
         options = [*tpl.parameters, *tpl.resources, *PSEUDO]
         return self.fail(
             node,
@@ -238,6 +241,8 @@ class Resolver:
             return self.fail(
                 node, "`Fn::GetAtt` takes [RESOURCE, ATTRIBUTE] or `RESOURCE.ATTRIBUTE`"
             )
+        if logical not in self.tpl.resources and self.tpl.expanded:
+            return self.unknown(f"`Fn::GetAtt {logical}.{attribute}`", node, key, EXPANDED)
         if logical not in self.tpl.resources:
             return self.fail(
                 node,

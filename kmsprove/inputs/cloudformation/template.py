@@ -96,6 +96,14 @@ class Template:
         self.read_resources()
 
     @property
+    def expanded(self) -> bool:
+        """A `Transform` adds resources at deploy time (SAM's, a macro's): a name the
+        template does not define may be one of them."""
+        node = self.root.get("Transform")
+        items = node.items if isinstance(node, JArray) else (node,) if node is not None else ()
+        return any(_scalar(i) != "AWS::LanguageExtensions" for i in items)
+
+    @property
     def partition(self) -> str:
         if self.region.startswith("cn-"):
             return "aws-cn"
