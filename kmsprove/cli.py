@@ -7,23 +7,20 @@ keeps its traceback.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
+from kmsprove.cli_support import FORMAT, READ_OPTIONS, progress, run, write
 from kmsprove.collect.cli import collect as collect_command
 from kmsprove.errors import InputError, SourcePos
 
 # Start-up: each command imports its stages when it runs (the imports marked
 # "start-up"), so `--help` and a command load nothing another command needs; the
 # stages and z3 would be most of a short command's time.
-
-BAD_INPUT = 2  # ExitCode.BAD_INPUT (kmsprove.answer), without loading the results module
 
 
 class TableChoice(click.Choice[str]):
@@ -43,18 +40,6 @@ class TableChoice(click.Choice[str]):
 
 # what `diff` compares (kmsprove.questions.diff.KINDS; a test holds the two equal)
 DIFF_KINDS = TableChoice(("key-policy", "identity-policy", "world"))
-
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-    except OSError as exc:
-        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
 
 
 def _save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
@@ -77,34 +62,9 @@ def _save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
         except OSError as exc:
             raise InputError.at(SourcePos(where), f"cannot write: {exc.strerror}") from None
         for name, text in found.items():
-            _write(os.path.join(where, name), text.rstrip("\n"))
+            write(os.path.join(where, name), text.rstrip("\n"))
         out.append(where)
     return out
-
-
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal; nothing in CI logs or pipes."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
-        yield bar.update
-
-
-def _run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
-    """Run a command body that returns (stdout text, exit code, stderr lines)."""
-    try:
-        out, code, notes = body()
-    except InputError as exc:
-        for d in exc.diagnostics:
-            click.echo(str(d), err=True)
-        sys.exit(BAD_INPUT)
-    for line in notes:
-        click.echo(line, err=True)
-    if out:
-        click.echo(out, nl=not out.endswith("\n"))
-    sys.exit(code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -121,16 +81,18 @@ def main() -> None:
     help="What the files are (default: guessed from each file's content).",
 )
 @FORMAT
+@READ_OPTIONS
 @click.argument("files", nargs=-1, required=True)
-def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
+def validate(kind: str | None, fmt: str, files: tuple[str, ...], options: tuple[Any, ...]) -> None:
     """Parse and validate documents; exit 0 without errors, 2 with."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
     from kmsprove.inputs import validate_files
+    from kmsprove.inputs.options import read_options
     from kmsprove.report.diagnostics import diagnostics_json, validate_summary
 
     def body() -> tuple[str, int, list[str]]:
-        diags = validate_files(list(files), kind)
+        diags = validate_files(list(files), kind, read_options(*options))
         code = ExitCode.BAD_INPUT if any(d.is_error for d in diags) else ExitCode.OK
         if fmt == "json":
             return json.dumps(diagnostics_json(diags), indent=2), code, []
@@ -139,7 +101,7 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
             return "", code, lines
         return validate_summary(len(files), diags), code, lines
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -156,6 +118,7 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
 @click.option("--via-vpce", default=None, help="The call came through this KMS VPC endpoint.")
 @FORMAT
 @click.option("--timeout", type=float, default=None, help="Ignored by explain (no solver).")
+@READ_OPTIONS
 def explain(
     world: str,
     request_file: str | None,
@@ -168,16 +131,20 @@ def explain(
     via_vpce: str | None,
     fmt: str,
     timeout: float | None,
+    options: tuple[Any, ...],
 ) -> None:
-    """Decide one request and show, layer by layer, why."""
+    """Decide one request and show, layer by layer, why (WORLD: a world or a template)."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
-    from kmsprove.inputs import load_world
+    from kmsprove.inputs import load_world_notes
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.report.decision import decision_json, render_decision
 
     def body() -> tuple[str, int, list[str]]:
-        w = load_world(world)
+        read = read_options(*options)
+        w, warnings = load_world_notes(world, read)
+        notes = [str(d) for d in warnings]
         if request_file is not None:
             if principal or action or key or resource or context:
                 raise InputError.at_cli("give either --request or --principal/--action, not both")
@@ -186,10 +153,10 @@ def explain(
             req = request_from_cli(w, principal, action, key, resource, context, grant_id, via_vpce)
         decision, full = explain_request(w, req)
         if fmt == "json":
-            return json.dumps(decision_json(decision, full), indent=2), ExitCode.OK, []
-        return render_decision(decision, full), ExitCode.OK, []
+            return json.dumps(decision_json(decision, full), indent=2), ExitCode.OK, notes
+        return render_decision(decision, full), ExitCode.OK, notes
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -219,6 +186,7 @@ def explain(
     help="Write each witness's world and request under this directory, so that"
     " `kmsprove explain DIR/world.json --request DIR/request.json` reproduces it.",
 )
+@READ_OPTIONS
 def query(
     world: str,
     query: str,
@@ -227,27 +195,31 @@ def query(
     trust: tuple[str, ...],
     max_steps: int | None,
     save_witness: str | None,
+    options: tuple[Any, ...],
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
-    from kmsprove.inputs import load_world
+    from kmsprove.inputs import load_world_notes
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.ask import ask
     from kmsprove.report.answer import answers_json, render_answers, shortened
     from kmsprove.syntax.query import parse_query
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
-        w = load_world(world)
+        read = read_options(*options)
+        w, warnings = load_world_notes(world, read)
+        notes = [str(d) for d in warnings]
         answers = shortened(ask(w, q, timeout, trust), max_steps)
         unknown = any(a.verdict.value == "unknown" for a in answers)
         code = exit_status(failed=False, unknown=unknown)
         saved = _save_witnesses(save_witness, answers) if save_witness else []
         if fmt == "json":
-            return json.dumps(answers_json(answers), indent=2), code, []
-        return render_answers(answers, world, saved), code, []
+            return json.dumps(answers_json(answers), indent=2), code, notes
+        return render_answers(answers, world, saved, read.flags()), code, notes
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -292,6 +264,7 @@ def query(
     " so that the printed `kmsprove explain DIR/world.json --request DIR/request.json`"
     " reproduces it.",
 )
+@READ_OPTIONS
 def check(
     world: str,
     spec: str,
@@ -301,13 +274,15 @@ def check(
     jobs: int | None,
     sarif_output: str | None,
     save_witness: str | None,
+    options: tuple[Any, ...],
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
-    WORLD may be a directory: every world file under it is checked, in parallel.
+    WORLD may be a template, or a directory: every world file under it, in parallel.
     """
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.check import estate, read_spec
     from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
@@ -319,24 +294,27 @@ def check(
         diags: list[Any] = []
         expectations: tuple[Any, ...] = ()
         units: list[estate.Unit] = []
+        warnings: list[Any] = []
         try:
             expectations = read_spec(spec)
         except InputError as exc:
             diags += exc.diagnostics
+        read = read_options(*options)
         try:
-            units, _ = estate.plan(world, workers)
+            units, _ = estate.plan(world, workers, read, warnings)
         except InputError as exc:
             diags += exc.diagnostics
         if diags:
             raise InputError(diags)
         job = estate.Job(expectations, timeout, trust)
-        with _progress(len(units)) as advance:
+        with progress(len(units)) as advance:
             reports = estate.run_estate(units, job, workers, advance)
         errors = [e for r in reports for e in r.errors]
         if errors:
             return "", ExitCode.BAD_INPUT, errors
+        notes = [str(d) for d in warnings]
         if sarif_output:
-            _write(sarif_output, render_estate(reports, "sarif"))
+            write(sarif_output, render_estate(reports, "sarif"))
         saved: list[list[str | None]] = [[] for _ in reports]
         if save_witness:
             # numbered through the whole run, in the order the report shows them
@@ -348,10 +326,11 @@ def check(
                 saved[n].append(w)
         code = estate.exit_code(reports)
         if len(units) > 1 or os.path.isdir(world):
-            return render_estate(reports, fmt, saved), code, []
-        return render_check(reports[0].outcomes, world, fmt, saved[0]), code, []
+            return render_estate(reports, fmt, saved), code, notes
+        text = render_check(reports[0].outcomes, world, fmt, saved[0], read.flags())
+        return text, code, notes
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -373,22 +352,34 @@ def check(
 @click.option(
     "--timeout", type=float, default=30.0, show_default=True, help="Solver time limit, seconds."
 )
-def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
+@READ_OPTIONS
+def diff(
+    old: str,
+    new: str,
+    kind: str | None,
+    who: str,
+    fmt: str,
+    timeout: float,
+    options: tuple[Any, ...],
+) -> None:
     """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.diff import diff_files
     from kmsprove.report.diff import diff_json, render_diff
 
     def body() -> tuple[str, int, list[str]]:
-        result = diff_files(old, new, kind, who, timeout)
+        warnings: list[Any] = []
+        result = diff_files(old, new, kind, who, timeout, read_options(*options), warnings)
         unknown = result.relation.value == "unknown"
         code = exit_status(failed=result.new_access_shown, unknown=unknown)
+        notes = [str(d) for d in warnings]
         if fmt == "json":
-            return json.dumps(diff_json(result), indent=2), code, []
-        return render_diff(result, old, new), code, []
+            return json.dumps(diff_json(result), indent=2), code, notes
+        return render_diff(result, old, new), code, notes
 
-    _run(body)
+    run(body)
 
 
 # `kmsprove collect` (AWS -> a world directory) is defined with its package

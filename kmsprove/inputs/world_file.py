@@ -18,10 +18,11 @@ from kmsprove import validate
 from kmsprove.arn import ACCOUNT_RE, parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import aws_managed_key_policy
-from kmsprove.errors import Diagnostic, InputError, error, suggest, warning
+from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
+from kmsprove.inputs.unresolved import unsettled_warning
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
 from kmsprove.world import Account, Bucket, Identity, Key, Unresolved, World
@@ -361,10 +362,7 @@ class WorldLoader(Reader):
                 self.err(item.get("key") or item, f"`key` must be a key ARN, not `{key}`")
                 continue
             out.append(Unresolved(reason, key, item.pos))
-            scope = f"key {key}" if key else "every key"
-            self.diags.append(
-                warning(item.pos, f"unsettled: {reason}; answers about {scope} are unknown")
-            )
+            self.diags.append(unsettled_warning(out[-1]))
         return out
 
     def endpoints(self, node: JNode | None) -> dict[str, Policy]:

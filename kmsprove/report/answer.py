@@ -89,9 +89,13 @@ def answers_json(answers: Sequence[Answer]) -> dict[str, Any]:
 
 
 def render_answers(
-    answers: Sequence[Answer], world_file: str, saved: Sequence[str | None] = ()
+    answers: Sequence[Answer],
+    world_file: str,
+    saved: Sequence[str | None] = (),
+    flags: Sequence[str] = (),
 ) -> str:
-    """The answers for people; `saved[i]` is where answer i's witness was written."""
+    """The answers for people; `saved[i]` is where answer i's witness was written;
+    `flags` read WORLD again in the commands printed."""
     lines: list[str] = []
     for i, a in enumerate(answers):
         head = f"{a.verdict.value}" + (f" (key {a.key})" if a.key else "")
@@ -132,7 +136,7 @@ def render_answers(
                             )
             where = saved[i] if i < len(saved) else None
             lines.append(
-                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where)}"
+                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, flags)}"
             )
         elif a.verdict.value == "unknown":
             lines.append(f"  {a.reason}")

@@ -91,12 +91,14 @@ def render_check_text(
     world_file: str | None = None,
     totals: bool = True,
     saved: Sequence[str | None] = (),
+    flags: Sequence[str] = (),
 ) -> str:
     """One line per outcome, evidence under failures and unknowns, then the counts
     (unless `totals` is false: an estate run ends with its own table).
 
     With `world_file`, a failing `expect no` also gets the line that reproduces it;
-    `saved[i]` is where outcome i's witness was written (`--save-witness`).
+    `saved[i]` is where outcome i's witness was written (`--save-witness`); `flags`
+    read the world again in the commands printed.
     """
     several = len({o.key for o in outcomes if o.key}) > 1
     lines = []
@@ -112,7 +114,7 @@ def render_check_text(
             a = o.answer
             where = saved[i] if i < len(saved) else None
             lines.append(
-                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where)}"
+                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, flags)}"
             )
     counts = summary(outcomes)
     if not totals:

@@ -13,15 +13,19 @@ from kmsprove.report.sarif import sarif_log
 
 
 def render_check(
-    outcomes: Sequence[Outcome], world_file: str, fmt: str, saved: Sequence[str | None] = ()
+    outcomes: Sequence[Outcome],
+    world_file: str,
+    fmt: str,
+    saved: Sequence[str | None] = (),
+    flags: Sequence[str] = (),
 ) -> str:
     """One world's outcomes (`check WORLD SPEC`) in text, JSON or SARIF; `saved[i]` is
-    where outcome i's witness was written."""
+    where outcome i's witness was written; `flags` read WORLD again."""
     if fmt == "json":
         return json.dumps(check_json(outcomes), indent=2)
     if fmt == "sarif":
         return json.dumps(sarif_log(outcomes), indent=2)
-    return render_check_text(outcomes, world_file, saved=saved)
+    return render_check_text(outcomes, world_file, saved=saved, flags=flags)
 
 
 def render_estate(

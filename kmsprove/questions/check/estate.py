@@ -17,8 +17,9 @@ from functools import partial
 
 from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
-from kmsprove.errors import InputError
-from kmsprove.inputs import load_world, world_files
+from kmsprove.errors import Diagnostic, InputError
+from kmsprove.inputs import load_world, load_world_notes, world_files
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.check import check_world
 from kmsprove.world import World
 
@@ -69,12 +70,25 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     return UnitReport(unit.world, len(world.keys), time.perf_counter() - start, tuple(outcomes))
 
 
-def plan(world: str, jobs: int) -> tuple[list[Unit], World | None]:
-    """A directory: one unit per world file. One world file: loaded here, once, and
-    returned; with many keys it is cut into slices of its keys, one unit each."""
+def plan(
+    world: str,
+    jobs: int,
+    options: ReadOptions = NO_OPTIONS,
+    warnings: list[Diagnostic] | None = None,
+) -> tuple[list[Unit], World | None]:
+    """A directory: one unit per world file. One world file (or template, read with
+    `options`; its warnings added to `warnings`): loaded here, once, and returned; with
+    many keys it is cut into slices of its keys, one unit each."""
     if os.path.isdir(world):
+        if options.given:
+            raise InputError.at_cli(
+                "--account, --region, --parameter and --physical-id read a CloudFormation"
+                " template; a directory is scanned for world files"
+            )
         return [Unit(w) for w in world_files(world)], None
-    loaded = load_world(world)
+    loaded, notes = load_world_notes(world, options)
+    if warnings is not None:
+        warnings.extend(notes)
     n = len(loaded.keys)
     if jobs <= 1 or n < 2 * jobs:
         return [Unit(world, loaded)], loaded

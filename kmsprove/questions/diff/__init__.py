@@ -27,8 +27,9 @@ from kmsprove.ast import Policy, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.universe import mentions
-from kmsprove.errors import InputError, SourcePos
-from kmsprove.inputs import read, read_as
+from kmsprove.errors import Diagnostic, InputError, SourcePos
+from kmsprove.inputs import check_options_used, read, read_as, template_notes
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
     DIRECTIONS,
@@ -69,16 +70,23 @@ def parse_who(text: str) -> Who:
     return who
 
 
-def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object]:
-    """(kind, OLD, NEW): two `Policy`s or two `World`s, or InputError."""
+def load_pair(
+    old: str,
+    new: str,
+    kind: str | None,
+    options: ReadOptions = NO_OPTIONS,
+    warnings: list[Diagnostic] | None = None,
+) -> tuple[str, object, object]:
+    """(kind, OLD, NEW): two `Policy`s or two `World`s (a template read with `options`),
+    or InputError; the warnings of both go to `warnings`."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(
             f"diff compares key policies, identity policies or worlds, not `{kind}`"
         )
-    a = read(old, kind)
+    a = read(old, kind, options)
     if not a.kind:  # what OLD is could not be told: its problems first
         raise InputError(a.errors)
-    b = read(new, kind)
+    b = read(new, kind, options)
     if not b.kind:
         raise InputError(b.errors)
     if a.kind != b.kind:
@@ -94,6 +102,9 @@ def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object
         )
     if a.errors or b.errors:
         raise InputError([*a.errors, *b.errors])
+    check_options_used(options, [a, b], [old, new])
+    if warnings is not None:
+        warnings += [*template_notes(a), *template_notes(b)]
     return a.kind, a.value, b.value
 
 
@@ -110,10 +121,19 @@ def load_side(path: str, kind: str) -> World | Policy:
     return value
 
 
-def diff_files(old: str, new: str, kind: str | None, who: str, timeout: float) -> DiffResult:
-    """`kmsprove diff OLD NEW`: load, place and compare."""
+def diff_files(
+    old: str,
+    new: str,
+    kind: str | None,
+    who: str,
+    timeout: float,
+    options: ReadOptions = NO_OPTIONS,
+    warnings: list[Diagnostic] | None = None,
+) -> DiffResult:
+    """`kmsprove diff OLD NEW`: load (templates with `options`; their warnings to
+    `warnings`), place and compare."""
     w = parse_who(who)
-    k, a, b = load_pair(old, new, kind)
+    k, a, b = load_pair(old, new, kind, options, warnings)
     if k == "world":
         return diff_worlds(a, b, w, timeout)  # type: ignore[arg-type]
     if k == "key-policy":
