@@ -11,7 +11,7 @@ mistake (warnings) in a well-formed document:
   policies against the key's account, missing documents, buckets' keys.
 
 It reads no files: `kmsprove.inputs` reads them and calls these checks. The checks
-live in `principals`, `statements`, `conditions` and `world`.
+live in `principals`, `statements`, `conditions`, `grants` and `world`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from __future__ import annotations
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic, printable
 from kmsprove.validate.conditions import condition_problems
+from kmsprove.validate.grants import check_grant
 from kmsprove.validate.principals import policy_principal_problems, statement_principal_problems
 from kmsprove.validate.statements import (
     action_problems,
@@ -27,7 +28,7 @@ from kmsprove.validate.statements import (
     sid_problems,
     size_problems,
 )
-from kmsprove.validate.world import check_grant, check_world
+from kmsprove.validate.world import check_world
 
 __all__ = ["check_grant", "check_policy", "check_world"]
 
