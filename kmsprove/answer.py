@@ -70,6 +70,7 @@ class Answer:
     # context that world derives left out): together they reproduce the answer
     checked_world: World | None = field(default=None, compare=False, repr=False)
     shown: Request | None = None
+    notes: tuple[str, ...] = ()  # why a "yes" matters (a service no condition ties down)
 
     @property
     def rests_on_assumptions(self) -> bool:

@@ -152,6 +152,7 @@ class Who:
     accounts: tuple[str, ...] = ()
     org: str | None = None
     pattern: str | None = None  # PRINCIPAL: ARN or pattern; SERVICE: the name
+    iam_only: bool = False  # `any iam principal ...`: AWS service principals left out
     pos: SourcePos = field(default=NOWHERE, compare=False)
 
 

@@ -260,6 +260,15 @@ def shape_values(name: str) -> tuple[str, ...] | None:
     return tuple(spec) if isinstance(spec, list) else None
 
 
+@cache
+def shape_examples(name: str) -> tuple[str, ...]:
+    """Values of a key AWS could send: its enumeration, or its shape's examples."""
+    spec = next((v for k, v in _shape_facts()["keys"].items() if k.lower() == name.lower()), None)
+    if isinstance(spec, list):
+        return tuple(spec)
+    return tuple(_shape_facts()["examples"].get(spec, ())) if spec else ()
+
+
 def shape_description(name: str) -> str:
     """What a key's values look like, for messages."""
     spec = next((v for k, v in _shape_facts()["keys"].items() if k.lower() == name.lower()), None)

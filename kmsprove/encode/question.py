@@ -51,8 +51,10 @@ def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
     e, acct = entry_account
     who = query.who
     if e.kind == "service":
-        return who.kind not in (WhoKind.PRINCIPAL,) and (
-            who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern)
+        return (
+            not who.iam_only
+            and who.kind not in (WhoKind.PRINCIPAL,)
+            and (who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern))
         )
     if who.kind is WhoKind.SERVICE:
         return False
@@ -86,8 +88,13 @@ def _may_be(pattern: str, e: Entry, acct: str | None) -> bool:
 
 
 def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
-    who = query.who
     service = z3.Or(*[sym.pid == e.index for e in u.entries if e.kind == "service"])
+    formula = _who(query, u, sym, service)
+    return z3.And(z3.Not(service), formula) if query.who.iam_only else formula
+
+
+def _who(query: Query, u: Universe, sym: Sym, service: z3.BoolRef) -> z3.BoolRef:
+    who = query.who
     match who.kind:
         case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
             return z3.BoolVal(True)

@@ -14,8 +14,9 @@ from functools import cache
 
 import z3
 
-from kmsprove.catalog import derived_keys, required_keys, value_shape
+from kmsprove.catalog import derived_keys, required_keys, shape_examples, value_shape
 from kmsprove.encode.names import source_facts
+from kmsprove.encode.refine import Refinement
 from kmsprove.encode.symbolic import CtxVar, Sym
 
 
@@ -117,14 +118,26 @@ def _shaped(low: str) -> str | None:
     return pattern
 
 
+# a shape that is a list of words (an enumeration, `true|false`)
+_WORDS = re.compile(r"[A-Za-z0-9_-]+(\|[A-Za-z0-9_-]+)*")
+
+
+def _member(term: z3.SeqRef, pattern: str) -> z3.BoolRef:
+    """`term` is a value of `pattern`. An enumeration is a disjunction of equalities:
+    the same language, but Z3's string solver decides it at once, where the regular
+    expression's automaton, over every element of a list, can take it past any timeout."""
+    if _WORDS.fullmatch(pattern):
+        return z3.Or(*[term == z3.StringVal(w) for w in pattern.split("|")])
+    return z3.InRe(term, shape_re(pattern))
+
+
 def key_shape_facts(var: CtxVar, pattern: str) -> list[z3.BoolRef]:
     """`var` takes values of `pattern`; a list key carries at least one element."""
-    lang = shape_re(pattern)
     if var.multi:
         out = [z3.Implies(var.present, var.count > 0)]  # type: ignore[operator]
-        return out + [z3.Implies(a, z3.InRe(e, lang)) for a, e in var.members()]
+        return out + [z3.Implies(a, _member(e, pattern)) for a, e in var.members()]
     assert var.value is not None
-    return [z3.Implies(var.present, z3.InRe(var.value, lang))]
+    return [z3.Implies(var.present, _member(var.value, pattern))]
 
 
 def shape_facts(sym: Sym) -> list[z3.BoolRef]:
@@ -153,8 +166,12 @@ class ShapeRefiner:
         self.syms = syms
         self.added: set[tuple[int, str]] = set()
 
-    def __call__(self, model: z3.ModelRef) -> list[z3.BoolRef]:
+    def __call__(self, model: z3.ModelRef) -> Refinement:
+        """The facts `model` breaks; a key whose shape has examples is pinned to them
+        first (the string solver then has nothing to search)."""
         out: list[z3.BoolRef] = []
+        pins: list[z3.BoolRef] = []
+        instead: list[z3.BoolRef] = []
         for n, sym in enumerate(self.syms):
             for low, var in sym.ctx.items():
                 pattern = _shaped(low)
@@ -173,11 +190,25 @@ class ShapeRefiner:
                 if fits and all(_fits(pattern, v) for v in values):
                     continue
                 self.added.add((n, low))
-                out += key_shape_facts(var, pattern)
+                pin = _example_pin(var, low)
+                (instead if pin else out).extend(key_shape_facts(var, pattern))
+                pins += pin
             if (n, "source") not in self.added and not _source_agrees(model, sym):
                 self.added.add((n, "source"))
                 out += source_facts(sym)
-        return out
+        return Refinement(out, pins, instead)
+
+
+def _example_pin(var: CtxVar, low: str) -> list[z3.BoolRef]:
+    examples = [z3.StringVal(v) for v in shape_examples(low)]
+    if not examples:
+        return []
+    if var.multi:
+        assert var.count is not None
+        first = var.elems[0]
+        return [var.count == 1, z3.Or(*[first == e for e in examples])]
+    assert var.value is not None
+    return [z3.Or(*[var.value == e for e in examples])]
 
 
 def _source_agrees(model: z3.ModelRef, sym: Sym) -> bool:

@@ -12,6 +12,7 @@ from dataclasses import replace
 import z3
 
 from kmsprove.answer import Answer, Verdict
+from kmsprove.arn import parse_arn, parse_caller
 from kmsprove.ast import Query
 from kmsprove.catalog import action_info, expand
 from kmsprove.encode.authorize import encode_allowed
@@ -21,6 +22,9 @@ from kmsprove.encode.question import cond_formula, example_pins, is_trusted, kee
 from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Universe, build_universe, restrict
+from kmsprove.evaluate.keystate import type_forbids
+from kmsprove.evaluate.principals import is_service_name
+from kmsprove.request import Layer
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.recheck import witness_answer
 from kmsprove.solve.session import Sat, Unsat, deadline_in, solve
@@ -100,9 +104,51 @@ def check(
             return Answer(
                 Verdict.UNKNOWN, open_accounts=opens, reason=f"no request found, but {exceeded}"
             )
-        return Answer(
-            Verdict.NO, open_accounts=opens, reason="no request matching the query is allowed"
-        )
+        return Answer(Verdict.NO, open_accounts=opens, reason=_no_reason(key, sym))
     if not isinstance(result, Sat):
         return Answer(Verdict.UNKNOWN, open_accounts=opens, reason=f"solver: {result.reason}")
-    return witness_answer(world, u, sym, key, result.model, resource, opens)
+    answer = witness_answer(world, u, sym, key, result.model, resource, opens)
+    return replace(answer, notes=service_notes(key, answer))
+
+
+def service_notes(key: Key, answer: Answer) -> tuple[str, ...]:
+    """What a "yes" through an AWS service means: no condition ties the service to the
+    key's account, so it may act for any account's resources (the confused deputy);
+    and a grant to a service principal covers callers nobody can list (R4.3)."""
+    r = answer.counterexample
+    if answer.verdict is not Verdict.YES or r is None:
+        return ()
+    notes = []
+    if parse_caller(r.principal).kind == "service":
+        source = r.context.get("aws:SourceAccount")
+        arn = r.context.get("aws:SourceArn")
+        parsed = parse_arn(arn[0]) if arn else None
+        acting = source[0] if source else parsed.account if parsed else ""
+        if acting != key.account:
+            here = f"here it acts for account {acting}" if acting else "this request names none"
+            notes.append(
+                f"no aws:SourceAccount or aws:SourceArn condition ties {r.principal} to"
+                f" {key.account}: it may act for any account ({here})"
+            )
+    layers = answer.decision.layers if answer.decision is not None else ()
+    used = {s.sid for lr in layers if lr.layer is Layer.GRANTS for s in lr.statements if s.matched}
+    notes.extend(
+        f"grant {g.grant_id} is to the service principal {g.grantee}: who such a grant"
+        " covers is unknown (AWS lists it for the service's own grantees), so it counts"
+        " for any caller (R4.3)"
+        for g in key.grants
+        if g.grant_id in used and g.grantee and is_service_name(g.grantee)
+    )
+    return tuple(notes)
+
+
+def _no_reason(key: Key, sym: Sym) -> str:
+    """Why no request is allowed, when it is the key's type: an operation the type never
+    does (Sign on a symmetric key) is a "no" for every caller, and says so, as
+    `explain` does (R3.5)."""
+    why = [r for a in sym.actions if (r := type_forbids(key, a.short)) is not None]
+    if why and len(why) == len(sym.actions):
+        return "no request can succeed: " + "; ".join(why)
+    if why:
+        return "no request matching the query is allowed (" + "; ".join(why) + ")"
+    return "no request matching the query is allowed"

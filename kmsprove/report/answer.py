@@ -55,6 +55,7 @@ def answer_json(a: Answer) -> dict[str, Any]:
             "steps_not_modelled": list(a.not_modelled),
         },
         "reason": a.reason,
+        "notes": list(a.notes),
         "seconds": round(a.seconds, 4),
     }
 
@@ -116,6 +117,7 @@ def render_answers(
                     "  with context: " + ", ".join(f"{k}={value_text(v)}" for k, v in shown.items())
                 )
             lines.extend(f"  assuming {w}" for w in a.witness)
+            lines.extend(f"  note: {n}" for n in a.notes)
             if a.decision is not None:
                 for lr in a.decision.layers:
                     for s in lr.statements:

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import z3
 
+from kmsprove.encode.refine import Refinement
+
 
 @dataclass(frozen=True)
 class Sat:
@@ -35,8 +37,8 @@ class Unknown:
 
 
 Result = Sat | Unsat | Unknown
-# a model -> facts it breaks that must hold (none: the model stands); see `Session.ask`
-Refine = Callable[[z3.ModelRef], Sequence[z3.BoolRef]]
+# a model -> what it got wrong (nothing: the model stands)
+Refine = Callable[[z3.ModelRef], Refinement]
 
 
 NO_LIMIT = 4294967295  # z3's own default for "timeout": no limit
@@ -71,17 +73,41 @@ class Session:
 
         `refine` adds facts lazily: a model it finds fault with is not an answer; its
         facts join the question and the search starts again (it must run out of facts
-        to add, so this ends)."""
+        to add, so this ends). Its pins come first, in place of the facts they stand
+        for: a regular expression over a list can hold Z3's string solver past any
+        timeout where one example value settles the question at once. Only if the
+        pinned question fails do those facts themselves join it."""
         solver = self._solver
         solver.push()
         try:
             solver.add(*extra)
+            kept: list[z3.BoolRef] = []  # facts added inside the pinned scope
+            deferred: list[z3.BoolRef] = []  # facts the pins of that scope stand for
+            pinning = True
             while True:
                 result = self._check(tiers, deadline, first_try)
-                more = refine(result.model) if refine and isinstance(result, Sat) else ()
+                if deferred and not isinstance(result, Sat):
+                    solver.pop()  # the pins failed: ask again with the facts themselves
+                    solver.add(*kept, *deferred)
+                    kept, deferred, pinning = [], [], False
+                    continue
+                if refine is None or not isinstance(result, Sat):
+                    return result
+                more = refine(result.model)
                 if not more:
                     return result
-                solver.add(*more)
+                solver.add(*more.facts)
+                if deferred:
+                    kept += more.facts
+                if pinning and more.pins:
+                    if not deferred:
+                        solver.push()
+                    solver.add(*more.pins)
+                    deferred += more.instead
+                else:
+                    solver.add(*more.instead)
+                    if deferred:
+                        kept += more.instead
         finally:
             solver.pop()
 

@@ -66,13 +66,16 @@ def render_query(q: Query) -> str:
 
 
 def _render_who(w: Who) -> str:
+    some = "any iam principal" if w.iam_only else "any principal"
     match w.kind:
-        case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
+        case WhoKind.ANYONE:
             return str(w.kind.value)
+        case WhoKind.ANY_PRINCIPAL:
+            return some
         case WhoKind.OUTSIDE_ACCOUNTS | WhoKind.IN_ACCOUNTS:
-            return f"any principal {w.kind.value} {','.join(w.accounts)}"
+            return f"{some} {w.kind.value} {','.join(w.accounts)}"
         case WhoKind.OUTSIDE_ORG:
-            return f"any principal outside org {w.org}"
+            return f"{some} outside org {w.org}"
         case WhoKind.PRINCIPAL | WhoKind.SERVICE:
             return f"{w.kind.value} {w.pattern}"
     raise AssertionError(w.kind)
@@ -146,16 +149,31 @@ class _Build(lark.Transformer[lark.Token, Query]):
         return Who(WhoKind.ANYONE, pos=self._pos(kids[0]))
 
     def any_principal(self, kids: list[Any]) -> Who:
-        return Who(WhoKind.ANY_PRINCIPAL, pos=self._pos(kids[0]))
+        return Who(WhoKind.ANY_PRINCIPAL, iam_only=kids[1] is not None, pos=self._pos(kids[0]))
 
     def outside_accounts(self, kids: list[Any]) -> Who:
-        return Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=kids[4], pos=self._pos(kids[0]))
+        return Who(
+            WhoKind.OUTSIDE_ACCOUNTS,
+            accounts=kids[5],
+            iam_only=kids[1] is not None,
+            pos=self._pos(kids[0]),
+        )
 
     def in_accounts(self, kids: list[Any]) -> Who:
-        return Who(WhoKind.IN_ACCOUNTS, accounts=kids[4], pos=self._pos(kids[0]))
+        return Who(
+            WhoKind.IN_ACCOUNTS,
+            accounts=kids[5],
+            iam_only=kids[1] is not None,
+            pos=self._pos(kids[0]),
+        )
 
     def outside_org(self, kids: list[Any]) -> Who:
-        return Who(WhoKind.OUTSIDE_ORG, org=self._word("org", kids[4]), pos=self._pos(kids[0]))
+        return Who(
+            WhoKind.OUTSIDE_ORG,
+            org=self._word("org", kids[5]),
+            iam_only=kids[1] is not None,
+            pos=self._pos(kids[0]),
+        )
 
     def principal(self, kids: list[Any]) -> Who:
         pattern = self._word("principal", kids[1])

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kmsprove.ast import Query, Who, WhoKind
-from kmsprove.catalog import grant_operations, shape_values, value_shapes
+from kmsprove.catalog import grant_operations, shape_examples, shape_values, value_shapes
 from kmsprove.encode.shapes import shape_re
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.ask import ask
@@ -154,3 +154,13 @@ def test_a_service_source_arn_names_the_source_account() -> None:
     arn, acct = ctx["aws:SourceArn"], ctx["aws:SourceAccount"]
     assert re.fullmatch(r"[0-9]{12}", acct) and acct != "111122223333"
     assert arn.split(":")[4] == acct, (arn, acct)
+
+
+@pytest.mark.parametrize(("key", "pattern"), SHAPES)
+def test_every_shape_has_examples_of_it(key: str, pattern: str) -> None:
+    """The examples the solver pins first are values of the shape (else a pinned
+    witness would carry a value AWS could not send)."""
+    examples = shape_examples(key)
+    assert examples, key
+    for text in examples:
+        assert re.fullmatch(pattern, text), (key, text)

@@ -60,6 +60,20 @@ def the_error(text: str) -> str:
         (f"any principal in account {A1} , {A2}", Who(WhoKind.IN_ACCOUNTS, accounts=(A1, A2))),
         (f"any principal in account {A2},{A1}", Who(WhoKind.IN_ACCOUNTS, accounts=(A2, A1))),
         ("any principal outside org o-abcdefghij", Who(WhoKind.OUTSIDE_ORG, org="o-abcdefghij")),
+        # `any iam principal ...` leaves AWS service principals out (issue 11)
+        ("any iam principal", Who(WhoKind.ANY_PRINCIPAL, iam_only=True)),
+        (
+            f"any iam principal outside account {A1}",
+            Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=(A1,), iam_only=True),
+        ),
+        (
+            f"any iam principal in account {A1},{A2}",
+            Who(WhoKind.IN_ACCOUNTS, accounts=(A1, A2), iam_only=True),
+        ),
+        (
+            "any iam principal outside org o-abcdefghij",
+            Who(WhoKind.OUTSIDE_ORG, org="o-abcdefghij", iam_only=True),
+        ),
         (f"principal {ROLE}", Who(WhoKind.PRINCIPAL, pattern=ROLE)),
         (
             "principal arn:aws:iam::*:role/Admin*",
@@ -665,13 +679,20 @@ def whos() -> st.SearchStrategy[Who]:
         names,
     )
     account_lists = st.lists(ACCOUNTS, min_size=1, max_size=3).map(tuple)
+    iam = st.booleans()  # `any iam principal ...`
     return st.one_of(
         st.just(Who(WhoKind.ANYONE)),
-        st.just(Who(WhoKind.ANY_PRINCIPAL)),
-        account_lists.map(lambda a: Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=a)),
-        account_lists.map(lambda a: Who(WhoKind.IN_ACCOUNTS, accounts=a)),
-        st.from_regex(r"o-[a-z0-9]{10,32}", fullmatch=True).map(
-            lambda o: Who(WhoKind.OUTSIDE_ORG, org=o)
+        iam.map(lambda i: Who(WhoKind.ANY_PRINCIPAL, iam_only=i)),
+        st.builds(
+            lambda a, i: Who(WhoKind.OUTSIDE_ACCOUNTS, accounts=a, iam_only=i), account_lists, iam
+        ),
+        st.builds(
+            lambda a, i: Who(WhoKind.IN_ACCOUNTS, accounts=a, iam_only=i), account_lists, iam
+        ),
+        st.builds(
+            lambda o, i: Who(WhoKind.OUTSIDE_ORG, org=o, iam_only=i),
+            st.from_regex(r"o-[a-z0-9]{10,32}", fullmatch=True),
+            iam,
         ),
         (arns | st.just("*")).map(lambda p: Who(WhoKind.PRINCIPAL, pattern=p)),
         st.from_regex(r"[a-z0-9-]{1,12}\.amazonaws\.com", fullmatch=True).map(

@@ -32,6 +32,8 @@ def as_caller(arn: str) -> str:
 def covered(world: World, query: Query, principal: str) -> bool:
     """Whether a request by `principal` is one the question asks about."""
     who = query.who
+    if who.iam_only and not principal.startswith("arn:"):
+        return False  # a service principal, which `any iam principal` leaves out
     if who.kind in (WhoKind.ANYONE, WhoKind.ANY_PRINCIPAL):
         return True
     if who.kind is WhoKind.SERVICE:
