@@ -22,6 +22,7 @@ from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
+from kmsprove.inputs.unique_ids import resolve_unique_ids
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
 from kmsprove.world import Account, Bucket, Identity, Key, World
@@ -53,7 +54,7 @@ ACCOUNT_FIELDS = (
     "enabled_regions",
     "import",
 )
-PRINCIPAL_FIELDS = ("policies", "boundary", "tags", "trust_policy", "groups")
+PRINCIPAL_FIELDS = ("policies", "boundary", "tags", "trust_policy", "groups", "unique_id")
 BUCKET_FIELDS = ("arn", "account", "region", "policy", "kms_key", "bucket_key")
 KEY_STATES = (
     "Enabled",
@@ -110,6 +111,7 @@ class WorldLoader(Reader):
             vpc_endpoints=types.MappingProxyType(endpoints),
             file=str(self.path),
         )
+        world = resolve_unique_ids(world)
         self.diags.extend(validate.check_world(world))
         return world, self.diags
 
@@ -295,6 +297,7 @@ class WorldLoader(Reader):
                 tags=self.tags(v.get("tags")),
                 trust_policy=self.document(trust, PolicyKind.TRUST, ""),
                 groups=self.string_list(v.get("groups"), "groups"),
+                unique_id=self.unique_id(v.get("unique_id"), caller.kind),
                 pos=m.value.pos,
             )
         return out

@@ -238,7 +238,7 @@ def _unresolved(key: Key) -> list[Diagnostic]:
             g.pos,
             f"grant `{g.grant_id}`'s {role} `{value}` is not among the world's principals "
             "(give `unique_id` on the principal, or import get-account-authorization-details): "
-            "its principal and account are unknown",
+            "its principal and account are unknown, so answers it could change are unknown",
         )
         for g in key.grants
         for role, value in (("grantee", g.grantee), ("retiring principal", g.retiring))
