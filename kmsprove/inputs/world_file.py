@@ -271,6 +271,11 @@ class WorldLoader(Reader):
         out = {}
         for m in node.members:
             caller = parse_caller(m.key)
+            if caller.kind == "root" and caller.account == acct_id and isinstance(m.value, JObject):
+                # the root user is in every account: its entry takes part in no decision
+                self.unknown_fields(m.value, PRINCIPAL_FIELDS, "principal")
+                self.diags.extend(validate.root_principal_problems(m.key, m.value))
+                continue
             if caller.kind not in ("user", "role"):
                 self.diags.append(
                     error(

@@ -8,7 +8,9 @@ mistake (warnings) in a well-formed document:
   resources, conditions and size, by policy kind;
 - `check_grant(Grant) -> [Diagnostic]`: one grant on its own;
 - `check_world(World) -> [Diagnostic]`: grants against their key, key
-  policies against the key's account, missing documents, buckets' keys.
+  policies against the key's account, missing documents, buckets' keys, and
+  documents that take part in no decision (`root_principal_problems` for a root
+  user's entry, which never reaches the `World`).
 
 It reads no files: `kmsprove.inputs` reads them and calls these checks. The checks
 live in `principals`, `statements`, `conditions`, `grants` and `world`.
@@ -28,9 +30,9 @@ from kmsprove.validate.statements import (
     sid_problems,
     size_problems,
 )
-from kmsprove.validate.world import check_world
+from kmsprove.validate.world import check_world, root_principal_problems
 
-__all__ = ["check_grant", "check_policy", "check_world"]
+__all__ = ["check_grant", "check_policy", "check_world", "root_principal_problems"]
 
 
 def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:

@@ -4,6 +4,11 @@
 key policies against the key's account (R3.2), identities with missing documents or
 a shared unique id, buckets' default keys (R8.3, R8.4) and key properties. Policies
 themselves are checked by `check_policy` when loaded.
+
+INVARIANT: every document a world gives takes part in some decision, or a warning at
+its position says why not (`_unused_documents`, `root_principal_problems`): an SCP
+of the management account, an RCP with no key to bind, a bucket policy without a
+key, a root user's identity documents...
 """
 
 from __future__ import annotations
@@ -12,9 +17,10 @@ from kmsprove.arn import key_arn_parts, parse_caller
 from kmsprove.ast import Effect, Policy
 from kmsprove.catalog import action_info, expand
 from kmsprove.errors import Diagnostic, error, printable, suggest, warning
+from kmsprove.syntax.tree import JObject
 from kmsprove.validate.grants import grant_problems, key_usages
 from kmsprove.validate.principals import caller_arn_problem
-from kmsprove.world import Key, World
+from kmsprove.world import Account, Key, World
 
 # key spec prefix -> usages AWS allows for it (CreateKey)
 SPEC_USAGES = {
@@ -125,6 +131,14 @@ def _bucket_problems(world: World) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for b in world.buckets:
         if b.kms_key is None:
+            out.append(
+                warning(
+                    b.pos,
+                    f"bucket `{b.name}` has no `kms_key` (its default encryption key): kmsprove "
+                    "decides SSE-KMS reads only, so the key is unknown and the bucket's policy "
+                    "takes part in no decision (R8.3)",
+                )
+            )
             continue
         parts = key_arn_parts(b.kms_key)
         if parts is None:
@@ -145,7 +159,15 @@ def _bucket_problems(world: World) -> list[Diagnostic]:
                 )
             )
         key = world.find_key(b.kms_key)
-        if key is not None and not key.is_symmetric_encryption:
+        if key is None:
+            out.append(
+                warning(
+                    b.pos,
+                    f"bucket default key `{b.kms_key}` is not among the world's keys: reads of "
+                    f"`{b.name}` are not decided, and its policy takes part in no decision",
+                )
+            )
+        elif not key.is_symmetric_encryption:
             out.append(
                 warning(
                     b.pos,
@@ -154,6 +176,112 @@ def _bucket_problems(world: World) -> list[Diagnostic]:
                 )
             )
     return out
+
+
+# -- documents that take part in no decision ---------------------------------------
+
+
+def _unused_documents(world: World) -> list[Diagnostic]:
+    """Warnings for documents no decision reads, each at the document (INVARIANT above)."""
+    out: list[Diagnostic] = []
+    for acct in world.accounts.values():
+        out.extend(_account_documents(world, acct))
+    out.extend(
+        warning(
+            policy.pos,
+            f"the policy of VPC endpoint `{vid}` applies only to requests made through it: "
+            "`explain --via-vpce` and `diff` decide those; `query` and `check` ask about "
+            "requests from anywhere, which it cannot restrict",
+        )
+        for vid, policy in world.vpc_endpoints.items()
+    )
+    out.extend(
+        warning(
+            key.pos,
+            f"`multi_region_key_type` `{key.multi_region_key_type}` takes part in no "
+            "decision: the key is not multi-Region (`multi_region` is false)",
+        )
+        for key in world.keys
+        if key.multi_region_key_type is not None and not key.multi_region
+    )
+    return out
+
+
+def _account_documents(world: World, acct: Account) -> list[Diagnostic]:
+    """SCPs and RCPs that bind nobody (R1.10), and SCPs whose organization is unknown."""
+    out: list[Diagnostic] = []
+    if acct.management:
+        # AWS Organizations: "SCPs don't affect users or roles in the management account",
+        # and RCPs do not affect its resources
+        out.extend(
+            warning(
+                p.pos,
+                f"this SCP never applies: account {acct.id} is its organization's management "
+                "account, and SCPs do not affect users or roles in the management account",
+            )
+            for p in acct.scps
+        )
+        out.extend(
+            warning(
+                p.pos,
+                f"this RCP never applies: account {acct.id} is its organization's management "
+                "account, and RCPs do not affect resources in the management account",
+            )
+            for p in acct.rcps
+        )
+        return out
+    if acct.scps and acct.organization is None:
+        out.append(
+            warning(
+                acct.scps[0].pos,
+                f"account {acct.id} has SCPs but no `organization`: kmsprove applies them, but "
+                "its organization id is unknown, so in questions `aws:PrincipalOrgID` of its "
+                "principals may be any organization's id or absent, and in `explain` it is "
+                "absent unless the request gives it",
+            )
+        )
+    bound = [k for k in world.keys if k.account == acct.id and k.manager == "CUSTOMER"]
+    if not bound:
+        out.extend(
+            warning(
+                p.pos,
+                f"this RCP binds account {acct.id}'s resources, and the world holds no customer "
+                f"managed key of {acct.id}: it takes part in no decision (R1.10)",
+            )
+            for p in acct.rcps
+        )
+    return out
+
+
+ROOT_FIELD_WHY = {
+    "policies": "the root user carries no identity policies (R1.4)",
+    "boundary": "permissions boundaries apply to IAM users and roles, not to the root user",
+    "tags": "the root user carries no principal tags",
+    "trust_policy": "the root user is not a role: it has no trust policy",
+    "groups": "the root user belongs to no IAM group",
+    "unique_id": "the root user has no unique id a grant could name",
+}
+
+
+def root_principal_problems(arn: str, node: JObject) -> list[Diagnostic]:
+    """A world file's entry for an account's root user: a warning for each field, which
+    takes part in no decision (the root user is in every account; R1.4)."""
+    if not node.members:
+        return [
+            warning(
+                node.pos,
+                f"`{arn}` needs no entry: every account has its root user, and the root user "
+                "carries no identity documents (R1.4)",
+            )
+        ]
+    return [
+        warning(
+            m.value.pos,
+            f"`{m.key}` of `{arn}` takes part in no decision: {ROOT_FIELD_WHY[m.key]}",
+        )
+        for m in node.members
+        if m.key in ROOT_FIELD_WHY
+    ]
 
 
 def check_world(world: World) -> list[Diagnostic]:
@@ -176,4 +304,5 @@ def check_world(world: World) -> list[Diagnostic]:
             )
     out.extend(_bucket_problems(world))
     out.extend(_duplicate_unique_ids(world))
+    out.extend(_unused_documents(world))
     return printable(out)
