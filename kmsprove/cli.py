@@ -152,9 +152,10 @@ def explain(
         else:
             req = request_from_cli(w, principal, action, key, resource, context, grant_id, via_vpce)
         decision, full = explain_request(w, req)
+        code = ExitCode.OK if decision.unknown is None else ExitCode.UNKNOWN
         if fmt == "json":
-            return json.dumps(decision_json(decision, full), indent=2), ExitCode.OK, notes
-        return render_decision(decision, full), ExitCode.OK, notes
+            return json.dumps(decision_json(decision, full), indent=2), code, notes
+        return render_decision(decision, full), code, notes
 
     run(body)
 

@@ -74,6 +74,7 @@ class Identity:
     trust_policy: Policy | None = None  # roles only
     groups: tuple[str, ...] = ()
     unknown_documents: tuple[str, ...] = ()  # managed policies named but not supplied
+    unique_id: str | None = None  # `AIDA...` / `AROA...`: how ListGrants may name it
     pos: SourcePos = field(default=NOWHERE, compare=False)
 
     @property

@@ -23,6 +23,7 @@ from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
 from kmsprove.inputs.unresolved import unsettled_warning
+from kmsprove.inputs.unique_ids import resolve_unique_ids
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
 from kmsprove.world import Account, Bucket, Identity, Key, Unresolved, World
@@ -54,7 +55,7 @@ ACCOUNT_FIELDS = (
     "enabled_regions",
     "import",
 )
-PRINCIPAL_FIELDS = ("policies", "boundary", "tags", "trust_policy", "groups")
+PRINCIPAL_FIELDS = ("policies", "boundary", "tags", "trust_policy", "groups", "unique_id")
 BUCKET_FIELDS = ("arn", "account", "region", "policy", "kms_key", "bucket_key")
 KEY_STATES = (
     "Enabled",
@@ -112,6 +113,7 @@ class WorldLoader(Reader):
             file=str(self.path),
             unknowns=tuple(self.unknowns(root.get("unknowns"))),
         )
+        world = resolve_unique_ids(world)
         self.diags.extend(validate.check_world(world))
         return world, self.diags
 
@@ -271,6 +273,11 @@ class WorldLoader(Reader):
         out = {}
         for m in node.members:
             caller = parse_caller(m.key)
+            if caller.kind == "root" and caller.account == acct_id and isinstance(m.value, JObject):
+                # the root user is in every account: its entry takes part in no decision
+                self.unknown_fields(m.value, PRINCIPAL_FIELDS, "principal")
+                self.diags.extend(validate.root_principal_problems(m.key, m.value))
+                continue
             if caller.kind not in ("user", "role"):
                 self.diags.append(
                     error(
@@ -297,6 +304,7 @@ class WorldLoader(Reader):
                 tags=self.tags(v.get("tags")),
                 trust_policy=self.document(trust, PolicyKind.TRUST, ""),
                 groups=self.string_list(v.get("groups"), "groups"),
+                unique_id=self.unique_id(v.get("unique_id"), caller.kind),
                 pos=m.value.pos,
             )
         return out

@@ -39,6 +39,8 @@ def render_decision(decision: Decision, request: Request) -> str:
         f"{decision.decision.upper()}: {request.principal} {request.action} on {target}",
         f"  because {decision.reason}",
     ]
+    if decision.unknown:
+        lines.append(f"  unknown: {decision.unknown}")
     if decision.blocked_by:
         lines.append(f"  but the call would fail: {decision.blocked_by}")
     ctx = request.context.as_json()
@@ -79,12 +81,14 @@ def layer_json(lr: LayerResult) -> dict[str, Any]:
 
 
 def decision_json(decision: Decision, request: Request) -> dict[str, Any]:
-    """`{"decision", "layers", "blocked_by"}` plus `reason`, `request`, `warnings`."""
+    """`{"decision", "layers", "blocked_by"}` plus `reason`, `unknown` (why a deny may
+    be wrong, or null), `request`, `warnings`."""
     return {
         "decision": decision.decision,
         "layers": [layer_json(lr) for lr in decision.layers],
         "blocked_by": decision.blocked_by,
         "reason": decision.reason,
+        "unknown": decision.unknown,
         "request": request.as_json(),
         "warnings": list(decision.warnings),
     }

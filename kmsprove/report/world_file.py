@@ -245,6 +245,8 @@ def _identity(ident: Identity) -> dict[str, Any]:
         out["trust_policy"] = policy_document(ident.trust_policy)
     if ident.groups:
         out["groups"] = list(ident.groups)
+    if ident.unique_id is not None:
+        out["unique_id"] = ident.unique_id
     return out
 
 

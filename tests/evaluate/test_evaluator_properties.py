@@ -56,7 +56,11 @@ def test_evaluator_is_total(doc: dict[str, Any], specs: list[dict[str, Any]]) ->
         d = _decide(world, spec)
         if d is None:
             continue
-        assert d.decision in ("allow", "deny")
+        # "unknown": a deny a grant to an unresolved unique id may change, which says so
+        assert d.decision in ("allow", "deny", "unknown")
+        assert (d.decision == "unknown") == (d.unknown is not None) and not (
+            d.allowed and d.unknown
+        )
         assert d.reason
         for layer in d.layers:
             for s in layer.statements:
