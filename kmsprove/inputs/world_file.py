@@ -22,8 +22,8 @@ from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
-from kmsprove.inputs.unresolved import unsettled_warning
 from kmsprove.inputs.unique_ids import resolve_unique_ids
+from kmsprove.inputs.unresolved import unsettled_warning
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
 from kmsprove.world import Account, Bucket, Identity, Key, Unresolved, World
