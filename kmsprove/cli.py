@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from kmsprove.errors import InputError, SourcePos
+from kmsprove.errors import InputError
 
 # Start-up: each command imports its stages when it runs (the imports marked
 # "start-up"), so `--help` and a command load nothing another command needs; the
@@ -48,37 +48,22 @@ FORMAT = click.option(
 )
 
 
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-    except OSError as exc:
-        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
+def read_flags(command: Callable[..., None]) -> Callable[..., None]:
+    """`--account`, `--region`: where an input's resources go when it does not say."""
+    for flag in ("--region", "--account"):
+        what = f"{flag[2:].capitalize()} of resources whose ARN the input does not give."
+        command = click.option(flag, help=what)(command)
+    return command
 
 
 def _save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
-    """Write each "yes" answer's witness under `directory` (one numbered subdirectory
-    per witness when there are several); where each went, None for an answer without
-    one (or a None in `answers`: a witness the report does not show)."""
+    """Write each "yes" answer's witness under `directory`; where each went, None for an
+    answer without one (or a None in `answers`: a witness the report does not show)."""
     # start-up: imported when the command runs
+    from kmsprove.inputs.files import write_witnesses
     from kmsprove.report.world_file import witness_files
 
-    files = [None if a is None else witness_files(a) for a in answers]
-    several = sum(f is not None for f in files) > 1
-    out: list[str | None] = []
-    for n, found in enumerate(files, 1):
-        if found is None:
-            out.append(None)
-            continue
-        where = os.path.join(directory, str(n)) if several else directory
-        try:
-            os.makedirs(where, exist_ok=True)
-        except OSError as exc:
-            raise InputError.at(SourcePos(where), f"cannot write: {exc.strerror}") from None
-        for name, text in found.items():
-            _write(os.path.join(where, name), text.rstrip("\n"))
-        out.append(where)
-    return out
+    return write_witnesses(directory, [None if a is None else witness_files(a) for a in answers])
 
 
 @contextlib.contextmanager
@@ -120,16 +105,17 @@ def main() -> None:
     help="What the files are (default: guessed from each file's content).",
 )
 @FORMAT
+@read_flags
 @click.argument("files", nargs=-1, required=True)
-def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
+def validate(kind: str | None, fmt: str, files: tuple[str, ...], **flags: str | None) -> None:
     """Parse and validate documents; exit 0 without errors, 2 with."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
-    from kmsprove.inputs import validate_files
+    from kmsprove.inputs import read_options, validate_files
     from kmsprove.report.diagnostics import diagnostics_json, validate_summary
 
     def body() -> tuple[str, int, list[str]]:
-        diags = validate_files(list(files), kind)
+        diags = validate_files(list(files), kind, read_options(**flags))
         code = ExitCode.BAD_INPUT if any(d.is_error for d in diags) else ExitCode.OK
         if fmt == "json":
             return json.dumps(diagnostics_json(diags), indent=2), code, []
@@ -155,6 +141,7 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
 @click.option("--via-vpce", default=None, help="The call came through this KMS VPC endpoint.")
 @FORMAT
 @click.option("--timeout", type=float, default=None, help="Ignored by explain (no solver).")
+@read_flags
 def explain(
     world: str,
     request_file: str | None,
@@ -167,16 +154,17 @@ def explain(
     via_vpce: str | None,
     fmt: str,
     timeout: float | None,
+    **flags: str | None,
 ) -> None:
     """Decide one request and show, layer by layer, why."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
-    from kmsprove.inputs import load_world
+    from kmsprove.inputs import load_world, read_options
     from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.report.decision import decision_json, render_decision
 
     def body() -> tuple[str, int, list[str]]:
-        w = load_world(world)
+        w = load_world(world, read_options(**flags))
         if request_file is not None:
             if principal or action or key or resource or context:
                 raise InputError.at_cli("give either --request or --principal/--action, not both")
@@ -218,6 +206,7 @@ def explain(
     help="Write each witness's world and request under this directory, so that"
     " `kmsprove explain DIR/world.json --request DIR/request.json` reproduces it.",
 )
+@read_flags
 def query(
     world: str,
     query: str,
@@ -226,25 +215,27 @@ def query(
     trust: tuple[str, ...],
     max_steps: int | None,
     save_witness: str | None,
+    **flags: str | None,
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
-    from kmsprove.inputs import load_world
+    from kmsprove.inputs import load_world, read_options
     from kmsprove.questions.ask import ask
     from kmsprove.report.answer import answers_json, render_answers, shortened
     from kmsprove.syntax.query import parse_query
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
-        w = load_world(world)
+        options = read_options(**flags)
+        w = load_world(world, options)
         answers = shortened(ask(w, q, timeout, trust), max_steps)
         unknown = any(a.verdict.value == "unknown" for a in answers)
         code = exit_status(failed=False, unknown=unknown)
         saved = _save_witnesses(save_witness, answers) if save_witness else []
         if fmt == "json":
             return json.dumps(answers_json(answers), indent=2), code, []
-        return render_answers(answers, world, saved), code, []
+        return render_answers(answers, world, saved, options.args()), code, []
 
     _run(body)
 
@@ -291,6 +282,7 @@ def query(
     " so that the printed `kmsprove explain DIR/world.json --request DIR/request.json`"
     " reproduces it.",
 )
+@read_flags
 def check(
     world: str,
     spec: str,
@@ -300,6 +292,7 @@ def check(
     jobs: int | None,
     sarif_output: str | None,
     save_witness: str | None,
+    **flags: str | None,
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
@@ -307,6 +300,8 @@ def check(
     """
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
+    from kmsprove.inputs import read_options
+    from kmsprove.inputs.files import write_text
     from kmsprove.questions.check import estate, read_spec
     from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
@@ -318,24 +313,25 @@ def check(
         diags: list[Any] = []
         expectations: tuple[Any, ...] = ()
         units: list[estate.Unit] = []
+        options = read_options(**flags)
         try:
             expectations = read_spec(spec)
         except InputError as exc:
             diags += exc.diagnostics
         try:
-            units, _ = estate.plan(world, workers)
+            units, _ = estate.plan(world, workers, options)
         except InputError as exc:
             diags += exc.diagnostics
         if diags:
             raise InputError(diags)
-        job = estate.Job(expectations, timeout, trust)
+        job = estate.Job(expectations, timeout, trust, options)
         with _progress(len(units)) as advance:
             reports = estate.run_estate(units, job, workers, advance)
         errors = [e for r in reports for e in r.errors]
         if errors:
             return "", ExitCode.BAD_INPUT, errors
         if sarif_output:
-            _write(sarif_output, render_estate(reports, "sarif"))
+            write_text(sarif_output, render_estate(reports, "sarif"))
         saved: list[list[str | None]] = [[] for _ in reports]
         if save_witness:
             # numbered through the whole run, in the order the report shows them
@@ -345,10 +341,10 @@ def check(
             )
             for (n, _), w in zip(shown, where, strict=True):
                 saved[n].append(w)
-        code = estate.exit_code(reports)
+        code, args = estate.exit_code(reports), options.args()
         if len(units) > 1 or os.path.isdir(world):
-            return render_estate(reports, fmt, saved), code, []
-        return render_check(reports[0].outcomes, world, fmt, saved[0]), code, []
+            return render_estate(reports, fmt, saved, args), code, []
+        return render_check(reports[0].outcomes, world, fmt, saved[0], args), code, []
 
     _run(body)
 
@@ -372,20 +368,30 @@ def check(
 @click.option(
     "--timeout", type=float, default=30.0, show_default=True, help="Solver time limit, seconds."
 )
-def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
+@read_flags
+def diff(
+    old: str,
+    new: str,
+    kind: str | None,
+    who: str,
+    fmt: str,
+    timeout: float,
+    **flags: str | None,
+) -> None:
     """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
+    from kmsprove.inputs import read_options
     from kmsprove.questions.diff import diff_files
     from kmsprove.report.diff import diff_json, render_diff
 
     def body() -> tuple[str, int, list[str]]:
-        result = diff_files(old, new, kind, who, timeout)
+        result = diff_files(old, new, kind, who, timeout, read_options(**flags))
         unknown = result.relation.value == "unknown"
         code = exit_status(failed=result.new_access_shown, unknown=unknown)
         if fmt == "json":
             return json.dumps(diff_json(result), indent=2), code, []
-        return render_diff(result, old, new), code, []
+        return render_diff(result, old, new, read_options(**flags).args()), code, []
 
     _run(body)
 

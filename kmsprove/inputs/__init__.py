@@ -5,11 +5,14 @@ from the file's content (`sniff`), which `--kind` values it can be read as, and 
 read it. `read(path, kind)` serves every command (validate, explain, query, check,
 diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
 `--kind` choices are `KINDS`. A format is one module plus one row here
-(docs/extending.md).
+(docs/extending.md). `ReadOptions` (`--account`, `--region`) reach every reader through
+the `Peek`; a format whose input says where everything is ignores them.
 
 What a file is, without `--kind`, is the first format whose `sniff` recognises it:
 
 - an object with `version` -> a world file;
+- an object with `format_version` and `planned_values`, `values` or `resource_changes`
+  (`terraform show -json` of a plan or a state) -> a world (`inputs.terraform`);
 - an array, or an object with `Grants` (`aws kms list-grants` output) -> grants;
 - an object with `Policy` and no `Statement` (`aws kms get-key-policy` output)
   -> a key policy;
@@ -43,7 +46,9 @@ from kmsprove.errors import (
 from kmsprove.inputs.aws_cli import is_authorization_details
 from kmsprove.inputs.documents import read_document, read_grants
 from kmsprove.inputs.files import head_bytes, read_text
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions, read_options
 from kmsprove.inputs.request_file import parse_request
+from kmsprove.inputs.terraform import is_terraform, load_terraform
 from kmsprove.inputs.world_file import WorldLoader
 from kmsprove.request import Request
 from kmsprove.syntax.json import parse_json
@@ -62,6 +67,7 @@ class Peek:
     text: str
     tree: JNode | None = None  # already parsed (an in-memory document)
     problems: list[Diagnostic] = field(default_factory=list)  # why it is not JSON
+    options: ReadOptions = NO_OPTIONS  # `--account`, `--region`
 
     @cached_property
     def json(self) -> JNode | None:
@@ -114,6 +120,17 @@ def _load_world(peek: Peek, kind: str) -> Loaded:
     if peek.json is None:
         return Loaded(kind, None, tuple(peek.problems))
     world, diags = WorldLoader(Path(peek.path)).load(root=peek.json)
+    return Loaded(kind, world, tuple(diags))
+
+
+def _sniff_terraform(peek: Peek) -> str | None:
+    return "world" if is_terraform(peek.json) else None
+
+
+def _load_terraform(peek: Peek, kind: str) -> Loaded:
+    if peek.json is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    world, diags = load_terraform(peek.json, peek.path, peek.text, peek.options)
     return Loaded(kind, world, tuple(diags))
 
 
@@ -195,6 +212,13 @@ def _load_policy(peek: Peek, kind: str) -> Loaded:
 
 FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), _sniff_world, _load_world, re.compile(rb'"keys"\s*:')),
+    Format(
+        "terraform",
+        ("world",),
+        _sniff_terraform,
+        _load_terraform,
+        re.compile(rb'"format_version"\s*:[^{]*"terraform_version"\s*:'),
+    ),
     Format("list-grants", ("grants",), _sniff_grants, _load_grants),
     Format("get-key-policy", ("key-policy",), _sniff_get_key_policy, _load_policy),
     Format("request", ("request",), _sniff_request, _load_request),
@@ -228,17 +252,18 @@ def sniff(peek: Peek) -> tuple[Format, str] | Diagnostic:
     return error(
         pos,
         "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
-        "`Policy` (get-key-policy output), `principal` and `action` (a request) or "
-        "`version` (a world file); use `--kind`",
+        "`Policy` (get-key-policy output), `principal` and `action` (a request), "
+        "`version` (a world file) or `format_version` with `planned_values`, `values` or "
+        "`resource_changes` (`terraform show -json`); use `--kind`",
     )
 
 
-def read(path: str, kind: str | None = None) -> Loaded:
+def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) -> Loaded:
     """Read one file as `kind` (guessed when None); never raises for bad input."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
     try:
-        peek = Peek(path, read_text(path))
+        peek = Peek(path, read_text(path), options=options)
     except InputError as exc:
         return Loaded(kind or "", None, tuple(exc.diagnostics))
     if peek.json is None:  # every format here is JSON: its syntax errors are the answer
@@ -256,19 +281,23 @@ def read(path: str, kind: str | None = None) -> Loaded:
     return fmt.load(peek, kind)
 
 
-def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
+def validate_files(
+    paths: list[str], kind: str | None, options: ReadOptions = NO_OPTIONS
+) -> list[Diagnostic]:
     """Every diagnostic of every file, sorted (and cut at the usual limit)."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
     diags: list[Diagnostic] = []
     for path in paths:
-        diags.extend(read(path, kind).diagnostics)
+        diags.extend(read(path, kind, options).diagnostics)
     return sort_diagnostics(printable(diags))
 
 
-def read_as(path: str, kinds: tuple[str, ...], kind: str | None = None) -> Loaded:
+def read_as(
+    path: str, kinds: tuple[str, ...], kind: str | None = None, options: ReadOptions = NO_OPTIONS
+) -> Loaded:
     """Read one file that must be one of `kinds`; bad input raises `InputError`."""
-    loaded = read(path, kind)
+    loaded = read(path, kind, options)
     if loaded.errors:
         raise InputError(loaded.errors)
     if loaded.kind not in kinds or loaded.value is None:
@@ -276,17 +305,19 @@ def read_as(path: str, kinds: tuple[str, ...], kind: str | None = None) -> Loade
     return loaded
 
 
-def load_world_with_warnings(path: str | Path) -> tuple[World, list[Diagnostic]]:
+def load_world_with_warnings(
+    path: str | Path, options: ReadOptions = NO_OPTIONS
+) -> tuple[World, list[Diagnostic]]:
     """Read and validate a world; raise `InputError` with every error."""
-    loaded = read(str(path), "world")
+    loaded = read(str(path), "world", options)
     if loaded.errors or not isinstance(loaded.value, World):
         raise InputError(loaded.errors or loaded.diagnostics)
     return loaded.value, list(loaded.diagnostics)
 
 
-def load_world(path: str | Path) -> World:
+def load_world(path: str | Path, options: ReadOptions = NO_OPTIONS) -> World:
     """Read and validate a world; raise `InputError` with every error."""
-    return load_world_with_warnings(path)[0]
+    return load_world_with_warnings(path, options)[0]
 
 
 def world_files(directory: str) -> list[str]:
@@ -299,7 +330,10 @@ def world_files(directory: str) -> list[str]:
         if path.is_file() and any(h.search(head_bytes(path)) for h in hints)
     ]
     if not out:
-        raise InputError.at(SourcePos(directory), "no world files (`*.json` with `keys`) here")
+        raise InputError.at(
+            SourcePos(directory),
+            "no world files (`*.json` with `keys`, or `terraform show -json` output) here",
+        )
     return out
 
 
@@ -314,9 +348,11 @@ __all__ = [
     "KINDS",
     "Format",
     "Loaded",
+    "ReadOptions",
     "load_world",
     "read",
     "read_as",
+    "read_options",
     "validate_files",
     "world_files",
 ]

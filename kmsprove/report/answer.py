@@ -53,6 +53,7 @@ def answer_json(a: Answer) -> dict[str, Any]:
             "open_accounts": list(a.open_accounts),
             "trusted": list(a.trusted),
             "steps_not_modelled": list(a.not_modelled),
+            "inputs": list(a.inputs_assumed),
         },
         "reason": a.reason,
         "notes": list(a.notes),
@@ -89,9 +90,13 @@ def answers_json(answers: Sequence[Answer]) -> dict[str, Any]:
 
 
 def render_answers(
-    answers: Sequence[Answer], world_file: str, saved: Sequence[str | None] = ()
+    answers: Sequence[Answer],
+    world_file: str,
+    saved: Sequence[str | None] = (),
+    read_args: Sequence[str] = (),
 ) -> str:
-    """The answers for people; `saved[i]` is where answer i's witness was written."""
+    """The answers for people; `saved[i]` is where answer i's witness was written;
+    `read_args` are the flags the world was read with (`--account`...)."""
     lines: list[str] = []
     for i, a in enumerate(answers):
         head = f"{a.verdict.value}" + (f" (key {a.key})" if a.key else "")
@@ -132,7 +137,8 @@ def render_answers(
                             )
             where = saved[i] if i < len(saved) else None
             lines.append(
-                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where)}"
+                "  "
+                + reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, read_args)
             )
         elif a.verdict.value == "unknown":
             lines.append(f"  {a.reason}")
@@ -140,6 +146,7 @@ def render_answers(
             lines.append(f"  {a.reason}")
         if a.open_accounts:
             lines.append(f"  open accounts assumed: {', '.join(a.open_accounts)}")
+        lines.extend(f"  input assumed: {n}" for n in a.inputs_assumed)
         if a.trusted:
             lines.append(f"  trusted (took no steps of their own): {', '.join(a.trusted)}")
         if a.not_modelled and a.verdict.value == "no":

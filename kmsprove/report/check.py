@@ -91,12 +91,14 @@ def render_check_text(
     world_file: str | None = None,
     totals: bool = True,
     saved: Sequence[str | None] = (),
+    read_args: Sequence[str] = (),
 ) -> str:
     """One line per outcome, evidence under failures and unknowns, then the counts
     (unless `totals` is false: an estate run ends with its own table).
 
-    With `world_file`, a failing `expect no` also gets the line that reproduces it;
-    `saved[i]` is where outcome i's witness was written (`--save-witness`).
+    With `world_file`, a failing `expect no` also gets the line that reproduces it
+    (with `read_args`, the flags the world was read with); `saved[i]` is where
+    outcome i's witness was written (`--save-witness`).
     """
     several = len({o.key for o in outcomes if o.key}) > 1
     lines = []
@@ -112,8 +114,13 @@ def render_check_text(
             a = o.answer
             where = saved[i] if i < len(saved) else None
             lines.append(
-                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where)}"
+                "  "
+                + reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, read_args)
             )
+    lines += [
+        f"input assumed: {n}"
+        for n in dict.fromkeys(n for o in outcomes for n in o.answer.inputs_assumed)
+    ]
     counts = summary(outcomes)
     if not totals:
         return "\n".join(lines) + "\n" if lines else ""

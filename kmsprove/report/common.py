@@ -4,6 +4,7 @@ derives, a context value, and the `kmsprove explain` command that reproduces a r
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from kmsprove.request import Request
@@ -33,16 +34,18 @@ def value_text(v: str | list[str]) -> str:
     return v if isinstance(v, str) else "[" + ", ".join(v) + "]"
 
 
-def explain_command(world_file: str, req: Request) -> str | None:
+def explain_command(world_file: str, req: Request, read_args: Sequence[str] = ()) -> str | None:
     """The `kmsprove explain` flags that send exactly `req` (its whole context, and the
     key as the caller named it), or None when flags cannot say it (a federated user's
-    IAM user, a session policy: a request file can)."""
+    IAM user, a session policy: a request file can). `read_args`: the flags the world
+    was read with (`--account`, `--region`)."""
     if req.federated_from or req.session_policy is not None or req.new_policy is not None:
         return None
     parts = [
         "kmsprove",
         "explain",
         world_file,
+        *read_args,
         "--principal",
         req.principal,
         "--action",
@@ -64,13 +67,15 @@ def explain_command(world_file: str, req: Request) -> str | None:
 WITNESS_FILES = ("world.json", "request.json")
 
 
-def reproduce_line(world_file: str, req: Request, rests: bool, saved: str | None) -> str:
+def reproduce_line(
+    world_file: str, req: Request, rests: bool, saved: str | None, read_args: Sequence[str] = ()
+) -> str:
     """The line that reproduces a witness: `reproduce: ...` only when that command, run
     as printed, gives ALLOW (README, "What a witness guarantees")."""
     if saved is not None:
         world, request = (shlex.quote(str(Path(saved) / f)) for f in WITNESS_FILES)
         return f"reproduce: kmsprove explain {world} --request {request}"
-    command = None if rests else explain_command(world_file, req)
+    command = None if rests else explain_command(world_file, req, read_args)
     if command is not None:
         return f"reproduce: {command}"
     return (

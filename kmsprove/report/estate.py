@@ -13,22 +13,30 @@ from kmsprove.report.sarif import sarif_log
 
 
 def render_check(
-    outcomes: Sequence[Outcome], world_file: str, fmt: str, saved: Sequence[str | None] = ()
+    outcomes: Sequence[Outcome],
+    world_file: str,
+    fmt: str,
+    saved: Sequence[str | None] = (),
+    read_args: Sequence[str] = (),
 ) -> str:
     """One world's outcomes (`check WORLD SPEC`) in text, JSON or SARIF; `saved[i]` is
-    where outcome i's witness was written."""
+    where outcome i's witness was written; `read_args` the flags the world was read
+    with."""
     if fmt == "json":
         return json.dumps(check_json(outcomes), indent=2)
     if fmt == "sarif":
         return json.dumps(sarif_log(outcomes), indent=2)
-    return render_check_text(outcomes, world_file, saved=saved)
+    return render_check_text(outcomes, world_file, saved=saved, read_args=read_args)
 
 
 def render_estate(
-    reports: Sequence[UnitReport], fmt: str, saved: Sequence[Sequence[str | None]] = ()
+    reports: Sequence[UnitReport],
+    fmt: str,
+    saved: Sequence[Sequence[str | None]] = (),
+    read_args: Sequence[str] = (),
 ) -> str:
     """Every world's outcomes and the summary table; `saved[n][i]` is where report n's
-    outcome i's witness was written."""
+    outcome i's witness was written; `read_args` the flags the worlds were read with."""
     if fmt == "json":
         worlds: dict[str, dict[str, float]] = {}
         for r in reports:
@@ -54,7 +62,11 @@ def render_estate(
     body = "".join(
         f"{r.world}:\n"
         + render_check_text(
-            r.outcomes, r.world, totals=False, saved=saved[n] if n < len(saved) else ()
+            r.outcomes,
+            r.world,
+            totals=False,
+            saved=saved[n] if n < len(saved) else (),
+            read_args=read_args,
         )
         for n, r in enumerate(reports)
     )

@@ -19,6 +19,7 @@ from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
 from kmsprove.errors import InputError
 from kmsprove.inputs import load_world, world_files
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.check import check_world
 from kmsprove.world import World
 
@@ -49,6 +50,7 @@ class Job:
     spec: tuple[Expectation, ...]
     timeout: float
     trusted: tuple[str, ...]
+    options: ReadOptions = NO_OPTIONS  # how each world file is read (`--account`...)
 
 
 def counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
@@ -62,19 +64,21 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     """One unit's outcomes; a bad world is reported in the unit, not raised."""
     start = time.perf_counter()
     try:
-        world = unit.loaded if unit.loaded is not None else load_world(unit.world)
+        world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.options)
         outcomes = check_world(world, job.spec, job.timeout, job.trusted)
     except InputError as exc:
         return UnitReport(unit.world, errors=tuple(str(d) for d in exc.diagnostics))
     return UnitReport(unit.world, len(world.keys), time.perf_counter() - start, tuple(outcomes))
 
 
-def plan(world: str, jobs: int) -> tuple[list[Unit], World | None]:
+def plan(
+    world: str, jobs: int, options: ReadOptions = NO_OPTIONS
+) -> tuple[list[Unit], World | None]:
     """A directory: one unit per world file. One world file: loaded here, once, and
     returned; with many keys it is cut into slices of its keys, one unit each."""
     if os.path.isdir(world):
         return [Unit(w) for w in world_files(world)], None
-    loaded = load_world(world)
+    loaded = load_world(world, options)
     n = len(loaded.keys)
     if jobs <= 1 or n < 2 * jobs:
         return [Unit(world, loaded)], loaded

@@ -29,6 +29,7 @@ from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.universe import mentions
 from kmsprove.errors import InputError, SourcePos
 from kmsprove.inputs import read, read_as
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
     DIRECTIONS,
@@ -69,16 +70,18 @@ def parse_who(text: str) -> Who:
     return who
 
 
-def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object]:
+def load_pair(
+    old: str, new: str, kind: str | None, options: ReadOptions = NO_OPTIONS
+) -> tuple[str, object, object]:
     """(kind, OLD, NEW): two `Policy`s or two `World`s, or InputError."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(
             f"diff compares key policies, identity policies or worlds, not `{kind}`"
         )
-    a = read(old, kind)
+    a = read(old, kind, options)
     if not a.kind:  # what OLD is could not be told: its problems first
         raise InputError(a.errors)
-    b = read(new, kind)
+    b = read(new, kind, options)
     if not b.kind:
         raise InputError(b.errors)
     if a.kind != b.kind:
@@ -103,17 +106,24 @@ def _a(kind: str) -> str:
     return special.get(kind) or ("an " if words[0] in "aeiou" else "a ") + words
 
 
-def load_side(path: str, kind: str) -> World | Policy:
+def load_side(path: str, kind: str, options: ReadOptions = NO_OPTIONS) -> World | Policy:
     """One side of a diff, read as `kind`."""
-    value = read_as(path, (kind,), kind).value
+    value = read_as(path, (kind,), kind, options).value
     assert isinstance(value, (World, Policy))
     return value
 
 
-def diff_files(old: str, new: str, kind: str | None, who: str, timeout: float) -> DiffResult:
+def diff_files(
+    old: str,
+    new: str,
+    kind: str | None,
+    who: str,
+    timeout: float,
+    options: ReadOptions = NO_OPTIONS,
+) -> DiffResult:
     """`kmsprove diff OLD NEW`: load, place and compare."""
     w = parse_who(who)
-    k, a, b = load_pair(old, new, kind)
+    k, a, b = load_pair(old, new, kind, options)
     if k == "world":
         return diff_worlds(a, b, w, timeout)  # type: ignore[arg-type]
     if k == "key-policy":
