@@ -24,7 +24,7 @@ from kmsprove.inputs.standins import unsettled
 from kmsprove.inputs.terraform.context import Context
 from kmsprove.inputs.terraform.iam import Identities
 from kmsprove.inputs.terraform.kms import read_keys
-from kmsprove.inputs.terraform.place import place
+from kmsprove.inputs.terraform.place import default_warnings, place
 from kmsprove.inputs.terraform.plan import format_version_problem, read_plan
 from kmsprove.inputs.terraform.s3 import read_buckets
 from kmsprove.syntax.tree import JNode, JObject, kind_name
@@ -80,5 +80,6 @@ def load_terraform(
         unknowns=tuple(ctx.unknowns),
         assumed=tuple(where.assumed),
     )
+    diags.extend(default_warnings(where, root))
     diags.extend(validate.check_world(world))
     return world, diags

@@ -19,7 +19,8 @@ from kmsprove.errors import InputError, warning
 from kmsprove.inputs.documents import Reader, read_document
 from kmsprove.inputs.standins import nobody, unsettled
 from kmsprove.inputs.terraform.place import Place
-from kmsprove.inputs.terraform.plan import Plan, Resource, Value
+from kmsprove.inputs.terraform.plan import Plan, Resource
+from kmsprove.inputs.terraform.values import Value
 from kmsprove.syntax.embedded import parse_embedded
 from kmsprove.syntax.tree import JNode, JString
 from kmsprove.world import Unresolved

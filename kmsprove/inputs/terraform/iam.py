@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.inputs.terraform.context import Context
 from kmsprove.inputs.terraform.place import iam_arn, node_of
-from kmsprove.inputs.terraform.plan import Resource, Value
+from kmsprove.inputs.terraform.plan import Resource
+from kmsprove.inputs.terraform.values import Value
 from kmsprove.syntax.tree import JObject, JString
 from kmsprove.world import Account, Identity
 
@@ -292,7 +293,7 @@ class Identities:
         if p.missing:
             self.ctx.warn(
                 r.node,
-                f"`{r.address}` holds {', '.join(dict.fromkeys(p.missing))}, which the plan "
+                f"`{r.address}` holds {', '.join(dict.fromkeys(p.missing))}, which this file "
                 "does not hold: left out of the world, it may hold any identity policy",
             )
             return None

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kmsprove.arn import key_arn_parts
 from kmsprove.ast import Grant, Policy, PolicyKind
@@ -29,7 +29,8 @@ from kmsprove.inputs.terraform.place import (
     placeholder_grant_id,
     placeholder_key_id,
 )
-from kmsprove.inputs.terraform.plan import Resource, Value
+from kmsprove.inputs.terraform.plan import Resource
+from kmsprove.inputs.terraform.values import Value
 from kmsprove.syntax.tree import JBool, JObject, JString
 from kmsprove.world import Key
 
@@ -189,11 +190,16 @@ def _policy(ctx: Context, r: Resource, d: Draft, attr: str) -> Policy | None:
     )
     if doc.status == "absent":
         account = d.arn.split(":")[4]
-        return policy_from_value(
+        policy = policy_from_value(
             default_key_policy(account, ctx.place.partition),
             PolicyKind.KEY_POLICY,
             f"{r.address} (default key policy, R7.2)",
             r.node.pos.file,
+        )
+        # explain points at the resource that gets AWS's default
+        at = r.node.pos
+        return replace(
+            policy, pos=at, statements=tuple(replace(s, pos=at) for s in policy.statements)
         )
     return doc.policy
 

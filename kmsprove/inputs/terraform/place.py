@@ -44,10 +44,28 @@ KEY_TYPES = OWN_ARNS[:4]
 
 @dataclass
 class Place:
-    account: str
-    region: str
+    """The plan's account and Region; a default one counts as assumed once it is used."""
+
+    _account: str
+    _region: str
     partition: str = "aws"
-    assumed: list[str] = field(default_factory=list)  # defaults used, for every answer
+    defaults: dict[str, str] = field(default_factory=dict)  # what -> note, for defaults
+    used: set[str] = field(default_factory=set)
+
+    @property
+    def account(self) -> str:
+        self.used.add("account")
+        return self._account
+
+    @property
+    def region(self) -> str:
+        self.used.add("Region")
+        return self._region
+
+    @property
+    def assumed(self) -> list[str]:
+        """The defaults some resource was placed by: every answer says them."""
+        return [note for what, note in self.defaults.items() if what in self.used]
 
     def region_of(self, plan: Plan, res: Resource) -> str:
         own = res.attr("region").string
@@ -61,7 +79,7 @@ class Place:
 
 def place(plan: Plan, options: ReadOptions, diags: list[Diagnostic]) -> Place:
     """The plan's account and Region, and what was assumed to get them."""
-    where = plan.root if plan.root is not None else None
+    where = plan.root
     known = [a for r in plan.of_type(*OWN_ARNS) if (a := parse_arn(r.attr("arn").string or ""))]
     partition = Counter(a.partition for a in known).most_common(1)
     place = Place(DEFAULT_ACCOUNT, DEFAULT_REGION, partition[0][0] if partition else "aws")
@@ -80,21 +98,23 @@ def place(plan: Plan, options: ReadOptions, diags: list[Diagnostic]) -> Place:
         value = found or given or default
         if found and given and found != given and where is not None:
             diags.append(
-                warning(where.pos, f"`--{what.lower()} {given}` ignored: the plan says {found}")
+                warning(where.pos, f"`--{what.lower()} {given}` ignored: the input says {found}")
             )
         if not found and not given:
-            note = (
-                f"{what} {default}: the plan does not say where its resources go "
+            place.defaults[what] = (
+                f"{what} {default}: the input does not say where its resources go "
                 f"(give `--{what.lower()}`)"
             )
-            place.assumed.append(note)
-            if where is not None:
-                diags.append(warning(where.pos, f"assumed {note}"))
         if what == "account":
-            place.account = value
+            place._account = value
         else:
-            place.region = value
+            place._region = value
     return place
+
+
+def default_warnings(place: Place, root: JNode) -> list[Diagnostic]:
+    """A warning for each default some resource was placed by."""
+    return [warning(root.pos, f"assumed {note}") for note in place.assumed]
 
 
 def _first_attr(plan: Plan, data_type: str, names: tuple[str, ...]) -> str | None:

@@ -23,71 +23,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from kmsprove.errors import Diagnostic, error
+from kmsprove.inputs.terraform.values import Value, blocks
 from kmsprove.syntax.tree import JArray, JBool, JNode, JNull, JObject, JString, kind_name
 
 SUPPORTED_MAJORS = ("0", "1")
+MODULE_REF = re.compile(
+    r'^module\.([A-Za-z_][\w-]*)(\[(?:\d+|"(?:[^"\\]|\\.)*")\])?\.([A-Za-z_][\w-]*)'
+)
 INDEX = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]')
 REFERENCE = re.compile(
     r'^(data\.)?([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(\[(?:\d+|"(?:[^"\\]|\\.)*")\])?'
 )
-
-
-@dataclass(frozen=True)
-class Value:
-    """A planned value: `node` as the plan gives it (None: absent or null) and `unknown`,
-    the matching part of `after_unknown` (`true` where only apply will tell)."""
-
-    node: JNode | None
-    unknown: JNode | None = None
-
-    def at(self, name: str) -> Value:
-        node = self.node.get(name) if isinstance(self.node, JObject) else None
-        unknown = self.unknown.get(name) if isinstance(self.unknown, JObject) else None
-        if isinstance(self.unknown, JBool) and self.unknown.value:
-            unknown = self.unknown  # inside an unknown value, everything is unknown
-        return Value(None if isinstance(node, JNull) else node, unknown)
-
-    def items(self) -> list[Value]:
-        """The elements of a list or set (a block list); none when unknown or absent."""
-        if not isinstance(self.node, JArray):
-            return []
-        unknowns = self.unknown.items if isinstance(self.unknown, JArray) else ()
-        return [
-            Value(None if isinstance(n, JNull) else n, unknowns[i] if i < len(unknowns) else None)
-            for i, n in enumerate(self.node.items)
-        ]
-
-    @property
-    def is_unknown(self) -> bool:
-        """Only apply will tell all of it."""
-        return has_true(self.unknown)
-
-    @property
-    def string(self) -> str | None:
-        return self.node.value if isinstance(self.node, JString) else None
-
-    @property
-    def where(self) -> JNode | None:
-        """What to point at: the value, else its `after_unknown` entry."""
-        return self.node if self.node is not None else self.unknown
-
-
-def _blocks(nodes: list[JNode | None]) -> list[JNode | None]:
-    """Nested block expressions are lists of objects: look into every one."""
-    out: list[JNode | None] = []
-    for n in nodes:
-        out += list(n.items) if isinstance(n, JArray) else [n]
-    return out
-
-
-def has_true(node: JNode | None) -> bool:
-    if isinstance(node, JBool):
-        return node.value
-    if isinstance(node, JObject):
-        return any(has_true(m.value) for m in node.members)
-    if isinstance(node, JArray):
-        return any(has_true(i) for i in node.items)
-    return False
 
 
 @dataclass(frozen=True)
@@ -124,7 +70,7 @@ class Resource:
     def _expressions(self, path: str) -> list[JObject]:
         nodes: list[JNode | None] = [self.config.get("expressions") if self.config else None]
         for name in path.split("."):
-            nodes = [n.get(name) for n in _blocks(nodes) if isinstance(n, JObject)]
+            nodes = [n.get(name) for n in blocks(nodes) if isinstance(n, JObject)]
         return [n for n in nodes if isinstance(n, JObject)]
 
 
@@ -155,24 +101,70 @@ class Plan:
     def referenced(self, res: Resource, attr: str, types: tuple[str, ...]) -> list[Resource]:
         """The instances of `types` that `attr`'s expression references (in `res`'s module
         instance): the most specific reference per resource, so `aws_kms_key.this[0].arn`
-        is instance 0 and `aws_kms_key.this[each.key]` any instance."""
+        is instance 0 and `aws_kms_key.this[each.key]` any instance; a module output
+        (`module.kms.key_arn`) is what its expression references in that module."""
+        return self._resolve(res.module, res.references(attr), types, 0)
+
+    def _resolve(
+        self, instance: str, refs: tuple[str, ...], types: tuple[str, ...], depth: int
+    ) -> list[Resource]:
         wanted: dict[tuple[str, str, str], str | None] = {}
-        for ref in res.references(attr):
+        out: dict[str, Resource] = {}
+        for ref in refs:
+            sub = MODULE_REF.match(ref)
+            found: list[Resource] = []
+            if sub is not None and depth < 8:
+                found = self._through_output(instance, sub, types, depth)
+            elif ref.startswith("var.") and instance and depth < 8:
+                found = self._through_variable(instance, ref.split(".")[1], types, depth)
+            for r in found:
+                out.setdefault(r.address, r)
+            if sub is not None or ref.startswith("var."):
+                continue
             m = REFERENCE.match(ref)
             if m is None or m.group(2) not in types:
                 continue
-            mode = "data" if m.group(1) else "managed"
-            k = (mode, m.group(2), m.group(3))
+            k = ("data" if m.group(1) else "managed", m.group(2), m.group(3))
             if wanted.get(k) is None:
                 wanted[k] = m.group(4)
-        out = []
         for (mode, rtype, name), index in wanted.items():
             for r in self.resources:
-                if (r.mode, r.type, r.name, r.module) != (mode, rtype, name, res.module):
+                if (r.mode, r.type, r.name, r.module) != (mode, rtype, name, instance):
                     continue
                 if index is None or r.address.endswith(f"{rtype}.{name}{index}"):
-                    out.append(r)
+                    out.setdefault(r.address, r)
+        return list(out.values())
+
+    def _through_output(
+        self, instance: str, sub: re.Match[str], types: tuple[str, ...], depth: int
+    ) -> list[Resource]:
+        path = module_path(instance)
+        child = f"{path}.{sub.group(1)}" if path else sub.group(1)
+        module = self.modules.get(child)
+        outputs = module.get("outputs") if module is not None else None
+        output = outputs.get(sub.group(3)) if isinstance(outputs, JObject) else None
+        expr = output.get("expression") if isinstance(output, JObject) else None
+        refs = expr.get("references") if isinstance(expr, JObject) else None
+        texts = tuple(r.value for r in getattr(refs, "items", ()) if isinstance(r, JString))
+        prefix = (f"{instance}." if instance else "") + f"module.{sub.group(1)}"
+        prefix += sub.group(2) or ""
+        found = {_child_instance(r.module, prefix) for r in self.resources}
+        out: list[Resource] = []
+        for inst in sorted(i for i in found if i is not None):
+            out += self._resolve(inst, texts, types, depth + 1)
         return out
+
+    def _through_variable(
+        self, instance: str, name: str, types: tuple[str, ...], depth: int
+    ) -> list[Resource]:
+        """`var.NAME` in a module instance: what the call's argument references."""
+        call = self.calls.get(module_path(instance))
+        exprs = call.get("expressions") if call is not None else None
+        expr = exprs.get(name) if isinstance(exprs, JObject) else None
+        refs = expr.get("references") if isinstance(expr, JObject) else None
+        texts = tuple(r.value for r in getattr(refs, "items", ()) if isinstance(r, JString))
+        parent = instance[: instance.rfind(".module.")] if ".module." in instance else ""
+        return self._resolve(parent, texts, types, depth + 1)
 
     def variable_unset(self, res: Resource, attr: str) -> bool:
         """`attr` is set from a module variable nobody sets, whose default is null or "":
@@ -199,6 +191,17 @@ class Plan:
         call = self.calls.get(path)
         exprs = call.get("expressions") if call is not None else None
         return not (isinstance(exprs, JObject) and name in exprs.names())
+
+
+def _child_instance(module: str, prefix: str) -> str | None:
+    """The instance of the module call `prefix` that `module` is (or is inside of)."""
+    if not module.startswith(prefix):
+        return None
+    rest = module[len(prefix) :]
+    index = INDEX.match(rest)
+    head = index.group(0) if index is not None else ""
+    tail = rest[len(head) :]
+    return prefix + head if tail == "" or tail.startswith(".") else None
 
 
 def _empty(node: JNode) -> bool:
@@ -358,11 +361,14 @@ def _configured(plan: Plan, res: Resource) -> Resource:
 def _configuration(plan: Plan, node: JNode | None) -> None:
     if not isinstance(node, JObject):
         return
-    providers = node.get("provider_config")
-    for m in getattr(providers, "members", ()):
+    for m in getattr(node.get("provider_config"), "members", ()):
         exprs = m.value.get("expressions") if isinstance(m.value, JObject) else None
         region = exprs.get("region") if isinstance(exprs, JObject) else None
         const = region.get("constant_value") if isinstance(region, JObject) else None
+        listed = region.get("references") if isinstance(region, JObject) else None
+        refs = [r.value for r in getattr(listed, "items", ()) if isinstance(r, JString)]
+        if const is None and len(refs) == 1 and refs[0].startswith("var.") and ":" not in m.key:
+            const = _root_variable(plan.root, refs[0][4:])  # `region = var.region`
         if isinstance(const, JString):
             plan.provider_regions[m.key] = const.value
     stack: list[tuple[str, JNode | None]] = [("", node.get("root_module"))]

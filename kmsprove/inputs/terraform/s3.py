@@ -18,7 +18,8 @@ from kmsprove.ast import Policy, PolicyKind
 from kmsprove.inputs.terraform.context import Context
 from kmsprove.inputs.terraform.kms import UNSETTLED, Draft, find_key
 from kmsprove.inputs.terraform.place import node_of
-from kmsprove.inputs.terraform.plan import Resource, Value
+from kmsprove.inputs.terraform.plan import Resource
+from kmsprove.inputs.terraform.values import Value
 from kmsprove.syntax.tree import JBool
 from kmsprove.world import Bucket
 
