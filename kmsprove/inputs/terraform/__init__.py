@@ -34,7 +34,6 @@ SECTIONS = ("planned_values", "values", "resource_changes")
 NOT_READ = {
     "aws_organizations_policy": "SCPs and RCPs only deny: a yes may be denied by one",
     "aws_vpc_endpoint": "a VPC endpoint policy only denies calls through it",
-    "aws_iam_role_policies_exclusive": "it only removes inline policies the plan lacks",
 }
 
 

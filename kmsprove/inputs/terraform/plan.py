@@ -81,7 +81,6 @@ class Plan:
     resources: list[Resource] = field(default_factory=list)
     by_address: dict[str, Resource] = field(default_factory=dict)
     provider_regions: dict[str, str] = field(default_factory=dict)  # provider key -> region
-    is_plan: bool = False
     complete: bool = True  # False: the plan defers changes (`complete: false`)
     root: JObject | None = None
     configs: dict[tuple[str, str, str, str], JObject] = field(default_factory=dict)
@@ -236,9 +235,7 @@ def format_version_problem(root: JObject) -> Diagnostic | None:
 
 def read_plan(root: JObject, diags: list[Diagnostic]) -> Plan:
     """The resources of a plan or state file (format version already checked)."""
-    plan = Plan(
-        root=root, is_plan="resource_changes" in root.names() or _has(root, "planned_values")
-    )
+    plan = Plan(root=root)
     _configuration(plan, root.get("configuration"))
     errored = root.get("errored")
     if isinstance(errored, JBool) and errored.value:
@@ -257,10 +254,6 @@ def read_plan(root: JObject, diags: list[Diagnostic]) -> Plan:
     if isinstance(prior, JObject) and prior.get("values") is not None:
         _values(plan, prior.get("values"), "data", diags)  # type: ignore[arg-type]
     return plan
-
-
-def _has(root: JObject, name: str) -> bool:
-    return name in root.names()
 
 
 def _changes(plan: Plan, node: JNode, diags: list[Diagnostic]) -> None:

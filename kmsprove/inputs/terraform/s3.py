@@ -125,9 +125,7 @@ def _key_arn(
 
 
 def _bucket(ctx: Context, d: BucketDraft) -> Bucket:
-    region = ctx.place.region
-    if d.res is not None:
-        region = d.res.attr("region").string or ctx.place.region_of(ctx.plan, d.res)
+    region = ctx.place.region if d.res is None else ctx.place.region_of(ctx.plan, d.res)
     for res, what, v in d.unsettled:
         ctx.unsettled(res, what, d.kms_key, v.where)
     where = d.res or d.seen[0]
