@@ -331,3 +331,13 @@ def test_a_boundary_in_the_plan_bounds_its_principal(tmp_path: Path) -> None:
     w, _, _ = load(tmp_path, plan([cap, user], [], {}))
     ident = w.accounts[A].principals[f"arn:aws:iam::{A}:user/u"]
     assert ident.boundary is not None and ident.policies == ()
+
+
+def test_a_policy_that_is_not_a_string_is_an_error(tmp_path: Path) -> None:
+    after = {"arn": KEY, "key_id": KEY_ID, "policy": doc(ROOT)}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan([change("aws_kms_key", "k", after, {})], [], {}), indent=2))
+    loaded = read(str(path))
+    assert [d.message for d in loaded.errors] == [
+        "`policy` must be a string holding a policy, not an object"
+    ]

@@ -22,7 +22,7 @@ from kmsprove.inputs.terraform.place import Place
 from kmsprove.inputs.terraform.plan import Plan, Resource
 from kmsprove.inputs.terraform.values import Value
 from kmsprove.syntax.embedded import parse_embedded
-from kmsprove.syntax.tree import JNode, JString
+from kmsprove.syntax.tree import JNode, JString, kind_name
 from kmsprove.world import Unresolved
 
 DOCUMENT_SOURCES = ("aws_iam_policy_document",)
@@ -93,6 +93,9 @@ class Context(Reader):
                 return Doc("unknown")
             self.unsettled(res, f"`{attr}` is known only after apply", key, v.where)
             return Doc("unknown", nobody(kind, name, (v.where or res.node).pos))
+        if v.node is not None and not isinstance(v.node, JString):
+            self.err(v.node, f"`{attr}` must be a string holding a policy, not {kind_name(v.node)}")
+            return Doc("known")
         if not v.string or not v.string.strip():
             return ABSENT
         return self.parse(v, kind, name)

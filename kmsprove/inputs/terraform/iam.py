@@ -59,7 +59,7 @@ class Principal:
 
 
 class Identities:
-    """Reads the plan's IAM resources into principals (`read_accounts`)."""
+    """Reads the plan's IAM resources into the accounts' principals (`read`)."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx

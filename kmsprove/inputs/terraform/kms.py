@@ -61,12 +61,7 @@ def read_keys(ctx: Context) -> tuple[list[Key], list[Draft]]:
     """Every key the plan will have, with its policy, aliases and grants (and the
     drafts, which buckets name their default keys by)."""
     drafts = [_draft(ctx, r) for r in ctx.plan.of_type(*KEY_TYPES[:2]) if r.mode == "managed"]
-    by_address = {d.res.address: d for d in drafts}
-    for r in ctx.plan.of_type(*REPLICAS):
-        if r.mode == "managed":
-            d = _replica(ctx, r, drafts, by_address)
-            drafts.append(d)
-            by_address[r.address] = d
+    drafts += [_replica(ctx, r, drafts) for r in ctx.plan.of_type(*REPLICAS) if r.mode == "managed"]
     for r in ctx.plan.of_type("aws_kms_alias"):
         _alias(ctx, r, drafts)
     managed = set()
@@ -112,8 +107,11 @@ def _key(ctx: Context, d: Draft) -> Key:
 
 
 def _draft(ctx: Context, r: Resource) -> Draft:
-    multi = r.attr("multi_region").node
-    multi_region = isinstance(multi, JBool) and multi.value
+    multi = r.attr("multi_region")
+    multi_region = isinstance(multi.node, JBool) and multi.node.value
+    arn = _known_arn(r) or _placeholder(ctx, r, ctx.place.account, multi_region)
+    if _configured_unknown(r, "multi_region") and ctx.mentions("kms:MultiRegion"):
+        ctx.unsettled(r, "`multi_region` is known only after apply", arn, multi.where)
     external = r.type == "aws_kms_external_key"
     origin = "EXTERNAL" if external else "AWS_KMS"
     if r.attr("xks_key_id").string:
@@ -122,18 +120,24 @@ def _draft(ctx: Context, r: Resource) -> Draft:
         origin = "AWS_CLOUDHSM"
     spec_attr = "key_spec" if external else "customer_master_key_spec"
     spec = (
-        _setting(ctx, r, spec_attr, "SYMMETRIC_DEFAULT"),
-        _setting(ctx, r, "key_usage", "ENCRYPT_DECRYPT"),
+        _setting(ctx, r, spec_attr, "SYMMETRIC_DEFAULT", arn),
+        _setting(ctx, r, "key_usage", "ENCRYPT_DECRYPT", arn),
         origin,
     )
-    arn = _known_arn(r) or _placeholder(ctx, r, ctx.place.account, multi_region)
     return Draft(r, arn, spec=spec, multi_region=multi_region)
 
 
-def _setting(ctx: Context, r: Resource, attr: str, default: str) -> str:
+def _configured_unknown(r: Resource, attr: str) -> bool:
+    """Known only after apply, and set by the configuration (not AWS's default)."""
+    return r.attr(attr).is_unknown and (r.config is None or r.expression(attr) is not None)
+
+
+def _setting(ctx: Context, r: Resource, attr: str, default: str, arn: str) -> str:
+    """A key property; one the configuration sets and only apply tells is unsettled
+    (one it does not set is AWS's default)."""
     v = r.attr(attr)
-    if v.is_unknown:
-        ctx.unsettled(r, f"`{attr}` is known only after apply", _known_arn(r), v.where)
+    if _configured_unknown(r, attr):
+        ctx.unsettled(r, f"`{attr}` is known only after apply", arn, v.where)
     return v.string or default
 
 
@@ -153,26 +157,29 @@ def _placeholder(ctx: Context, r: Resource, account: str, multi_region: bool) ->
     return arn
 
 
-def _replica(ctx: Context, r: Resource, drafts: list[Draft], by_address: dict[str, Draft]) -> Draft:
-    primary = _target(ctx, r, "primary_key_arn", drafts, "replica key", quiet=True)
+def _replica(ctx: Context, r: Resource, drafts: list[Draft]) -> Draft:
+    """A replica has its primary's key id, account and spec, in its own Region."""
+    found = find_key(ctx, r, "primary_key_arn", drafts)
     region = ctx.place.region_of(ctx.plan, r)
     arn = _known_arn(r)
-    if primary is not None:
-        spec, account = primary.spec, primary.arn.split(":")[4]
+    spec = ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "AWS_KMS")
+    if isinstance(found, Draft):
+        spec, account = found.spec, found.arn.split(":")[4]
         if arn is None:
-            arn = f"arn:{ctx.place.partition}:kms:{region}:{account}:key/{primary.key_id}"
-            if arn == primary.arn:  # its Region is not told apart from the primary's
+            arn = f"arn:{ctx.place.partition}:kms:{region}:{account}:key/{found.key_id}"
+            if arn == found.arn:  # its Region is not told apart from the primary's
                 arn = _placeholder(ctx, r, account, True)
     else:
-        given = r.attr("primary_key_arn").string
-        parts = key_arn_parts(given or "")
-        spec = ("SYMMETRIC_DEFAULT", "ENCRYPT_DECRYPT", "AWS_KMS")
-        ctx.unsettled(
-            r, "its primary key is not in the plan, so its key spec is not known", arn, r.node
-        )
+        parts = key_arn_parts(r.attr("primary_key_arn").string or "")
         if arn is None and parts is not None:
             arn = f"arn:{ctx.place.partition}:kms:{region}:{parts[1]}:key/{parts[2]}"
         arn = arn or _placeholder(ctx, r, ctx.place.account, True)
+        why = (
+            "`primary_key_arn` is known only after apply and names no one key of the plan"
+            if found == UNSETTLED
+            else "its primary key is not in the plan, so its key spec is not known"
+        )
+        ctx.unsettled(r, why, arn, r.attr("primary_key_arn").where)
     if r.type == "aws_kms_replica_external_key":
         spec = (spec[0], spec[1], "EXTERNAL")
     return Draft(r, arn, spec=spec, multi_region=True, replica=True)
@@ -226,14 +233,14 @@ def find_key(
 def _names_alias(d: Draft, text: str) -> bool:
     if text.startswith("alias/"):
         return text in d.aliases
-    if ":alias/" in text:
-        return text.split(":")[4] == d.arn.split(":")[4] and text.split(":", 5)[5] in d.aliases
+    if ":alias/" in text:  # an alias ARN names the key's Region and account
+        here = text.split(":")[3:5] == d.arn.split(":")[3:5]
+        return here and text.split(":", 5)[5] in d.aliases
     return False
 
 
-def _target(
-    ctx: Context, r: Resource, attr: str, drafts: list[Draft], what: str, quiet: bool = False
-) -> Draft | None:
+def _target(ctx: Context, r: Resource, attr: str, drafts: list[Draft], what: str) -> Draft | None:
+    """The key `attr` names; unsettled for every key when only apply tells which."""
     found = find_key(ctx, r, attr, drafts)
     if found == UNSETTLED:
         ctx.unsettled(
@@ -243,7 +250,7 @@ def _target(
             r.attr(attr).where,
         )
         return None
-    if found is None and not quiet:
+    if found is None:
         given = r.attr(attr).string or ""
         ctx.warn(
             node_of(r, attr), f"`{r.address}`: {what} for `{given}`, a key not in the plan: ignored"
