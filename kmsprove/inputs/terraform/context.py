@@ -51,6 +51,7 @@ class Context(Reader):
         self.place = place
         self.unknowns: list[Unresolved] = []
         self._lower = text.lower()
+        self._mentioned: dict[tuple[str, ...], bool] = {}
 
     def warn(self, node: JNode, msg: str) -> None:
         self.diags.append(warning(node.pos, msg))
@@ -68,7 +69,9 @@ class Context(Reader):
     def mentions(self, *words: str) -> bool:
         """Some text of the plan names one of `words` (case-insensitively): a cheap,
         conservative test of whether a property can matter to any policy."""
-        return any(w.lower() in self._lower for w in words)
+        if words not in self._mentioned:
+            self._mentioned[words] = any(w.lower() in self._lower for w in words)
+        return self._mentioned[words]
 
     def policy_attr(
         self,
