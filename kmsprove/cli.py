@@ -43,28 +43,13 @@ DIFF_KINDS = TableChoice(("key-policy", "identity-policy", "world"))
 
 
 def _save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
-    """Write each "yes" answer's witness under `directory` (one numbered subdirectory
-    per witness when there are several); where each went, None for an answer without
-    one (or a None in `answers`: a witness the report does not show)."""
+    """Write each "yes" answer's witness under `directory`; where each went, None for an
+    answer without one (or a None in `answers`: a witness the report does not show)."""
     # start-up: imported when the command runs
+    from kmsprove.inputs.files import write_witnesses
     from kmsprove.report.world_file import witness_files
 
-    files = [None if a is None else witness_files(a) for a in answers]
-    several = sum(f is not None for f in files) > 1
-    out: list[str | None] = []
-    for n, found in enumerate(files, 1):
-        if found is None:
-            out.append(None)
-            continue
-        where = os.path.join(directory, str(n)) if several else directory
-        try:
-            os.makedirs(where, exist_ok=True)
-        except OSError as exc:
-            raise InputError.at(SourcePos(where), f"cannot write: {exc.strerror}") from None
-        for name, text in found.items():
-            write(os.path.join(where, name), text.rstrip("\n"))
-        out.append(where)
-    return out
+    return write_witnesses(directory, [None if a is None else witness_files(a) for a in answers])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -327,7 +312,7 @@ def check(
                 saved[n].append(w)
         code = estate.exit_code(reports)
         if len(units) > 1 or os.path.isdir(world):
-            return render_estate(reports, fmt, saved), code, notes
+            return render_estate(reports, fmt, saved, read.flags()), code, notes
         text = render_check(reports[0].outcomes, world, fmt, saved[0], read.flags())
         return text, code, notes
 
@@ -372,13 +357,14 @@ def diff(
 
     def body() -> tuple[str, int, list[str]]:
         warnings: list[Any] = []
-        result = diff_files(old, new, kind, who, timeout, read_options(*options), warnings)
+        read = read_options(*options)
+        result = diff_files(old, new, kind, who, timeout, read, warnings)
         unknown = result.relation.value == "unknown"
         code = exit_status(failed=result.new_access_shown, unknown=unknown)
         notes = [str(d) for d in warnings]
         if fmt == "json":
             return json.dumps(diff_json(result), indent=2), code, notes
-        return render_diff(result, old, new), code, notes
+        return render_diff(result, old, new, read.flags()), code, notes
 
     run(body)
 

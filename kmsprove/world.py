@@ -166,6 +166,9 @@ class World(Picklable):
     vpc_endpoints: Mapping[str, Policy] = field(default_factory=_empty)
     file: str = "<world>"
     unknowns: tuple[Unresolved, ...] = ()  # what the inputs could not settle
+    # what a reader assumed where the input is silent (a default account or Region):
+    # every answer repeats it
+    assumed: tuple[str, ...] = ()
 
     def account(self, account_id: str) -> Account:
         """The account as the world knows it; an unknown account is open."""

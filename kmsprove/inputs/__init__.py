@@ -5,7 +5,8 @@ from the file's content (`sniff`), which `--kind` values it can be read as, and 
 read it. `read(path, kind)` serves every command (validate, explain, query, check,
 diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
 `--kind` choices are `KINDS`. A format is one module plus one row here
-(docs/extending.md).
+(docs/extending.md). `ReadOptions` (`--account`, `--region`) reach every reader through
+the `Peek`; a format whose input says where everything is ignores them.
 
 What a file is, without `--kind`, is the first format whose `sniff` recognises it:
 
@@ -13,6 +14,8 @@ What a file is, without `--kind`, is the first format whose `sniff` recognises i
 - an object with `Resources` or `AWSTemplateFormatVersion`, in JSON or YAML -> a
   CloudFormation template (or `cdk synth` output), read as a world
   (`kmsprove.inputs.cloudformation`, with the `ReadOptions` of `read`);
+- an object with `format_version` and `planned_values`, `values` or `resource_changes`
+  (`terraform show -json` of a plan or a state) -> a world (`inputs.terraform`);
 - an array, or an object with `Grants` (`aws kms list-grants` output) -> grants;
 - an object with `Policy` and no `Statement` (`aws kms get-key-policy` output)
   -> a key policy;
@@ -48,6 +51,7 @@ from kmsprove.inputs.files import head_bytes, read_text
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.inputs.peek import Format, Loaded, Peek
 from kmsprove.inputs.request_file import parse_request
+from kmsprove.inputs.terraform import is_terraform, load_terraform
 from kmsprove.inputs.world_file import WorldLoader
 from kmsprove.syntax.tree import JArray, JNode, JObject, JString
 from kmsprove.validate.request import check_request
@@ -74,6 +78,17 @@ def _load_world(peek: Peek, kind: str) -> Loaded:
     if peek.json is None:
         return Loaded(kind, None, tuple(peek.problems))
     world, diags = WorldLoader(Path(peek.path)).load(root=peek.json)
+    return Loaded(kind, world, tuple(diags))
+
+
+def _sniff_terraform(peek: Peek) -> str | None:
+    return "world" if is_terraform(peek.json) else None
+
+
+def _load_terraform(peek: Peek, kind: str) -> Loaded:
+    if peek.json is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    world, diags = load_terraform(peek.json, peek.path, peek.text, peek.options)
     return Loaded(kind, world, tuple(diags))
 
 
@@ -156,6 +171,14 @@ def _load_policy(peek: Peek, kind: str) -> Loaded:
 FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), _sniff_world, _load_world, re.compile(rb'"keys"\s*:')),
     Format("cloudformation", ("world",), sniff_template, load_template, template=True),
+    Format(
+        "terraform",
+        ("world",),
+        _sniff_terraform,
+        _load_terraform,
+        re.compile(rb'"format_version"\s*:[^{]*"terraform_version"\s*:'),
+        template=True,
+    ),
     Format("list-grants", ("grants",), _sniff_grants, _load_grants),
     Format("get-key-policy", ("key-policy",), _sniff_get_key_policy, _load_policy),
     Format("request", ("request",), _sniff_request, _load_request),
@@ -189,8 +212,9 @@ def sniff(peek: Peek) -> tuple[Format, str] | Diagnostic:
     return error(
         pos,
         "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
-        "`Policy` (get-key-policy output), `principal` and `action` (a request) or "
-        "`version` (a world file); use `--kind`",
+        "`Policy` (get-key-policy output), `principal` and `action` (a request), "
+        "`version` (a world file) or `format_version` with `planned_values`, `values` or "
+        "`resource_changes` (`terraform show -json`); use `--kind`",
     )
 
 
@@ -311,7 +335,10 @@ def world_files(directory: str) -> list[str]:
         if path.is_file() and any(h.search(head_bytes(path)) for h in hints)
     ]
     if not out:
-        raise InputError.at(SourcePos(directory), "no world files (`*.json` with `keys`) here")
+        raise InputError.at(
+            SourcePos(directory),
+            "no world files (`*.json` with `keys`, or `terraform show -json` output) here",
+        )
     return out
 
 
@@ -332,6 +359,7 @@ __all__ = [
     "load_world_with_warnings",
     "read",
     "read_as",
+    "read_options",
     "validate_files",
     "world_files",
 ]

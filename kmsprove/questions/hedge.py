@@ -6,6 +6,9 @@ request, but their verdict is about the stand-in. Any verdict such an item may c
 is reported as unknown, with the item's reason (never "no", and never a "yes" whose
 witness the real value might deny). Coarse on purpose: an item about one key hedges
 that key's answers, an item about no key (an identity policy, an SCP) every answer.
+
+What a reader assumed where its input is silent (`World.assumed`: the default account
+or Region of a plan that names neither) is repeated in every answer.
 """
 
 from __future__ import annotations
@@ -28,6 +31,13 @@ def _why(verdict: str, items: Sequence[Unresolved]) -> str:
 
 
 def hedge_answer(world: World, answer: Answer) -> Answer:
+    hedged = _hedged(world, answer)
+    if world.assumed:
+        return replace(hedged, inputs_assumed=world.assumed)
+    return hedged
+
+
+def _hedged(world: World, answer: Answer) -> Answer:
     if answer.verdict is Verdict.UNKNOWN:
         return answer
     items = unsettled([world], answer.key)
@@ -43,6 +53,9 @@ def hedge_answer(world: World, answer: Answer) -> Answer:
 
 
 def hedge_diff(old: World, new: World, result: DiffResult) -> DiffResult:
+    assumed = tuple(dict.fromkeys((*old.assumed, *new.assumed)))
+    if assumed:
+        result = replace(result, assumptions=(*result.assumptions, *assumed))
     items = unsettled([old, new], None)
     if not items:
         return result

@@ -53,6 +53,7 @@ def answer_json(a: Answer) -> dict[str, Any]:
             "open_accounts": list(a.open_accounts),
             "trusted": list(a.trusted),
             "steps_not_modelled": list(a.not_modelled),
+            "inputs": list(a.inputs_assumed),
         },
         "reason": a.reason,
         "notes": list(a.notes),
@@ -144,6 +145,7 @@ def render_answers(
             lines.append(f"  {a.reason}")
         if a.open_accounts:
             lines.append(f"  open accounts assumed: {', '.join(a.open_accounts)}")
+        lines.extend(f"  input assumed: {n}" for n in a.inputs_assumed)
         if a.trusted:
             lines.append(f"  trusted (took no steps of their own): {', '.join(a.trusted)}")
         if a.not_modelled and a.verdict.value == "no":

@@ -116,6 +116,10 @@ def render_check_text(
             lines.append(
                 f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, flags)}"
             )
+    lines += [
+        f"input assumed: {n}"
+        for n in dict.fromkeys(n for o in outcomes for n in o.answer.inputs_assumed)
+    ]
     counts = summary(outcomes)
     if not totals:
         return "\n".join(lines) + "\n" if lines else ""

@@ -29,10 +29,13 @@ def render_check(
 
 
 def render_estate(
-    reports: Sequence[UnitReport], fmt: str, saved: Sequence[Sequence[str | None]] = ()
+    reports: Sequence[UnitReport],
+    fmt: str,
+    saved: Sequence[Sequence[str | None]] = (),
+    flags: Sequence[str] = (),
 ) -> str:
     """Every world's outcomes and the summary table; `saved[n][i]` is where report n's
-    outcome i's witness was written."""
+    outcome i's witness was written; `flags` read the worlds again."""
     if fmt == "json":
         worlds: dict[str, dict[str, float]] = {}
         for r in reports:
@@ -58,7 +61,11 @@ def render_estate(
     body = "".join(
         f"{r.world}:\n"
         + render_check_text(
-            r.outcomes, r.world, totals=False, saved=saved[n] if n < len(saved) else ()
+            r.outcomes,
+            r.world,
+            totals=False,
+            saved=saved[n] if n < len(saved) else (),
+            flags=flags,
         )
         for n, r in enumerate(reports)
     )

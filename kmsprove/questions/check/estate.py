@@ -50,6 +50,7 @@ class Job:
     spec: tuple[Expectation, ...]
     timeout: float
     trusted: tuple[str, ...]
+    options: ReadOptions = NO_OPTIONS  # how each world file is read (`--account`...)
 
 
 def counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
@@ -63,7 +64,7 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     """One unit's outcomes; a bad world is reported in the unit, not raised."""
     start = time.perf_counter()
     try:
-        world = unit.loaded if unit.loaded is not None else load_world(unit.world)
+        world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.options)
         outcomes = check_world(world, job.spec, job.timeout, job.trusted)
     except InputError as exc:
         return UnitReport(unit.world, errors=tuple(str(d) for d in exc.diagnostics))

@@ -114,9 +114,9 @@ def _a(kind: str) -> str:
     return special.get(kind) or ("an " if words[0] in "aeiou" else "a ") + words
 
 
-def load_side(path: str, kind: str) -> World | Policy:
+def load_side(path: str, kind: str, options: ReadOptions = NO_OPTIONS) -> World | Policy:
     """One side of a diff, read as `kind`."""
-    value = read_as(path, (kind,), kind).value
+    value = read_as(path, (kind,), kind, options).value
     assert isinstance(value, (World, Policy))
     return value
 
