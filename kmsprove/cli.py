@@ -16,7 +16,7 @@ import click
 
 from kmsprove.cli_support import FORMAT, READ_OPTIONS, progress, run, write
 from kmsprove.collect.cli import collect as collect_command
-from kmsprove.errors import InputError, SourcePos
+from kmsprove.errors import InputError
 
 # Start-up: each command imports its stages when it runs (the imports marked
 # "start-up"), so `--help` and a command load nothing another command needs; the
