@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
-from kmsprove.catalog import action_matches
+from kmsprove.catalog import action_matches, required_keys, shape_examples
 from kmsprove.evaluate.match import glob_like
 from kmsprove.request import Context, Request
 from kmsprove.world import Identity, World
@@ -208,6 +208,13 @@ def final_request(query: Query, caller: str, action: str, key: str, ec: dict[str
     for c in query.conditions:
         if c.op is CondOp.EQ and c.value is not None:
             pairs[c.key] = c.value
+    # an operation is never sent without its required parameters (CreateGrant's
+    # grantee and operations): a value AWS could send, the replay then decides it
+    given = {k.lower() for k in pairs}
+    for name in required_keys(action):
+        examples = shape_examples(name)
+        if name.lower() not in given and examples:
+            pairs[name] = examples[0]
     return Request(caller, action, key=key, context=Context.of(pairs))
 
 
