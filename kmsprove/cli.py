@@ -46,6 +46,11 @@ DIFF_KINDS = TableChoice(("key-policy", "identity-policy", "world"))
 FORMAT = click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
+KEY_ARN = click.option(
+    "--key-arn",
+    default=None,
+    help="The key of a WORLD that is a key policy (default: a placeholder in its root's account).",
+)
 
 
 def _write(path: str, text: str) -> None:
@@ -153,6 +158,7 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
 )
 @click.option("--grant-id", default=None, help="GrantId for RetireGrant/RevokeGrant.")
 @click.option("--via-vpce", default=None, help="The call came through this KMS VPC endpoint.")
+@KEY_ARN
 @FORMAT
 @click.option("--timeout", type=float, default=None, help="Ignored by explain (no solver).")
 def explain(
@@ -165,18 +171,20 @@ def explain(
     context: tuple[str, ...],
     grant_id: str | None,
     via_vpce: str | None,
+    key_arn: str | None,
     fmt: str,
     timeout: float | None,
 ) -> None:
-    """Decide one request and show, layer by layer, why."""
+    """Decide one request and show, layer by layer, why (WORLD: a world or key policy)."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
-    from kmsprove.inputs import load_world
+    from kmsprove.inputs import load_world_or_policy
     from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.report.decision import decision_json, render_decision
 
     def body() -> tuple[str, int, list[str]]:
-        w = load_world(world)
+        given = load_world_or_policy(world, key_arn)
+        w, notes = given.world, [str(d) for d in given.warnings]
         if request_file is not None:
             if principal or action or key or resource or context:
                 raise InputError.at_cli("give either --request or --principal/--action, not both")
@@ -185,8 +193,9 @@ def explain(
             req = request_from_cli(w, principal, action, key, resource, context, grant_id, via_vpce)
         decision, full = explain_request(w, req)
         if fmt == "json":
-            return json.dumps(decision_json(decision, full), indent=2), ExitCode.OK, []
-        return render_decision(decision, full), ExitCode.OK, []
+            doc = decision_json(decision, full, given.placed)
+            return json.dumps(doc, indent=2), ExitCode.OK, notes
+        return render_decision(decision, full, given.placed), ExitCode.OK, notes
 
     _run(body)
 
@@ -218,6 +227,7 @@ def explain(
     help="Write each witness's world and request under this directory, so that"
     " `kmsprove explain DIR/world.json --request DIR/request.json` reproduces it.",
 )
+@KEY_ARN
 def query(
     world: str,
     query: str,
@@ -226,25 +236,29 @@ def query(
     trust: tuple[str, ...],
     max_steps: int | None,
     save_witness: str | None,
+    key_arn: str | None,
 ) -> None:
-    """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
+    """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown.
+
+    WORLD is a world file, or a key policy (`--key-arn` says which key it is)."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
-    from kmsprove.inputs import load_world
+    from kmsprove.inputs import load_world_or_policy
     from kmsprove.questions.ask import ask
     from kmsprove.report.answer import answers_json, render_answers, shortened
     from kmsprove.syntax.query import parse_query
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
-        w = load_world(world)
-        answers = shortened(ask(w, q, timeout, trust), max_steps)
+        given = load_world_or_policy(world, key_arn)
+        notes = [str(d) for d in given.warnings]
+        answers = shortened(ask(given.world, q, timeout, trust), max_steps)
         unknown = any(a.verdict.value == "unknown" for a in answers)
         code = exit_status(failed=False, unknown=unknown)
         saved = _save_witnesses(save_witness, answers) if save_witness else []
         if fmt == "json":
-            return json.dumps(answers_json(answers), indent=2), code, []
-        return render_answers(answers, world, saved), code, []
+            return json.dumps(answers_json(answers, given.placed), indent=2), code, notes
+        return render_answers(answers, world, saved, given.placed), code, notes
 
     _run(body)
 
@@ -281,7 +295,8 @@ def query(
     type=click.Path(dir_okay=False, writable=True),
     default=None,
     help="Also write the SARIF log to this file (one run gives the text report and the"
-    " alerts); nothing is written on bad input.",
+    " alerts); nothing is written when the spec or WORLD is bad input (a directory's bad"
+    " world is an error notification in it).",
 )
 @click.option(
     "--save-witness",
@@ -291,6 +306,7 @@ def query(
     " so that the printed `kmsprove explain DIR/world.json --request DIR/request.json`"
     " reproduces it.",
 )
+@KEY_ARN
 def check(
     world: str,
     spec: str,
@@ -300,40 +316,29 @@ def check(
     jobs: int | None,
     sarif_output: str | None,
     save_witness: str | None,
+    key_arn: str | None,
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
-    WORLD may be a directory: every world file under it is checked, in parallel.
+    WORLD may be a directory: every world file under it is checked, in parallel; or a
+    key policy (`--key-arn` says which key it is).
     """
     # start-up: imported when the command runs
-    from kmsprove.answer import ExitCode
-    from kmsprove.questions.check import estate, read_spec
+    from kmsprove.questions.check import estate
     from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
 
     workers = jobs or os.cpu_count() or 1
 
     def body() -> tuple[str, int, list[str]]:
-        # both files' problems at once; a single world is loaded once, here
-        diags: list[Any] = []
-        expectations: tuple[Any, ...] = ()
-        units: list[estate.Unit] = []
-        try:
-            expectations = read_spec(spec)
-        except InputError as exc:
-            diags += exc.diagnostics
-        try:
-            units, _ = estate.plan(world, workers)
-        except InputError as exc:
-            diags += exc.diagnostics
-        if diags:
-            raise InputError(diags)
+        expectations, units, given = estate.prepare(world, spec, workers, key_arn)
         job = estate.Job(expectations, timeout, trust)
         with _progress(len(units)) as advance:
             reports = estate.run_estate(units, job, workers, advance)
         errors = [e for r in reports for e in r.errors]
-        if errors:
-            return "", ExitCode.BAD_INPUT, errors
+        if errors and not os.path.isdir(world):
+            raise InputError(errors)  # a directory's bad worlds leave the others reported
+        notes = [str(d) for d in (given.warnings if given else ())] + [str(e) for e in errors]
         if sarif_output:
             _write(sarif_output, render_estate(reports, "sarif"))
         saved: list[list[str | None]] = [[] for _ in reports]
@@ -346,9 +351,10 @@ def check(
             for (n, _), w in zip(shown, where, strict=True):
                 saved[n].append(w)
         code = estate.exit_code(reports)
-        if len(units) > 1 or os.path.isdir(world):
-            return render_estate(reports, fmt, saved), code, []
-        return render_check(reports[0].outcomes, world, fmt, saved[0]), code, []
+        if len(units) > 1 or os.path.isdir(world):  # never a key policy (`estate.plan`)
+            return render_estate(reports, fmt, saved), code, notes
+        one = (reports[0].outcomes, world, fmt, saved[0], given.placed if given else None)
+        return render_check(*one), code, notes
 
     _run(body)
 

@@ -194,3 +194,20 @@ class World(Picklable):
 
     def open_accounts(self) -> list[str]:
         return sorted(a.id for a in self.accounts.values() if not a.complete)
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedKey:
+    """The key a bare key policy given as WORLD was placed on
+    (`kmsprove.inputs.key_policy_world`): commands printed for its world carry it as
+    `--key-arn`, so they rebuild the same world."""
+
+    arn: str
+    assumed: bool  # taken from the policy's root principal, on placeholders (no --key-arn)
+
+    def assumption(self) -> str:
+        """The line an answer about an assumed key says so with."""
+        return (
+            f"key assumed: {self.arn} (the account of the key policy's root principal,"
+            " a placeholder Region and key id: give --key-arn for the real key)"
+        )

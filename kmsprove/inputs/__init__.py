@@ -20,6 +20,10 @@ What a file is, without `--kind`, is the first format whose `sniff` recognises i
   `Resource` names an S3 ARN (`:s3:`), otherwise a key policy;
 - anything else -> one error asking for `--kind` (or naming
   `get-account-authorization-details` output, which a world file imports).
+
+A command's WORLD (`load_world_or_policy`) is a world file, or a key policy read as a
+world of one key (`kmsprove.inputs.key_policy_world`); another document is an error
+that says what it is.
 """
 
 from __future__ import annotations
@@ -43,13 +47,14 @@ from kmsprove.errors import (
 from kmsprove.inputs.aws_cli import is_authorization_details
 from kmsprove.inputs.documents import read_document, read_grants
 from kmsprove.inputs.files import head_bytes, read_text
+from kmsprove.inputs.key_policy_world import check_key_arn, key_policy_world, not_a_world
 from kmsprove.inputs.request_file import parse_request
 from kmsprove.inputs.world_file import WorldLoader
 from kmsprove.request import Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JObject, JString
 from kmsprove.validate.request import check_request
-from kmsprove.world import World
+from kmsprove.world import PlacedKey, World
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}
 
@@ -289,6 +294,48 @@ def load_world(path: str | Path) -> World:
     return load_world_with_warnings(path)[0]
 
 
+@dataclass(frozen=True)
+class WorldInput:
+    """A command's WORLD argument, read: the world; for a key policy given as WORLD, its
+    warnings (the policy's own, and where its key came from) and the key it was placed
+    on (printed commands carry it as `--key-arn`, so they rebuild the same world)."""
+
+    world: World
+    warnings: tuple[Diagnostic, ...] = ()
+    placed: PlacedKey | None = None
+
+
+def load_world_or_policy(path: str, key_arn: str | None = None) -> WorldInput:
+    """What a command's WORLD argument names: a world file, or a key policy (a document or
+    `aws kms get-key-policy` output) as a world of one key, `key_arn` or the one its
+    policy's root principal says (`kmsprove.inputs.key_policy_world`). Another document
+    is an error saying what it is; raise `InputError` with every error."""
+    check_key_arn(key_arn)
+    loaded = read(path)
+    if loaded.kind == "key-policy":
+        if loaded.errors or not isinstance(loaded.value, Policy):
+            raise InputError(loaded.errors or loaded.diagnostics)
+        world, placed, notes = key_policy_world(path, loaded.value, key_arn)
+        diags = sort_diagnostics(printable([*loaded.diagnostics, *notes]))
+        if any(d.is_error for d in diags):
+            raise InputError([d for d in diags if d.is_error])
+        return WorldInput(world, tuple(diags), placed)
+    if loaded.kind == "":
+        # what it is could not be told: read as a world, whose errors say what is wrong
+        loaded = read(path, "world")
+    if loaded.kind != "world":
+        raise not_a_world(path, loaded.kind)
+    if loaded.errors or not isinstance(loaded.value, World):
+        raise InputError(loaded.errors or loaded.diagnostics)
+    if key_arn is not None:
+        raise InputError.at_cli(
+            f"--key-arn names the key of a key policy given as WORLD; `{path}` is a world"
+            " file, whose keys carry their ARNs"
+        )
+    # a world file's warnings are `validate`'s to show, as before bare policies were read
+    return WorldInput(loaded.value)
+
+
 def world_files(directory: str) -> list[str]:
     """The world files under a directory (by each format's `hint`), sorted so runs and
     reports are stable."""
@@ -314,7 +361,10 @@ __all__ = [
     "KINDS",
     "Format",
     "Loaded",
+    "WorldInput",
     "load_world",
+    "load_world_or_policy",
+    "load_world_with_warnings",
     "read",
     "read_as",
     "validate_files",

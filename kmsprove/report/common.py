@@ -33,16 +33,18 @@ def value_text(v: str | list[str]) -> str:
     return v if isinstance(v, str) else "[" + ", ".join(v) + "]"
 
 
-def explain_command(world_file: str, req: Request) -> str | None:
+def explain_command(world_file: str, req: Request, key_arn: str | None = None) -> str | None:
     """The `kmsprove explain` flags that send exactly `req` (its whole context, and the
     key as the caller named it), or None when flags cannot say it (a federated user's
-    IAM user, a session policy: a request file can)."""
+    IAM user, a session policy: a request file can). `key_arn` is the `--key-arn` a key
+    policy given as WORLD was placed on: without it, the command could place it on
+    another key."""
     if req.federated_from or req.session_policy is not None or req.new_policy is not None:
         return None
-    parts = [
-        "kmsprove",
-        "explain",
-        world_file,
+    parts = ["kmsprove", "explain", world_file]
+    if key_arn is not None:
+        parts += ["--key-arn", key_arn]
+    parts += [
         "--principal",
         req.principal,
         "--action",
@@ -64,13 +66,16 @@ def explain_command(world_file: str, req: Request) -> str | None:
 WITNESS_FILES = ("world.json", "request.json")
 
 
-def reproduce_line(world_file: str, req: Request, rests: bool, saved: str | None) -> str:
+def reproduce_line(
+    world_file: str, req: Request, rests: bool, saved: str | None, key_arn: str | None = None
+) -> str:
     """The line that reproduces a witness: `reproduce: ...` only when that command, run
-    as printed, gives ALLOW (README, "What a witness guarantees")."""
+    as printed, gives ALLOW (README, "What a witness guarantees"); `key_arn` as in
+    `explain_command`."""
     if saved is not None:
         world, request = (shlex.quote(str(Path(saved) / f)) for f in WITNESS_FILES)
         return f"reproduce: kmsprove explain {world} --request {request}"
-    command = None if rests else explain_command(world_file, req)
+    command = None if rests else explain_command(world_file, req, key_arn)
     if command is not None:
         return f"reproduce: {command}"
     return (

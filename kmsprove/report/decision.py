@@ -7,6 +7,7 @@ from typing import Any
 
 from kmsprove.report.common import value_text
 from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
+from kmsprove.world import PlacedKey
 
 
 def _ref(s: StatementRef, grant: bool) -> str:
@@ -33,7 +34,9 @@ def _layer(lr: LayerResult) -> list[str]:
     return lines
 
 
-def render_decision(decision: Decision, request: Request) -> str:
+def render_decision(decision: Decision, request: Request, placed: PlacedKey | None = None) -> str:
+    """The decision for people; `placed` is the key a key policy given as WORLD was
+    placed on (an assumed one is said last)."""
     target = request.key or request.resource or "*"
     lines = [
         f"{decision.decision.upper()}: {request.principal} {request.action} on {target}",
@@ -50,6 +53,8 @@ def render_decision(decision: Decision, request: Request) -> str:
         for lr in decision.layers:
             lines += _layer(lr)
     lines += [f"note: {w}" for w in decision.warnings]
+    if placed is not None and placed.assumed:
+        lines.append(placed.assumption())
     return "\n".join(lines) + "\n"
 
 
@@ -78,9 +83,13 @@ def layer_json(lr: LayerResult) -> dict[str, Any]:
     return out
 
 
-def decision_json(decision: Decision, request: Request) -> dict[str, Any]:
-    """`{"decision", "layers", "blocked_by"}` plus `reason`, `request`, `warnings`."""
-    return {
+def decision_json(
+    decision: Decision, request: Request, placed: PlacedKey | None = None
+) -> dict[str, Any]:
+    """`{"decision", "layers", "blocked_by"}` plus `reason`, `request`, `warnings`, and
+    `assumptions.assumed_key` when a key policy given as WORLD was placed on an assumed
+    key."""
+    out: dict[str, Any] = {
         "decision": decision.decision,
         "layers": [layer_json(lr) for lr in decision.layers],
         "blocked_by": decision.blocked_by,
@@ -88,3 +97,6 @@ def decision_json(decision: Decision, request: Request) -> dict[str, Any]:
         "request": request.as_json(),
         "warnings": list(decision.warnings),
     }
+    if placed is not None and placed.assumed:
+        out["assumptions"] = {"assumed_key": placed.arn}
+    return out
