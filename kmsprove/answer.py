@@ -71,6 +71,7 @@ class Answer:
     checked_world: World | None = field(default=None, compare=False, repr=False)
     shown: Request | None = None
     notes: tuple[str, ...] = ()  # why a "yes" matters (a service no condition ties down)
+    inputs_assumed: tuple[str, ...] = ()  # what the input reader assumed (`World.assumed`)
 
     @property
     def rests_on_assumptions(self) -> bool:

@@ -24,6 +24,13 @@ REGION_RE = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]")
 KEY_ID_RE = re.compile(
     r"(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})"
 )
+# The unique ids of IAM users (AIDA) and roles (AROA), the only ones that stand for a
+# principal (IAM identifiers, "Understanding unique ID prefixes"): a saved policy shows
+# one for a deleted principal (R2.5), ListGrants may show one as a grantee.
+UNIQUE_ID_RE = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
+# Sessions of roles AWS itself owns (`assumed-role/aws:ec2-infrastructure/i-...`, the
+# grantee of the grants EBS creates): no customer role can carry a `:` in its name.
+SERVICE_ROLE_PREFIX = "aws:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +84,19 @@ class Caller:
         if self.kind == "assumed-role":
             return f"{self.role_arn_prefix}{self.name}"
         return self.arn
+
+
+def unique_id_kind(value: str) -> str | None:
+    """`user` or `role` for a user's or role's unique id (`AIDA...`, `AROA...`), else None."""
+    if not UNIQUE_ID_RE.fullmatch(value):
+        return None
+    return "user" if value.startswith("AIDA") else "role"
+
+
+def is_service_role(name: str) -> bool:
+    """A role AWS owns (`aws:ec2-infrastructure`): not in the account's IAM listing,
+    no identity policy anyone can write."""
+    return name.startswith(SERVICE_ROLE_PREFIX)
 
 
 def partition_of(arn: str) -> str:

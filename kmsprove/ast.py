@@ -130,6 +130,9 @@ class Grant:
     issuing_account: str | None = None  # account id of IssuingAccount
     name: str = ""
     pos: SourcePos = field(default=NOWHERE, compare=False)
+    # (unique id, ARN) for a grantee or retiring principal ListGrants showed as a unique
+    # id and the world resolved (`kmsprove.inputs.unique_ids`): for reports only
+    resolved: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
 
 # --------------------------------------------------------------------------

@@ -269,6 +269,12 @@ def shape_examples(name: str) -> tuple[str, ...]:
     return tuple(_shape_facts()["examples"].get(spec, ())) if spec else ()
 
 
+def shape_name(key: str) -> str | None:
+    """The named shape a key takes (`arn`, `account`), None for an enumeration."""
+    spec = next((v for k, v in _shape_facts()["keys"].items() if k.lower() == key.lower()), None)
+    return spec if isinstance(spec, str) else None
+
+
 def shape_description(name: str) -> str:
     """What a key's values look like, for messages."""
     spec = next((v for k, v in _shape_facts()["keys"].items() if k.lower() == name.lower()), None)

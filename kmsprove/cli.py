@@ -7,22 +7,20 @@ keeps its traceback.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import click
 
-from kmsprove.errors import InputError, SourcePos
+from kmsprove.cli_support import FORMAT, KEY_ARN, READ_OPTIONS, progress, run, write
+from kmsprove.collect.cli import collect as collect_command
+from kmsprove.errors import InputError
 
 # Start-up: each command imports its stages when it runs (the imports marked
 # "start-up"), so `--help` and a command load nothing another command needs; the
 # stages and z3 would be most of a short command's time.
-
-BAD_INPUT = 2  # ExitCode.BAD_INPUT (kmsprove.answer), without loading the results module
 
 
 class TableChoice(click.Choice[str]):
@@ -43,72 +41,15 @@ class TableChoice(click.Choice[str]):
 # what `diff` compares (kmsprove.questions.diff.KINDS; a test holds the two equal)
 DIFF_KINDS = TableChoice(("key-policy", "identity-policy", "world"))
 
-FORMAT = click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
-KEY_ARN = click.option(
-    "--key-arn",
-    default=None,
-    help="The key of a WORLD that is a key policy (default: a placeholder in its root's account).",
-)
-
-
-def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(text + "\n")
-    except OSError as exc:
-        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
-
 
 def _save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
-    """Write each "yes" answer's witness under `directory` (one numbered subdirectory
-    per witness when there are several); where each went, None for an answer without
-    one (or a None in `answers`: a witness the report does not show)."""
+    """Write each "yes" answer's witness under `directory`; where each went, None for an
+    answer without one (or a None in `answers`: a witness the report does not show)."""
     # start-up: imported when the command runs
+    from kmsprove.inputs.files import write_witnesses
     from kmsprove.report.world_file import witness_files
 
-    files = [None if a is None else witness_files(a) for a in answers]
-    several = sum(f is not None for f in files) > 1
-    out: list[str | None] = []
-    for n, found in enumerate(files, 1):
-        if found is None:
-            out.append(None)
-            continue
-        where = os.path.join(directory, str(n)) if several else directory
-        try:
-            os.makedirs(where, exist_ok=True)
-        except OSError as exc:
-            raise InputError.at(SourcePos(where), f"cannot write: {exc.strerror}") from None
-        for name, text in found.items():
-            _write(os.path.join(where, name), text.rstrip("\n"))
-        out.append(where)
-    return out
-
-
-@contextlib.contextmanager
-def _progress(total: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on a terminal; nothing in CI logs or pipes."""
-    if not sys.stderr.isatty() or os.environ.get("CI"):
-        yield lambda n: None
-        return
-    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
-        yield bar.update
-
-
-def _run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
-    """Run a command body that returns (stdout text, exit code, stderr lines)."""
-    try:
-        out, code, notes = body()
-    except InputError as exc:
-        for d in exc.diagnostics:
-            click.echo(str(d), err=True)
-        sys.exit(BAD_INPUT)
-    for line in notes:
-        click.echo(line, err=True)
-    if out:
-        click.echo(out, nl=not out.endswith("\n"))
-    sys.exit(code)
+    return write_witnesses(directory, [None if a is None else witness_files(a) for a in answers])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -125,16 +66,18 @@ def main() -> None:
     help="What the files are (default: guessed from each file's content).",
 )
 @FORMAT
+@READ_OPTIONS
 @click.argument("files", nargs=-1, required=True)
-def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
+def validate(kind: str | None, fmt: str, files: tuple[str, ...], options: tuple[Any, ...]) -> None:
     """Parse and validate documents; exit 0 without errors, 2 with."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
     from kmsprove.inputs import validate_files
+    from kmsprove.inputs.options import read_options
     from kmsprove.report.diagnostics import diagnostics_json, validate_summary
 
     def body() -> tuple[str, int, list[str]]:
-        diags = validate_files(list(files), kind)
+        diags = validate_files(list(files), kind, read_options(*options))
         code = ExitCode.BAD_INPUT if any(d.is_error for d in diags) else ExitCode.OK
         if fmt == "json":
             return json.dumps(diagnostics_json(diags), indent=2), code, []
@@ -143,7 +86,7 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
             return "", code, lines
         return validate_summary(len(files), diags), code, lines
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -158,9 +101,10 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...]) -> None:
 )
 @click.option("--grant-id", default=None, help="GrantId for RetireGrant/RevokeGrant.")
 @click.option("--via-vpce", default=None, help="The call came through this KMS VPC endpoint.")
-@KEY_ARN
 @FORMAT
 @click.option("--timeout", type=float, default=None, help="Ignored by explain (no solver).")
+@READ_OPTIONS
+@KEY_ARN
 def explain(
     world: str,
     request_file: str | None,
@@ -171,19 +115,22 @@ def explain(
     context: tuple[str, ...],
     grant_id: str | None,
     via_vpce: str | None,
-    key_arn: str | None,
     fmt: str,
     timeout: float | None,
+    options: tuple[Any, ...],
+    key_arn: str | None,
 ) -> None:
-    """Decide one request and show, layer by layer, why (WORLD: a world or key policy)."""
+    """Decide one request and show, layer by layer, why (WORLD: a world, a template or a
+    key policy)."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
-    from kmsprove.inputs import load_world_or_policy
+    from kmsprove.inputs.key_policy_world import load_world_input
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.report.decision import decision_json, render_decision
 
     def body() -> tuple[str, int, list[str]]:
-        given = load_world_or_policy(world, key_arn)
+        given = load_world_input(world, read_options(*options, key_arn=key_arn))
         w, notes = given.world, [str(d) for d in given.warnings]
         if request_file is not None:
             if principal or action or key or resource or context:
@@ -192,12 +139,12 @@ def explain(
         else:
             req = request_from_cli(w, principal, action, key, resource, context, grant_id, via_vpce)
         decision, full = explain_request(w, req)
+        code = ExitCode.OK if decision.unknown is None else ExitCode.UNKNOWN
         if fmt == "json":
-            doc = decision_json(decision, full, given.placed)
-            return json.dumps(doc, indent=2), ExitCode.OK, notes
-        return render_decision(decision, full, given.placed), ExitCode.OK, notes
+            return json.dumps(decision_json(decision, full, w.assumed), indent=2), code, notes
+        return render_decision(decision, full, w.assumed), code, notes
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -227,6 +174,7 @@ def explain(
     help="Write each witness's world and request under this directory, so that"
     " `kmsprove explain DIR/world.json --request DIR/request.json` reproduces it.",
 )
+@READ_OPTIONS
 @KEY_ARN
 def query(
     world: str,
@@ -236,31 +184,33 @@ def query(
     trust: tuple[str, ...],
     max_steps: int | None,
     save_witness: str | None,
+    options: tuple[Any, ...],
     key_arn: str | None,
 ) -> None:
     """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown.
 
-    WORLD is a world file, or a key policy (`--key-arn` says which key it is)."""
+    WORLD is a world file, a template or a key policy (`--key-arn` says which key)."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
-    from kmsprove.inputs import load_world_or_policy
+    from kmsprove.inputs.key_policy_world import load_world_input
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.ask import ask
     from kmsprove.report.answer import answers_json, render_answers, shortened
     from kmsprove.syntax.query import parse_query
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
-        given = load_world_or_policy(world, key_arn)
+        given = load_world_input(world, read_options(*options, key_arn=key_arn))
         notes = [str(d) for d in given.warnings]
         answers = shortened(ask(given.world, q, timeout, trust), max_steps)
         unknown = any(a.verdict.value == "unknown" for a in answers)
         code = exit_status(failed=False, unknown=unknown)
         saved = _save_witnesses(save_witness, answers) if save_witness else []
         if fmt == "json":
-            return json.dumps(answers_json(answers, given.placed), indent=2), code, notes
-        return render_answers(answers, world, saved, given.placed), code, notes
+            return json.dumps(answers_json(answers), indent=2), code, notes
+        return render_answers(answers, world, saved, given.options.flags()), code, notes
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -306,6 +256,7 @@ def query(
     " so that the printed `kmsprove explain DIR/world.json --request DIR/request.json`"
     " reproduces it.",
 )
+@READ_OPTIONS
 @KEY_ARN
 def check(
     world: str,
@@ -316,14 +267,16 @@ def check(
     jobs: int | None,
     sarif_output: str | None,
     save_witness: str | None,
+    options: tuple[Any, ...],
     key_arn: str | None,
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
-    WORLD may be a directory: every world file under it is checked, in parallel; or a
-    key policy (`--key-arn` says which key it is).
+    WORLD may be a template, a key policy, or a directory: every world file under it, in
+    parallel (a bad one is reported, the others still checked: exit 2).
     """
     # start-up: imported when the command runs
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.check import estate
     from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
@@ -331,16 +284,18 @@ def check(
     workers = jobs or os.cpu_count() or 1
 
     def body() -> tuple[str, int, list[str]]:
-        expectations, units, given = estate.prepare(world, spec, workers, key_arn)
+        read = read_options(*options, key_arn=key_arn)
+        expectations, units, given = estate.prepare(world, spec, workers, read)
         job = estate.Job(expectations, timeout, trust)
-        with _progress(len(units)) as advance:
+        with progress(len(units)) as advance:
             reports = estate.run_estate(units, job, workers, advance)
         errors = [e for r in reports for e in r.errors]
         if errors and not os.path.isdir(world):
             raise InputError(errors)  # a directory's bad worlds leave the others reported
         notes = [str(d) for d in (given.warnings if given else ())] + [str(e) for e in errors]
+        flags = given.options.flags() if given else read.flags()
         if sarif_output:
-            _write(sarif_output, render_estate(reports, "sarif"))
+            write(sarif_output, render_estate(reports, "sarif"))
         saved: list[list[str | None]] = [[] for _ in reports]
         if save_witness:
             # numbered through the whole run, in the order the report shows them
@@ -351,12 +306,11 @@ def check(
             for (n, _), w in zip(shown, where, strict=True):
                 saved[n].append(w)
         code = estate.exit_code(reports)
-        if len(units) > 1 or os.path.isdir(world):  # never a key policy (`estate.plan`)
-            return render_estate(reports, fmt, saved), code, notes
-        one = (reports[0].outcomes, world, fmt, saved[0], given.placed if given else None)
-        return render_check(*one), code, notes
+        if len(units) > 1 or os.path.isdir(world):
+            return render_estate(reports, fmt, saved, flags), code, notes
+        return render_check(reports[0].outcomes, world, fmt, saved[0], flags), code, notes
 
-    _run(body)
+    run(body)
 
 
 @main.command()
@@ -378,23 +332,39 @@ def check(
 @click.option(
     "--timeout", type=float, default=30.0, show_default=True, help="Solver time limit, seconds."
 )
-def diff(old: str, new: str, kind: str | None, who: str, fmt: str, timeout: float) -> None:
+@READ_OPTIONS
+def diff(
+    old: str,
+    new: str,
+    kind: str | None,
+    who: str,
+    fmt: str,
+    timeout: float,
+    options: tuple[Any, ...],
+) -> None:
     """Relation of two policies or worlds; exit 1 when NEW allows something OLD denies."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
+    from kmsprove.inputs.options import read_options
     from kmsprove.questions.diff import diff_files
     from kmsprove.report.diff import diff_json, render_diff
 
     def body() -> tuple[str, int, list[str]]:
-        result = diff_files(old, new, kind, who, timeout)
+        warnings: list[Any] = []
+        read = read_options(*options)
+        result = diff_files(old, new, kind, who, timeout, read, warnings)
         unknown = result.relation.value == "unknown"
         code = exit_status(failed=result.new_access_shown, unknown=unknown)
+        notes = [str(d) for d in warnings]
         if fmt == "json":
-            return json.dumps(diff_json(result), indent=2), code, []
-        return render_diff(result, old, new), code, []
+            return json.dumps(diff_json(result), indent=2), code, notes
+        return render_diff(result, old, new, read.flags()), code, notes
 
-    _run(body)
+    run(body)
 
+
+# `kmsprove collect` (AWS -> a world directory) is defined with its package
+main.add_command(collect_command)
 
 if __name__ == "__main__":
     main()

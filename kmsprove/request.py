@@ -186,7 +186,13 @@ class Decision:
     reason: str = ""  # one line: why the decision came out this way
     blocked_by: str | None = None  # allowed, but the call fails for key state or type (R1.12)
     warnings: tuple[str, ...] = ()  # answers that rest on a section-10 default
+    # a deny that may be wrong, and why: a grant the request could use names a unique
+    # id the world did not resolve, whose principal may be the caller (docs/choices.md)
+    unknown: str | None = None
 
     @property
     def decision(self) -> str:
-        return "allow" if self.allowed else "deny"
+        """`allow`, `deny`, or `unknown` (a deny that may be wrong)."""
+        if self.allowed:
+            return "allow"
+        return "deny" if self.unknown is None else "unknown"

@@ -74,6 +74,7 @@ class Identity:
     trust_policy: Policy | None = None  # roles only
     groups: tuple[str, ...] = ()
     unknown_documents: tuple[str, ...] = ()  # managed policies named but not supplied
+    unique_id: str | None = None  # `AIDA...` / `AROA...`: how ListGrants may name it
     pos: SourcePos = field(default=NOWHERE, compare=False)
 
     @property
@@ -126,6 +127,23 @@ class Account(Picklable):
 
 
 @dataclass(frozen=True, slots=True)
+class Unresolved:
+    """Something that decides access and could not be read or resolved: a key policy
+    the collector was refused (AccessDenied), a template value only known at deploy
+    time (`Fn::ImportValue`, an SSM parameter, a Terraform value known after apply).
+    An answer it may change is unknown, never a "no" or a "yes" (`questions.hedge`).
+    `key`: the key ARN whose decision it is part of; None: any key's (an identity
+    policy, an SCP)."""
+
+    reason: str
+    key: str | None = None
+    pos: SourcePos = field(default=NOWHERE, compare=False)
+
+    def concerns(self, key: str | None) -> bool:
+        return self.key is None or key is None or self.key == key
+
+
+@dataclass(frozen=True, slots=True)
 class Bucket:
     arn: str
     account: str
@@ -147,6 +165,10 @@ class World(Picklable):
     buckets: tuple[Bucket, ...] = ()
     vpc_endpoints: Mapping[str, Policy] = field(default_factory=_empty)
     file: str = "<world>"
+    unknowns: tuple[Unresolved, ...] = ()  # what the inputs could not settle
+    # what a reader assumed where the input is silent (a default account or Region):
+    # every answer repeats it
+    assumed: tuple[str, ...] = ()
 
     def account(self, account_id: str) -> Account:
         """The account as the world knows it; an unknown account is open."""
@@ -194,20 +216,3 @@ class World(Picklable):
 
     def open_accounts(self) -> list[str]:
         return sorted(a.id for a in self.accounts.values() if not a.complete)
-
-
-@dataclass(frozen=True, slots=True)
-class PlacedKey:
-    """The key a bare key policy given as WORLD was placed on
-    (`kmsprove.inputs.key_policy_world`): commands printed for its world carry it as
-    `--key-arn`, so they rebuild the same world."""
-
-    arn: str
-    assumed: bool  # taken from the policy's root principal, on placeholders (no --key-arn)
-
-    def assumption(self) -> str:
-        """The line an answer about an assumed key says so with."""
-        return (
-            f"key assumed: {self.arn} (the account of the key policy's root principal,"
-            " a placeholder Region and key id: give --key-arn for the real key)"
-        )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import z3
 
-from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, KEY_ID
+from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, KEY_ID, is_service_role
 from kmsprove.ast import Policy
 from kmsprove.catalog import (
     action_info,
@@ -155,15 +155,18 @@ def encode_allowed(
     is_service = is_entry(sym, [e.index for e in u.entries if e.kind == "service"])
     is_root = is_entry(sym, [e.index for e in u.entries if e.kind == "root"])
     # service-linked roles (path /aws-service-role/) escape SCPs and RCPs (R1.10); only
-    # a role the world lists can be one, never an unnamed role whatever its name
+    # a role the world lists can be one, never an unnamed role whatever its name; so do
+    # sessions of roles AWS owns (`aws:ec2-infrastructure`, docs/choices.md)
     slr = is_entry(
         sym,
         [
             e.index
             for e in u.entries
             if e.kind == "session"
-            and e.identity is not None
-            and "/aws-service-role/" in e.identity.arn
+            and (
+                (e.identity is not None and "/aws-service-role/" in e.identity.arn)
+                or is_service_role(e.name or "")
+            )
         ],
     )
     cross = z3.And(z3.Not(is_service), sym.acct != z3.StringVal(key.account))

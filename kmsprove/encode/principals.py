@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import z3
 
-from kmsprove.arn import parse_caller
+from kmsprove.arn import parse_caller, unique_id_kind
 from kmsprove.ast import Principal
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import FRESH, Entry, Universe
@@ -107,7 +107,11 @@ def not_principal_exempt(entries: tuple[Principal, ...], u: Universe, sym: Sym) 
 
 
 def grantee_formula(grantee: str, u: Universe, sym: Sym) -> z3.BoolRef:
-    """Whether a grant's GranteePrincipal (or RetiringPrincipal) covers the caller (R4.3)."""
+    """Whether a grant's GranteePrincipal (or RetiringPrincipal) covers the caller (R4.3).
+    A unique id the world did not resolve covers no class (`kmsprove.solve.unresolved`
+    makes the questions' "no" unknown where it could matter)."""
+    if unique_id_kind(grantee) is not None:
+        return z3.BoolVal(False)
     if not grantee.startswith("arn:"):
         return z3.BoolVal(True)  # a service shown as grantee: may cover anyone (R4.3)
     target = parse_caller(grantee)
@@ -129,6 +133,16 @@ def grantee_formula(grantee: str, u: Universe, sym: Sym) -> z3.BoolRef:
         else:
             parts.append(sym.pid == e.index)
     return z3.Or(*parts) if parts else z3.BoolVal(False)
+
+
+def may_be_unresolved(unique_id: str, e: Entry) -> bool:
+    """Whether a class may hold the principal behind a unique id the world did not
+    resolve (its account is unknown): a user's id (`AIDA...`) a user, a role's id
+    (`AROA...`) a role session; never a class whose own unique id the world knows.
+    Twin: `kmsprove.evaluate.principals.may_be_unresolved`."""
+    if e.identity is not None and e.identity.unique_id is not None:
+        return False
+    return e.kind == ("user" if unique_id_kind(unique_id) == "user" else "session")
 
 
 def is_entry(sym: Sym, pred: list[int]) -> z3.BoolRef:

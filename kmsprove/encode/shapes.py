@@ -14,7 +14,14 @@ from functools import cache
 
 import z3
 
-from kmsprove.catalog import derived_keys, required_keys, shape_examples, value_shape
+from kmsprove.catalog import (
+    derived_keys,
+    required_keys,
+    shape,
+    shape_examples,
+    shape_name,
+    value_shape,
+)
 from kmsprove.encode.names import source_facts
 from kmsprove.encode.refine import Refinement
 from kmsprove.encode.symbolic import CtxVar, Sym
@@ -190,7 +197,7 @@ class ShapeRefiner:
                 if fits and all(_fits(pattern, v) for v in values):
                     continue
                 self.added.add((n, low))
-                pin = _example_pin(var, low)
+                pin = _example_pin(var, low, _repairs(low, values, model, sym))
                 (instead if pin else out).extend(key_shape_facts(var, pattern))
                 pins += pin
             if (n, "source") not in self.added and not _source_agrees(model, sym):
@@ -199,8 +206,31 @@ class ShapeRefiner:
         return Refinement(out, pins, instead)
 
 
-def _example_pin(var: CtxVar, low: str) -> list[z3.BoolRef]:
-    examples = [z3.StringVal(v) for v in shape_examples(low)]
+def _repairs(low: str, values: list[str], model: z3.ModelRef, sym: Sym) -> list[str]:
+    """Values of the key's shape closest to what the model chose: an ARN keeps the
+    fields that fit (the service and resource a condition asked for) and takes the
+    model's aws:SourceAccount as its account, so a pin meets the conditions where
+    the shape's fixed examples cannot."""
+    if shape_name(low) != "arn" or len(values) != 1:
+        return []
+    acct = sym.ctx.get("aws:sourceaccount")
+    hint = _text(model, acct.value) if acct is not None and acct.value is not None else ""
+    f = (values[0].split(":", 5) + [""] * 6)[:6]
+    part = f[1] if re.fullmatch(shape("partition"), f[1]) else "aws"
+    svc = f[2] if re.fullmatch(r"[a-z0-9-]+", f[2]) else "s3"
+    region = f[3] if f[3] == "" or re.fullmatch(shape("region"), f[3]) else "us-east-1"
+    account = f[4] if re.fullmatch(r"[0-9]{12}", f[4]) else ""
+    if not account and svc not in ("s3", "route53"):
+        account = hint if re.fullmatch(r"[0-9]{12}", hint) else "999999999999"
+    res = f[5] if re.fullmatch(r"[ -~]+", f[5]) else "example"
+    out = [f"arn:{part}:{svc}:{region}:{account}:{res}"]
+    if svc not in ("s3", "route53") and not region:
+        out.append(f"arn:{part}:{svc}:us-east-1:{account}:{res}")
+    return [v for v in out if _fits(value_shape(low) or "", v)]
+
+
+def _example_pin(var: CtxVar, low: str, repairs: Sequence[str] = ()) -> list[z3.BoolRef]:
+    examples = [z3.StringVal(v) for v in dict.fromkeys([*repairs, *shape_examples(low)])]
     if not examples:
         return []
     if var.multi:

@@ -31,7 +31,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from kmsprove.arn import ACCOUNT_RE, parse_caller
+from kmsprove.arn import ACCOUNT_RE, is_service_role, parse_caller, unique_id_kind
 from kmsprove.ast import Policy, Query, WhoKind
 from kmsprove.world import Identity, Key, World
 
@@ -135,7 +135,7 @@ def mentioned(
             for who in (g.grantee, g.retiring):
                 if who and who.startswith("arn:"):
                     arns.add(who)
-                elif who:
+                elif who and unique_id_kind(who) is None:  # an unresolved id names no class
                     services.add(who)
             for who in (g.grantee_service, g.retiring_service):
                 if who:
@@ -220,8 +220,9 @@ def build_universe(
             users.setdefault((c.account, c.name), arn)
 
     def absent(acct: str, name: str) -> bool:
-        """A principal a complete account does not have (unless a fixed request names it)."""
-        if not world.account(acct).complete:
+        """A principal a complete account does not have (unless a fixed request names it);
+        a role AWS owns is never in the account's listing, yet its sessions exist."""
+        if not world.account(acct).complete or is_service_role(name):
             return False
         mine = given.get(acct)
         return mine is None or parse_caller(mine).name != name
@@ -236,7 +237,8 @@ def build_universe(
                 "account": u.account_index(acct),
                 "arn": known,
                 "identity": ident,
-                "any_iam": ident is None,
+                # nobody writes the identity policies of a role AWS owns
+                "any_iam": ident is None and not is_service_role(name),
             }
             add(kind=kind, name=name, path=parse_caller(known).path, **common)
             if kind == "user" and u.federation:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kmsprove.arn import parse_caller
+from kmsprove.arn import parse_caller, session_of
 from kmsprove.catalog import action_info
 from kmsprove.errors import InputError, SourcePos
 from kmsprove.request import Context, Request
@@ -86,7 +86,12 @@ FIXED_KEYS = ("aws:principalarn", "aws:principalaccount", "kms:calleraccount", "
 
 
 def complete_request(world: World, req: Request, where: SourcePos | None = None) -> Request:
-    """`req` with the derived context added under the caller's explicit values."""
+    """`req` with the derived context added under the caller's explicit values; a role
+    ARN as the caller becomes a session of it (R1.2), for both twins alike."""
+    if parse_caller(req.principal).kind == "role":
+        session = session_of(req.principal)
+        note = f"`{req.principal}` is a role: decided for its session `{session}`"
+        req = replace(req, principal=session, notes=(*req.notes, note))
     derived = derived_context(world, req)
     problems = []
     for name, value in derived.items():

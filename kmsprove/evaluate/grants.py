@@ -5,12 +5,12 @@ Twin: `kmsprove.encode.grants`.
 
 from __future__ import annotations
 
-from kmsprove.arn import Caller
+from kmsprove.arn import Caller, unique_id_kind
 from kmsprove.ast import Grant
 from kmsprove.catalog import ActionInfo
-from kmsprove.evaluate.principals import grantee_covers, is_service_name
+from kmsprove.evaluate.principals import grantee_covers, is_service_name, may_be_unresolved
 from kmsprove.request import Context, StatementRef
-from kmsprove.world import Key
+from kmsprove.world import Identity, Key
 
 
 def _lower_pairs(pairs: tuple[tuple[str, str], ...]) -> dict[str, str]:
@@ -55,7 +55,11 @@ def child_within(grant: Grant, ctx: Context) -> tuple[bool, str]:
 
 
 def grant_is_for(grant: Grant, caller: Caller) -> bool:
-    """Whether the grant's grantee covers the caller (R4.3)."""
+    """Whether the grant's grantee covers the caller (R4.3). A unique id the world did
+    not resolve covers no caller a request names (`unresolved_notes` says where it
+    could)."""
+    if is_unresolved(grant.grantee):
+        return False
     if grant.grantee_service is not None:
         return caller.is_service and caller.arn == grant.grantee_service
     if grant.grantee is not None and is_service_name(grant.grantee):
@@ -97,15 +101,61 @@ def grants_allow(
     ok = False
     others = 0
     for g in key.grants:
+        if is_unresolved(g.grantee) and info.short in g.operations:
+            refs.append(StatementRef.at(_label(g), g.pos, False, "Allow", _unknown_why(g)))
+            continue
         if not grant_is_for(g, caller):
             others += 1
             continue
         allowed, why = grant_allows(g, key, caller, info, ctx)
         if g.grantee is not None and is_service_name(g.grantee) and allowed:
             why = f"its grantee `{g.grantee}` is a service, so who it covers is unknown (R4.3)"
+        why += "".join(f" (`{uid}` is `{arn}`)" for uid, arn in g.resolved if arn == g.grantee)
         refs.append(StatementRef.at(g.grant_id or g.name or None, g.pos, allowed, "Allow", why))
         ok = ok or allowed
     return ok, refs, others
+
+
+def is_unresolved(principal: str | None) -> bool:
+    """A grantee or retiring principal given as a unique id no principal of the world
+    carries (`kmsprove.inputs.unique_ids` resolved the others to their ARN)."""
+    return principal is not None and unique_id_kind(principal) is not None
+
+
+def _label(g: Grant) -> str:
+    return g.grant_id or g.name or "(no GrantId)"
+
+
+def _unknown_why(g: Grant) -> str:
+    return f"its grantee `{g.grantee}` is not resolved: its principal and account are unknown"
+
+
+def unresolved_notes(
+    key: Key, info: ActionInfo, caller: Caller, ident: Identity | None, grant_id: str | None
+) -> list[str]:
+    """Why a deny may be wrong: grants for the action (for RetireGrant, the grant retired)
+    whose grantee or retiring principal is an unresolved unique id that may be the caller.
+    Twin: `kmsprove.solve.unresolved.unresolved_grant` (the questions' "unknown")."""
+    out = []
+    for g in key.grants:
+        if info.short == "RetireGrant" and g.grant_id != grant_id:
+            continue
+        roles = []
+        if info.short in g.operations:
+            roles.append(("grantee", g.grantee))
+        if info.short == "RetireGrant":
+            roles.append(("retiring principal", g.retiring))
+        for role, value in roles:
+            if (
+                value is not None
+                and is_unresolved(value)
+                and may_be_unresolved(value, caller, ident)
+            ):
+                out.append(
+                    f"grant {_label(g)}'s {role} {value} is not resolved: its principal and"
+                    " account are unknown, so it may be the caller and allow this request"
+                )
+    return out
 
 
 def retire_routes(grant: Grant, key: Key, caller: Caller) -> tuple[list[str], list[str]]:

@@ -11,11 +11,12 @@ from dataclasses import dataclass, field, replace
 
 from kmsprove.arn import (
     Caller,
+    is_service_role,
     parse_caller,
     session_of,
 )
 from kmsprove.catalog import ActionInfo, action_info
-from kmsprove.evaluate.grants import grants_allow, retire_routes
+from kmsprove.evaluate.grants import grants_allow, retire_routes, unresolved_notes
 from kmsprove.evaluate.iam import decide_iam
 from kmsprove.evaluate.keystate import blocked_by, type_forbids
 from kmsprove.evaluate.layers import LayerMatch, Subject, key_policy_view, match_policies
@@ -149,7 +150,11 @@ class _Kms:
 
     def service_linked(self) -> bool:
         """A service-linked role (path /aws-service-role/): SCPs and RCPs do not bind it (R1.10).
-        Only a role the world lists can be known to be one; a name proves nothing."""
+        Only a role the world lists can be known to be one; a name proves nothing. A
+        session of a role AWS owns (`aws:ec2-infrastructure`) is treated alike
+        (docs/choices.md)."""
+        if self.caller.kind == "assumed-role" and is_service_role(self.caller.name):
+            return True
         ident = self.identity()
         return ident is not None and "/aws-service-role/" in ident.arn
 
@@ -158,13 +163,20 @@ class _Kms:
     def report(self, layer: Layer, m: LayerMatch, note: str = "") -> None:
         self.layers.append(LayerResult(layer, m.effect, m.refs(), note))
 
-    def finish(self, allowed: bool, reason: str) -> Decision:
+    def finish(self, allowed: bool, reason: str, unresolved: bool = False) -> Decision:
+        """The decision; `unresolved`: a deny a grant could turn into an allow were its
+        unique id resolved to the caller, so the deny is unknown and says which grant."""
+        unknown = None
+        if unresolved and not allowed:
+            ident = self.identity()
+            notes = unresolved_notes(self.key, self.info, self.caller, ident, self.req.grant_id)
+            unknown = "; ".join(notes) or None
         if allowed:
             refused = self.refusal()
             if refused:
                 return Decision(False, tuple(self.layers), refused, None, tuple(self.warnings))
         block = blocked_by(self.key, self.info.short) if allowed else None
-        return Decision(allowed, tuple(self.layers), reason, block, tuple(self.warnings))
+        return Decision(allowed, tuple(self.layers), reason, block, tuple(self.warnings), unknown)
 
     def refusal(self) -> str | None:
         """Why KMS refuses an authorized call for good (key type, lockout check)."""
@@ -264,7 +276,7 @@ class _Kms:
             return self.finish(True, why)
         if granted:
             return self.finish(True, "a grant allows it (R1.9)")
-        return self.finish(False, why)
+        return self.finish(False, why, unresolved=True)
 
     def policies_allow(self, kp: LayerMatch, caps: _Caps, cross: bool) -> tuple[bool, str]:
         vias = kp.vias()
@@ -372,8 +384,10 @@ class _Kms:
             return self.finish(
                 False,
                 f"the caller is in {via_iam[0]}, but no IAM policy allows kms:RetireGrant (R4.7)",
+                unresolved=True,
             )
         return self.finish(
             False,
             "the caller is not a retiring principal, a retiring grantee, nor in the issuing or key account (R4.7)",
+            unresolved=True,
         )

@@ -5,9 +5,10 @@ Twin: `kmsprove.encode.principals`.
 
 from __future__ import annotations
 
-from kmsprove.arn import Caller, parse_caller
+from kmsprove.arn import Caller, parse_caller, unique_id_kind
 from kmsprove.ast import Principal
 from kmsprove.request import Via
+from kmsprove.world import Identity
 
 
 def entry_covers(entry: Principal, caller: Caller, federated_from: str | None) -> Via | None:
@@ -89,6 +90,18 @@ def grantee_covers(grantee: str, caller: Caller) -> bool:
         case "assumed-role" | "federated-user":
             return grantee == caller.arn
     return False
+
+
+def may_be_unresolved(unique_id: str, caller: Caller, ident: Identity | None) -> bool:
+    """Whether the principal behind a unique id the world did not resolve may be the
+    caller (its account is unknown): a user's id (`AIDA...`) any user, a role's id
+    (`AROA...`) any role session; never a principal whose own unique id the world
+    knows, since the id would then have resolved (`kmsprove.inputs.unique_ids`).
+    Twin: `kmsprove.encode.principals.may_be_unresolved`."""
+    if ident is not None and ident.unique_id is not None:
+        return False
+    want = "user" if unique_id_kind(unique_id) == "user" else "assumed-role"
+    return caller.kind == want
 
 
 def is_service_name(value: str) -> bool:

@@ -62,6 +62,9 @@ def with_replica(
     )
     if not again.allowed:
         return Decision(
-            False, layers, f"the replica {replica.arn} does not allow it: {again.reason}"
+            False,
+            layers,
+            f"the replica {replica.arn} does not allow it: {again.reason}",
+            unknown=again.unknown,
         )
     return replace(primary, layers=layers, reason=primary.reason + "; the replica allows it too")

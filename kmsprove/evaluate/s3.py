@@ -48,6 +48,7 @@ def evaluate_s3(world: World, req: Request) -> Decision:
         return Decision(False, tuple(layers), "the key is not in the bucket's Region (R8.4)")
     kms_ok = True
     kms_why = ""
+    unknown = None  # the KMS deny may be wrong (an unresolved grantee, R4.3)
     for action in kms_actions:
         sub = _subrequest(world, req, bucket, key.arn, action)
         if isinstance(sub, str):
@@ -57,15 +58,16 @@ def evaluate_s3(world: World, req: Request) -> Decision:
         if not d.allowed:
             kms_ok = False
             kms_why = f"KMS denies the {action} S3 makes for the caller: {d.reason}"
+            unknown = d.unknown
             break
     if not s3_ok:
         return Decision(False, tuple(layers), s3_why)
     if not kms_ok:
-        return Decision(False, tuple(layers), kms_why)
+        return Decision(False, tuple(layers), kms_why, unknown=unknown)
     return Decision(
         True,
         tuple(layers),
-        f"S3 allows the read ({s3_why}) and KMS allows the {', '.join(kms_actions)} (R8.1)",
+        f"S3 allows the {req.action} ({s3_why}) and KMS allows the {', '.join(kms_actions)} (R8.1)",
     )
 
 

@@ -5,11 +5,17 @@ from the file's content (`sniff`), which `--kind` values it can be read as, and 
 read it. `read(path, kind)` serves every command (validate, explain, query, check,
 diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
 `--kind` choices are `KINDS`. A format is one module plus one row here
-(docs/extending.md).
+(docs/extending.md). `ReadOptions` (`--account`, `--region`) reach every reader through
+the `Peek`; a format whose input says where everything is ignores them.
 
 What a file is, without `--kind`, is the first format whose `sniff` recognises it:
 
 - an object with `version` -> a world file;
+- an object with `Resources` or `AWSTemplateFormatVersion`, in JSON or YAML -> a
+  CloudFormation template (or `cdk synth` output), read as a world
+  (`kmsprove.inputs.cloudformation`, with the `ReadOptions` of `read`);
+- an object with `format_version` and `planned_values`, `values` or `resource_changes`
+  (`terraform show -json` of a plan or a state) -> a world (`inputs.terraform`);
 - an array, or an object with `Grants` (`aws kms list-grants` output) -> grants;
 - an object with `Policy` and no `Statement` (`aws kms get-key-policy` output)
   -> a key policy;
@@ -21,20 +27,18 @@ What a file is, without `--kind`, is the first format whose `sniff` recognises i
 - anything else -> one error asking for `--kind` (or naming
   `get-account-authorization-details` output, which a world file imports).
 
-A command's WORLD (`load_world_or_policy`) is a world file, or a key policy read as a
-world of one key (`kmsprove.inputs.key_policy_world`); another document is an error
-that says what it is.
+A command's WORLD (`kmsprove.inputs.key_policy_world.load_world_input`) is a world
+file, a template, or a key policy read as a world of one key; another document is an
+error that says what it is.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 
-from kmsprove.ast import Grant, Policy, PolicyKind
+from kmsprove.ast import PolicyKind
 from kmsprove.errors import (
     Diagnostic,
     InputError,
@@ -45,60 +49,19 @@ from kmsprove.errors import (
     suggest,
 )
 from kmsprove.inputs.aws_cli import is_authorization_details
+from kmsprove.inputs.cloudformation import is_template, load_template, sniff_template
 from kmsprove.inputs.documents import read_document, read_grants
 from kmsprove.inputs.files import head_bytes, read_text
-from kmsprove.inputs.key_policy_world import check_key_arn, key_policy_world, not_a_world
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
+from kmsprove.inputs.peek import Format, Loaded, Peek
 from kmsprove.inputs.request_file import parse_request
+from kmsprove.inputs.terraform import is_terraform, load_terraform
 from kmsprove.inputs.world_file import WorldLoader
-from kmsprove.request import Request
-from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JObject, JString
 from kmsprove.validate.request import check_request
-from kmsprove.world import PlacedKey, World
+from kmsprove.world import World
 
 POLICY_KINDS = {k.value: k for k in PolicyKind}
-
-
-@dataclass
-class Peek:
-    """A file being read: its text, and its JSON tree once a format asks for it."""
-
-    path: str
-    text: str
-    tree: JNode | None = None  # already parsed (an in-memory document)
-    problems: list[Diagnostic] = field(default_factory=list)  # why it is not JSON
-
-    @cached_property
-    def json(self) -> JNode | None:
-        if self.tree is not None:
-            return self.tree
-        try:
-            return parse_json(self.text, self.path)
-        except InputError as exc:
-            self.problems = list(exc.diagnostics)
-            return None
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """What a file held, as its kind: a `World`, a `Policy`, grants; and every problem."""
-
-    kind: str
-    value: World | Policy | list[Grant] | Request | None
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.is_error]
-
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    kinds: tuple[str, ...]  # the `--kind` values it can be read as
-    sniff: Callable[[Peek], str | None]  # the kind it holds, or None: not this format
-    load: Callable[[Peek, str], Loaded]
-    hint: re.Pattern[bytes] | None = None  # a cheap test on a file's head (directory scans)
 
 
 # --------------------------------------------------------------------------
@@ -119,6 +82,17 @@ def _load_world(peek: Peek, kind: str) -> Loaded:
     if peek.json is None:
         return Loaded(kind, None, tuple(peek.problems))
     world, diags = WorldLoader(Path(peek.path)).load(root=peek.json)
+    return Loaded(kind, world, tuple(diags))
+
+
+def _sniff_terraform(peek: Peek) -> str | None:
+    return "world" if is_terraform(peek.json) else None
+
+
+def _load_terraform(peek: Peek, kind: str) -> Loaded:
+    if peek.json is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    world, diags = load_terraform(peek.json, peek.path, peek.text, peek.options)
     return Loaded(kind, world, tuple(diags))
 
 
@@ -200,6 +174,15 @@ def _load_policy(peek: Peek, kind: str) -> Loaded:
 
 FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), _sniff_world, _load_world, re.compile(rb'"keys"\s*:')),
+    Format("cloudformation", ("world",), sniff_template, load_template, template=True),
+    Format(
+        "terraform",
+        ("world",),
+        _sniff_terraform,
+        _load_terraform,
+        re.compile(rb'"format_version"\s*:[^{]*"terraform_version"\s*:'),
+        template=True,
+    ),
     Format("list-grants", ("grants",), _sniff_grants, _load_grants),
     Format("get-key-policy", ("key-policy",), _sniff_get_key_policy, _load_policy),
     Format("request", ("request",), _sniff_request, _load_request),
@@ -222,7 +205,7 @@ def sniff(peek: Peek) -> tuple[Format, str] | Diagnostic:
         if kind is not None:
             return fmt, kind
     if peek.json is None:
-        return peek.problems[0]
+        return peek.syntax_problems()[0]
     pos = peek.json.pos
     if is_authorization_details(peek.json):
         return error(
@@ -233,47 +216,76 @@ def sniff(peek: Peek) -> tuple[Format, str] | Diagnostic:
     return error(
         pos,
         "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
-        "`Policy` (get-key-policy output), `principal` and `action` (a request) or "
-        "`version` (a world file); use `--kind`",
+        "`Policy` (get-key-policy output), `principal` and `action` (a request), "
+        "`version` (a world file) or `format_version` with `planned_values`, `values` or "
+        "`resource_changes` (`terraform show -json`); use `--kind`",
     )
 
 
-def read(path: str, kind: str | None = None) -> Loaded:
-    """Read one file as `kind` (guessed when None); never raises for bad input."""
+def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) -> Loaded:
+    """Read one file as `kind` (guessed when None), told `options`; never raises for
+    bad input."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
     try:
-        peek = Peek(path, read_text(path))
+        peek = Peek(path, read_text(path), options=options)
     except InputError as exc:
         return Loaded(kind or "", None, tuple(exc.diagnostics))
-    if peek.json is None:  # every format here is JSON: its syntax errors are the answer
-        return Loaded(kind or "", None, tuple(peek.problems))
+    if peek.json is None and not is_template(peek.yaml):
+        # neither JSON nor a YAML template: the errors of what the text looks like
+        if peek.yaml is not None and peek.looks_like_yaml:
+            why = "a YAML file is read as a CloudFormation template, but this one has no"
+            why += " `Resources` or `AWSTemplateFormatVersion`"
+            return Loaded(kind or "", None, (error(peek.yaml.pos, why),))
+        return Loaded(kind or "", None, tuple(peek.syntax_problems()))
     found = sniff(peek)
     if kind is None:
         if isinstance(found, Diagnostic):
             return Loaded("", None, (found,))
         fmt, kind = found
-        return fmt.load(peek, kind)
-    if not isinstance(found, Diagnostic) and kind in found[0].kinds:
-        return found[0].load(peek, kind)
-    # the user's `--kind` decides which reader, whatever the content looks like
-    fmt = next(f for f in FORMATS if kind in f.kinds)
-    return fmt.load(peek, kind)
+    elif not isinstance(found, Diagnostic) and kind in found[0].kinds:
+        fmt = found[0]
+    else:  # the user's `--kind` decides which reader, whatever the content looks like
+        fmt = next(f for f in FORMATS if kind in f.kinds)
+    if peek.json is None and not fmt.template:  # YAML is only ever a template
+        why = f"this is a CloudFormation template, not {kind}: read it as a world"
+        return Loaded(kind, None, (error(SourcePos(path), why),))
+
+    return replace(fmt.load(peek, kind), format=fmt.name)
 
 
-def validate_files(paths: list[str], kind: str | None) -> list[Diagnostic]:
+def is_template_read(loaded: Loaded) -> bool:
+    """The file was read as a template (the template flags applied to it)."""
+    return any(f.template and f.name == loaded.format for f in FORMATS)
+
+
+def check_options_used(options: ReadOptions, loaded: list[Loaded], paths: list[str]) -> None:
+    """The template flags were given, but no file read is a template: an error."""
+    if options.given and loaded and not any(is_template_read(x) for x in loaded):
+        why = "--account, --region, --parameter and --physical-id read a CloudFormation"
+        raise InputError.at_cli(f"{why} template; {', '.join(f'`{p}`' for p in paths)} is not one")
+
+
+def validate_files(
+    paths: list[str], kind: str | None, options: ReadOptions = NO_OPTIONS
+) -> list[Diagnostic]:
     """Every diagnostic of every file, sorted (and cut at the usual limit)."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
     diags: list[Diagnostic] = []
-    for path in paths:
-        diags.extend(read(path, kind).diagnostics)
+    loaded = [read(path, kind, options) for path in paths]
+    for x in loaded:
+        diags.extend(x.diagnostics)
+    if not any(d.is_error for d in diags):
+        check_options_used(options, loaded, paths)
     return sort_diagnostics(printable(diags))
 
 
-def read_as(path: str, kinds: tuple[str, ...], kind: str | None = None) -> Loaded:
+def read_as(
+    path: str, kinds: tuple[str, ...], kind: str | None = None, options: ReadOptions = NO_OPTIONS
+) -> Loaded:
     """Read one file that must be one of `kinds`; bad input raises `InputError`."""
-    loaded = read(path, kind)
+    loaded = read(path, kind, options)
     if loaded.errors:
         raise InputError(loaded.errors)
     if loaded.kind not in kinds or loaded.value is None:
@@ -281,59 +293,40 @@ def read_as(path: str, kinds: tuple[str, ...], kind: str | None = None) -> Loade
     return loaded
 
 
-def load_world_with_warnings(path: str | Path) -> tuple[World, list[Diagnostic]]:
-    """Read and validate a world; raise `InputError` with every error."""
-    loaded = read(str(path), "world")
+def load_world_with_warnings(
+    path: str | Path, options: ReadOptions = NO_OPTIONS
+) -> tuple[World, list[Diagnostic]]:
+    """Read and validate a world (a world file or a template); raise `InputError` with
+    every error; the warnings, sorted."""
+    loaded = read(str(path), "world", options)
     if loaded.errors or not isinstance(loaded.value, World):
         raise InputError(loaded.errors or loaded.diagnostics)
-    return loaded.value, list(loaded.diagnostics)
+    return loaded.value, sort_diagnostics(printable(loaded.diagnostics))
 
 
-def load_world(path: str | Path) -> World:
-    """Read and validate a world; raise `InputError` with every error."""
-    return load_world_with_warnings(path)[0]
-
-
-@dataclass(frozen=True)
-class WorldInput:
-    """A command's WORLD argument, read: the world; for a key policy given as WORLD, its
-    warnings (the policy's own, and where its key came from) and the key it was placed
-    on (printed commands carry it as `--key-arn`, so they rebuild the same world)."""
-
-    world: World
-    warnings: tuple[Diagnostic, ...] = ()
-    placed: PlacedKey | None = None
-
-
-def load_world_or_policy(path: str, key_arn: str | None = None) -> WorldInput:
-    """What a command's WORLD argument names: a world file, or a key policy (a document or
-    `aws kms get-key-policy` output) as a world of one key, `key_arn` or the one its
-    policy's root principal says (`kmsprove.inputs.key_policy_world`). Another document
-    is an error saying what it is; raise `InputError` with every error."""
-    check_key_arn(key_arn)
-    loaded = read(path)
-    if loaded.kind == "key-policy":
-        if loaded.errors or not isinstance(loaded.value, Policy):
-            raise InputError(loaded.errors or loaded.diagnostics)
-        world, placed, notes = key_policy_world(path, loaded.value, key_arn)
-        diags = sort_diagnostics(printable([*loaded.diagnostics, *notes]))
-        if any(d.is_error for d in diags):
-            raise InputError([d for d in diags if d.is_error])
-        return WorldInput(world, tuple(diags), placed)
-    if loaded.kind == "":
-        # what it is could not be told: read as a world, whose errors say what is wrong
-        loaded = read(path, "world")
-    if loaded.kind != "world":
-        raise not_a_world(path, loaded.kind)
+def load_world_notes(
+    path: str | Path, options: ReadOptions = NO_OPTIONS
+) -> tuple[World, list[Diagnostic]]:
+    """A world, and what its reader assumed for the user to see: a template's warnings
+    (defaults, generated names, what is unresolved); a world file's warnings are
+    `validate`'s to show. Raise `InputError` with every error."""
+    loaded = read(str(path), "world", options)
     if loaded.errors or not isinstance(loaded.value, World):
         raise InputError(loaded.errors or loaded.diagnostics)
-    if key_arn is not None:
-        raise InputError.at_cli(
-            f"--key-arn names the key of a key policy given as WORLD; `{path}` is a world"
-            " file, whose keys carry their ARNs"
-        )
-    # a world file's warnings are `validate`'s to show, as before bare policies were read
-    return WorldInput(loaded.value)
+    check_options_used(options, [loaded], [str(path)])
+    return loaded.value, template_notes(loaded)
+
+
+def template_notes(loaded: Loaded) -> list[Diagnostic]:
+    """The warnings of a file read as a template, sorted; none for another format."""
+    if not is_template_read(loaded):
+        return []
+    return sort_diagnostics(printable(d for d in loaded.diagnostics if not d.is_error))
+
+
+def load_world(path: str | Path, options: ReadOptions = NO_OPTIONS) -> World:
+    """Read and validate a world; raise `InputError` with every error."""
+    return load_world_with_warnings(path, options)[0]
 
 
 def world_files(directory: str) -> list[str]:
@@ -346,7 +339,10 @@ def world_files(directory: str) -> list[str]:
         if path.is_file() and any(h.search(head_bytes(path)) for h in hints)
     ]
     if not out:
-        raise InputError.at(SourcePos(directory), "no world files (`*.json` with `keys`) here")
+        raise InputError.at(
+            SourcePos(directory),
+            "no world files (`*.json` with `keys`, or `terraform show -json` output) here",
+        )
     return out
 
 
@@ -361,12 +357,15 @@ __all__ = [
     "KINDS",
     "Format",
     "Loaded",
+    "ReadOptions",
     "WorldInput",
     "load_world",
-    "load_world_or_policy",
+    "load_world_input",
+    "load_world_notes",
     "load_world_with_warnings",
     "read",
     "read_as",
+    "read_options",
     "validate_files",
     "world_files",
 ]

@@ -1,6 +1,7 @@
 """`aws iam get-account-authorization-details` output as a complete account: users,
 groups and roles with their inline and attached managed policies (default versions),
-boundaries, trust policies and tags. (The get-key-policy and list-grants envelopes are
+boundaries, trust policies, tags and unique ids (`UserId`, `RoleId`: how ListGrants
+may name a grantee). (The get-key-policy and list-grants envelopes are
 unwrapped by `documents.read_document` and `documents.read_grants`.)
 """
 
@@ -53,9 +54,9 @@ class _AuthorizationDetails(Reader):
             name = self.string(g.get("GroupName"), "GroupName") or ""
             groups[name] = self.attached(g, "GroupPolicyList", managed)
         out: dict[str, Identity] = {}
-        for kind, list_name, inline in (
-            ("user", "UserDetailList", "UserPolicyList"),
-            ("role", "RoleDetailList", "RolePolicyList"),
+        for kind, list_name, inline, id_field in (
+            ("user", "UserDetailList", "UserPolicyList", "UserId"),
+            ("role", "RoleDetailList", "RolePolicyList", "RoleId"),
         ):
             for item in _items(node.get(list_name)):
                 arn = self.string(item.get("Arn"), "Arn")
@@ -92,6 +93,7 @@ class _AuthorizationDetails(Reader):
                     trust_policy=trust,
                     groups=tuple(group_names),
                     unknown_documents=tuple(unknown),
+                    unique_id=self.unique_id(item.get(id_field), kind, id_field),
                     pos=item.pos,
                 )
         return out

@@ -33,6 +33,7 @@ from kmsprove.syntax.tree import (
     kind_name,
 )
 from kmsprove.validate import check_grant, check_policy
+from kmsprove.validate.principals import unique_id_problem
 
 GET_KEY_POLICY_FIELDS = ("Policy", "PolicyName")
 LIST_GRANTS_FIELDS = ("Grants", "Truncated", "NextMarker")
@@ -231,6 +232,15 @@ class Reader:
             if s is not None:
                 out.append(s)
         return tuple(out)
+
+    def unique_id(self, node: JNode | None, kind: str, what: str = "unique_id") -> str | None:
+        """A user's (`AIDA...`) or role's (`AROA...`) unique id, checked against its kind."""
+        value = self.string(node, what)
+        problem = unique_id_problem(value, kind) if value is not None else None
+        if problem is not None:
+            self.err(node, problem)
+            return None
+        return value
 
     def tags(self, node: JNode | None) -> tuple[tuple[str, str], ...]:
         """`{"k": "v"}` or the AWS list shape `[{"Key": k, "Value": v}]`."""

@@ -1,9 +1,12 @@
 """Reading files: the only module that opens what the user gives (STYLE.md: `inputs/`
-is the only package that reads files). Every problem is a positioned `InputError`.
+is the only package that reads files), and writes what the user asks for (a SARIF log,
+witness files). Every problem is a positioned `InputError`.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kmsprove.errors import InputError, SourcePos
@@ -44,3 +47,34 @@ def head_bytes(path: Path, size: int = 1_000_000) -> bytes:
     """The first bytes of a file, to tell what it is without parsing it (directory scans)."""
     with path.open("rb") as f:
         return f.read(size)
+
+
+def write_text(path: str, text: str) -> None:
+    """Write one file the user asked for (`--sarif-output`, a witness file)."""
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as exc:
+        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
+
+
+def write_witnesses(
+    directory: str, witnesses: Sequence[Mapping[str, str] | None]
+) -> list[str | None]:
+    """Write each witness's files (name -> text) under `directory`, in a numbered
+    subdirectory each when there are several; where each went, None for a None."""
+    several = sum(w is not None for w in witnesses) > 1
+    out: list[str | None] = []
+    for n, found in enumerate(witnesses, 1):
+        if found is None:
+            out.append(None)
+            continue
+        where = os.path.join(directory, str(n)) if several else directory
+        try:
+            os.makedirs(where, exist_ok=True)
+        except OSError as exc:
+            raise InputError.at(SourcePos(where), f"cannot write: {exc.strerror}") from None
+        for name, text in found.items():
+            write_text(os.path.join(where, name), text.rstrip("\n"))
+        out.append(where)
+    return out

@@ -22,12 +22,14 @@ from kmsprove.errors import Diagnostic, InputError, error, suggest
 from kmsprove.inputs.aws_cli import read_authorization_details
 from kmsprove.inputs.documents import Reader, policy_from_value
 from kmsprove.inputs.files import parse_file
+from kmsprove.inputs.unique_ids import resolve_unique_ids
+from kmsprove.inputs.unresolved import unsettled_warning
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JArray, JNode, JNull, JObject, JString, kind_name
-from kmsprove.world import Account, Bucket, Identity, Key, World
+from kmsprove.world import Account, Bucket, Identity, Key, Unresolved, World
 
 KEY_ARN_RE = re.compile(r"arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[A-Za-z0-9-]+")
-WORLD_FIELDS = ("version", "keys", "accounts", "buckets", "vpc_endpoints")
+WORLD_FIELDS = ("version", "keys", "accounts", "buckets", "vpc_endpoints", "unknowns")
 KEY_FIELDS = (
     "arn",
     "policy",
@@ -53,7 +55,7 @@ ACCOUNT_FIELDS = (
     "enabled_regions",
     "import",
 )
-PRINCIPAL_FIELDS = ("policies", "boundary", "tags", "trust_policy", "groups")
+PRINCIPAL_FIELDS = ("policies", "boundary", "tags", "trust_policy", "groups", "unique_id")
 BUCKET_FIELDS = ("arn", "account", "region", "policy", "kms_key", "bucket_key")
 KEY_STATES = (
     "Enabled",
@@ -109,7 +111,9 @@ class WorldLoader(Reader):
             buckets=tuple(buckets),
             vpc_endpoints=types.MappingProxyType(endpoints),
             file=str(self.path),
+            unknowns=tuple(self.unknowns(root.get("unknowns"))),
         )
+        world = resolve_unique_ids(world)
         self.diags.extend(validate.check_world(world))
         return world, self.diags
 
@@ -269,6 +273,11 @@ class WorldLoader(Reader):
         out = {}
         for m in node.members:
             caller = parse_caller(m.key)
+            if caller.kind == "root" and caller.account == acct_id and isinstance(m.value, JObject):
+                # the root user is in every account: its entry takes part in no decision
+                self.unknown_fields(m.value, PRINCIPAL_FIELDS, "principal")
+                self.diags.extend(validate.root_principal_problems(m.key, m.value))
+                continue
             if caller.kind not in ("user", "role"):
                 self.diags.append(
                     error(
@@ -295,6 +304,7 @@ class WorldLoader(Reader):
                 tags=self.tags(v.get("tags")),
                 trust_policy=self.document(trust, PolicyKind.TRUST, ""),
                 groups=self.string_list(v.get("groups"), "groups"),
+                unique_id=self.unique_id(v.get("unique_id"), caller.kind),
                 pos=m.value.pos,
             )
         return out
@@ -335,6 +345,32 @@ class WorldLoader(Reader):
                     pos=item.pos,
                 )
             )
+        return out
+
+    def unknowns(self, node: JNode | None) -> list[Unresolved]:
+        """`unknowns`: [{"reason": TEXT, "key": KEY-ARN (absent: every key)}], what the
+        collector or a template reader could not settle."""
+        if node is None:
+            return []
+        if not isinstance(node, JArray):
+            self.err(node, f"`unknowns` must be an array, not {kind_name(node)}")
+            return []
+        out = []
+        for item in node.items:
+            if not isinstance(item, JObject):
+                self.err(item, f"an `unknowns` entry must be an object, not {kind_name(item)}")
+                continue
+            self.unknown_fields(item, ("reason", "key"), "unknowns entry")
+            reason = self.string(item.get("reason"), "reason")
+            if not reason:
+                self.err(item, "an `unknowns` entry needs its `reason`")
+                continue
+            key = self.string(item.get("key"), "key")
+            if key is not None and not KEY_ARN_RE.fullmatch(key):
+                self.err(item.get("key") or item, f"`key` must be a key ARN, not `{key}`")
+                continue
+            out.append(Unresolved(reason, key, item.pos))
+            self.diags.append(unsettled_warning(out[-1]))
         return out
 
     def endpoints(self, node: JNode | None) -> dict[str, Policy]:

@@ -14,6 +14,7 @@ from kmsprove.ast import Query
 from kmsprove.errors import InputError
 from kmsprove.questions.bucket import ask_bucket
 from kmsprove.questions.ever import ask_ever_key
+from kmsprove.questions.hedge import hedge_answer
 from kmsprove.questions.today import ask_key
 from kmsprove.world import Key, World
 
@@ -39,7 +40,7 @@ def ask(
     """One answer per key the query is about (one for a bucket)."""
     kind = question_kind(query)
     if kind == "bucket":
-        return [ask_bucket(world, query, timeout)]
+        return [hedge_answer(world, ask_bucket(world, query, timeout))]
     if query.target is not None:
         key = world.find_key(query.target.ref)
         if key is None:
@@ -47,7 +48,7 @@ def ask(
         keys = [key]
     else:
         keys = list(world.keys)
-    return [ASK[kind](world, query, k, timeout, trusted) for k in keys]
+    return [hedge_answer(world, ASK[kind](world, query, k, timeout, trusted)) for k in keys]
 
 
 __all__ = ["ASK", "ask", "question_kind"]

@@ -28,6 +28,7 @@ from kmsprove.request import Layer
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.recheck import witness_answer
 from kmsprove.solve.session import Sat, Unsat, deadline_in, solve
+from kmsprove.solve.unresolved import unresolved_grant
 from kmsprove.world import Key, World
 
 
@@ -99,7 +100,8 @@ def check(
     result = solve(formulas, [pins], deadline_in(timeout), 5.0, ShapeRefiner([sym]))
     opens = open_accounts(world, u)
     if isinstance(result, Unsat):
-        exceeded = bound_exceeded(world)
+        actions = [a.name for a in sym.actions]
+        exceeded = bound_exceeded(world) or unresolved_grant(key, u, actions)
         if exceeded:
             return Answer(
                 Verdict.UNKNOWN, open_accounts=opens, reason=f"no request found, but {exceeded}"

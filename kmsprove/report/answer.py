@@ -13,7 +13,6 @@ from typing import Any
 from kmsprove.answer import Answer, Verdict
 from kmsprove.report.common import reproduce_line, shown_context, value_text
 from kmsprove.request import Layer, Request
-from kmsprove.world import PlacedKey
 
 
 def shortened(answers: Sequence[Answer], max_steps: int | None) -> list[Answer]:
@@ -31,9 +30,7 @@ def shortened(answers: Sequence[Answer], max_steps: int | None) -> list[Answer]:
     return out
 
 
-def answer_json(a: Answer, placed: PlacedKey | None = None) -> dict[str, Any]:
-    """One answer's JSON; `placed` is the key a key policy given as WORLD was placed on
-    (an assumed one is `assumptions.assumed_key`)."""
+def answer_json(a: Answer) -> dict[str, Any]:
     ce: dict[str, Any] | None = None
     if a.counterexample is not None:
         r = a.counterexample
@@ -48,18 +45,16 @@ def answer_json(a: Answer, placed: PlacedKey | None = None) -> dict[str, Any]:
             ce["federated_from"] = r.federated_from
         if a.witness:
             ce["assumed_identity_policies"] = list(a.witness)
-    assumptions: dict[str, Any] = {
-        "open_accounts": list(a.open_accounts),
-        "trusted": list(a.trusted),
-        "steps_not_modelled": list(a.not_modelled),
-    }
-    if placed is not None and placed.assumed:
-        assumptions["assumed_key"] = placed.arn
     return {
         "answer": a.verdict.value,
         "key": a.key,
         "counterexample": ce,
-        "assumptions": assumptions,
+        "assumptions": {
+            "open_accounts": list(a.open_accounts),
+            "trusted": list(a.trusted),
+            "steps_not_modelled": list(a.not_modelled),
+            "inputs": list(a.inputs_assumed),
+        },
         "reason": a.reason,
         "notes": list(a.notes),
         "seconds": round(a.seconds, 4),
@@ -79,8 +74,8 @@ def _final_step(r: Request) -> dict[str, Any]:
     return out
 
 
-def answers_json(answers: Sequence[Answer], placed: PlacedKey | None = None) -> dict[str, Any]:
-    docs = [answer_json(a, placed) for a in answers]
+def answers_json(answers: Sequence[Answer]) -> dict[str, Any]:
+    docs = [answer_json(a) for a in answers]
     if len(docs) == 1:
         return docs[0]
     unknown = any(a.verdict is Verdict.UNKNOWN for a in answers)
@@ -98,12 +93,10 @@ def render_answers(
     answers: Sequence[Answer],
     world_file: str,
     saved: Sequence[str | None] = (),
-    placed: PlacedKey | None = None,
+    flags: Sequence[str] = (),
 ) -> str:
     """The answers for people; `saved[i]` is where answer i's witness was written;
-    `placed` is the key a key policy given as WORLD was placed on (reproduce lines
-    carry it as `--key-arn`; an assumed one is said)."""
-    key_arn = placed.arn if placed is not None else None
+    `flags` read WORLD again in the commands printed."""
     lines: list[str] = []
     for i, a in enumerate(answers):
         head = f"{a.verdict.value}" + (f" (key {a.key})" if a.key else "")
@@ -143,16 +136,16 @@ def render_answers(
                                 f"    {lr.layer.value}: {s.effect} {what} at {s.file}:{s.line}"
                             )
             where = saved[i] if i < len(saved) else None
-            line = reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, key_arn)
-            lines.append(f"  {line}")
+            lines.append(
+                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, flags)}"
+            )
         elif a.verdict.value == "unknown":
             lines.append(f"  {a.reason}")
         else:
             lines.append(f"  {a.reason}")
         if a.open_accounts:
             lines.append(f"  open accounts assumed: {', '.join(a.open_accounts)}")
-        if placed is not None and placed.assumed:
-            lines.append(f"  {placed.assumption()}")
+        lines.extend(f"  input assumed: {n}" for n in a.inputs_assumed)
         if a.trusted:
             lines.append(f"  trusted (took no steps of their own): {', '.join(a.trusted)}")
         if a.not_modelled and a.verdict.value == "no":

@@ -14,7 +14,6 @@ from kmsprove.ast import Expectation
 from kmsprove.report.answer import answer_json
 from kmsprove.report.common import reproduce_line, shown_context
 from kmsprove.request import StatementRef
-from kmsprove.world import PlacedKey
 
 _HEAD = {CheckStatus.HOLDS: "holds", CheckStatus.FAILS: "FAILS", CheckStatus.UNKNOWN: "unknown"}
 
@@ -92,17 +91,15 @@ def render_check_text(
     world_file: str | None = None,
     totals: bool = True,
     saved: Sequence[str | None] = (),
-    placed: PlacedKey | None = None,
+    flags: Sequence[str] = (),
 ) -> str:
     """One line per outcome, evidence under failures and unknowns, then the counts
     (unless `totals` is false: an estate run ends with its own table).
 
     With `world_file`, a failing `expect no` also gets the line that reproduces it;
-    `saved[i]` is where outcome i's witness was written (`--save-witness`); `placed`
-    is the key a key policy given as WORLD was placed on (reproduce lines carry it as
-    `--key-arn`; an assumed one is said before the counts).
+    `saved[i]` is where outcome i's witness was written (`--save-witness`); `flags`
+    read the world again in the commands printed.
     """
-    key_arn = placed.arn if placed is not None else None
     several = len({o.key for o in outcomes if o.key}) > 1
     lines = []
     for i, o in enumerate(outcomes):
@@ -116,13 +113,16 @@ def render_check_text(
         if world_file and shows_witness(o) and r is not None:
             a = o.answer
             where = saved[i] if i < len(saved) else None
-            line = reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, key_arn)
-            lines.append(f"  {line}")
+            lines.append(
+                f"  {reproduce_line(world_file, a.shown or r, a.rests_on_assumptions, where, flags)}"
+            )
+    lines += [
+        f"input assumed: {n}"
+        for n in dict.fromkeys(n for o in outcomes for n in o.answer.inputs_assumed)
+    ]
     counts = summary(outcomes)
     if not totals:
         return "\n".join(lines) + "\n" if lines else ""
-    if placed is not None and placed.assumed:
-        lines.append(placed.assumption())
     lines.append(
         f"{len(outcomes)} checked: {counts['holds']} hold, {counts['fails']} fail,"
         f" {counts['unknown']} unknown"
@@ -130,9 +130,8 @@ def render_check_text(
     return "\n".join(lines) + "\n"
 
 
-def check_json(outcomes: Sequence[Outcome], placed: PlacedKey | None = None) -> dict[str, Any]:
-    """`{"results": [...], "summary": {"holds", "fails", "unknown"}}`; `placed` as in
-    `answer_json`."""
+def check_json(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """`{"results": [...], "summary": {"holds", "fails", "unknown"}}`."""
     return {
         "results": [
             {
@@ -142,7 +141,7 @@ def check_json(outcomes: Sequence[Outcome], placed: PlacedKey | None = None) -> 
                 "query": o.expectation.query.text,
                 "key": o.key,
                 "status": o.status.value,
-                "answer": answer_json(o.answer, placed),
+                "answer": answer_json(o.answer),
                 "locations": [
                     {"file": r.file, "line": r.line, "col": r.col, "sid": r.sid}
                     for r in o.locations

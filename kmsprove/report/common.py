@@ -4,6 +4,7 @@ derives, a context value, and the `kmsprove explain` command that reproduces a r
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from kmsprove.request import Request
@@ -33,18 +34,18 @@ def value_text(v: str | list[str]) -> str:
     return v if isinstance(v, str) else "[" + ", ".join(v) + "]"
 
 
-def explain_command(world_file: str, req: Request, key_arn: str | None = None) -> str | None:
+def explain_command(world_file: str, req: Request, flags: Sequence[str] = ()) -> str | None:
     """The `kmsprove explain` flags that send exactly `req` (its whole context, and the
     key as the caller named it), or None when flags cannot say it (a federated user's
-    IAM user, a session policy: a request file can). `key_arn` is the `--key-arn` a key
-    policy given as WORLD was placed on: without it, the command could place it on
-    another key."""
+    IAM user, a session policy: a request file can). `flags` read WORLD as the command
+    that found `req` read it (a template's `--account`, `--parameter`...)."""
     if req.federated_from or req.session_policy is not None or req.new_policy is not None:
         return None
-    parts = ["kmsprove", "explain", world_file]
-    if key_arn is not None:
-        parts += ["--key-arn", key_arn]
-    parts += [
+    parts = [
+        "kmsprove",
+        "explain",
+        world_file,
+        *flags,
         "--principal",
         req.principal,
         "--action",
@@ -67,15 +68,14 @@ WITNESS_FILES = ("world.json", "request.json")
 
 
 def reproduce_line(
-    world_file: str, req: Request, rests: bool, saved: str | None, key_arn: str | None = None
+    world_file: str, req: Request, rests: bool, saved: str | None, flags: Sequence[str] = ()
 ) -> str:
     """The line that reproduces a witness: `reproduce: ...` only when that command, run
-    as printed, gives ALLOW (README, "What a witness guarantees"); `key_arn` as in
-    `explain_command`."""
+    as printed, gives ALLOW (README, "What a witness guarantees")."""
     if saved is not None:
         world, request = (shlex.quote(str(Path(saved) / f)) for f in WITNESS_FILES)
         return f"reproduce: kmsprove explain {world} --request {request}"
-    command = None if rests else explain_command(world_file, req, key_arn)
+    command = None if rests else explain_command(world_file, req, flags)
     if command is not None:
         return f"reproduce: {command}"
     return (

@@ -3,11 +3,11 @@ DESIGN.md (explain)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kmsprove.report.common import value_text
 from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef
-from kmsprove.world import PlacedKey
 
 
 def _ref(s: StatementRef, grant: bool) -> str:
@@ -34,14 +34,16 @@ def _layer(lr: LayerResult) -> list[str]:
     return lines
 
 
-def render_decision(decision: Decision, request: Request, placed: PlacedKey | None = None) -> str:
-    """The decision for people; `placed` is the key a key policy given as WORLD was
-    placed on (an assumed one is said last)."""
+def render_decision(decision: Decision, request: Request, assumed: Sequence[str] = ()) -> str:
+    """The decision for people; `assumed` is what the reader assumed where WORLD is
+    silent (`World.assumed`), said last as answers say it."""
     target = request.key or request.resource or "*"
     lines = [
         f"{decision.decision.upper()}: {request.principal} {request.action} on {target}",
         f"  because {decision.reason}",
     ]
+    if decision.unknown:
+        lines.append(f"  unknown: {decision.unknown}")
     if decision.blocked_by:
         lines.append(f"  but the call would fail: {decision.blocked_by}")
     ctx = request.context.as_json()
@@ -53,8 +55,7 @@ def render_decision(decision: Decision, request: Request, placed: PlacedKey | No
         for lr in decision.layers:
             lines += _layer(lr)
     lines += [f"note: {w}" for w in decision.warnings]
-    if placed is not None and placed.assumed:
-        lines.append(placed.assumption())
+    lines += [f"input assumed: {n}" for n in assumed]
     return "\n".join(lines) + "\n"
 
 
@@ -84,19 +85,17 @@ def layer_json(lr: LayerResult) -> dict[str, Any]:
 
 
 def decision_json(
-    decision: Decision, request: Request, placed: PlacedKey | None = None
+    decision: Decision, request: Request, assumed: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """`{"decision", "layers", "blocked_by"}` plus `reason`, `request`, `warnings`, and
-    `assumptions.assumed_key` when a key policy given as WORLD was placed on an assumed
-    key."""
-    out: dict[str, Any] = {
+    """`{"decision", "layers", "blocked_by"}` plus `reason`, `unknown` (why a deny may
+    be wrong, or null), `request`, `warnings`, `assumptions.inputs` (`assumed`)."""
+    return {
         "decision": decision.decision,
         "layers": [layer_json(lr) for lr in decision.layers],
         "blocked_by": decision.blocked_by,
         "reason": decision.reason,
+        "unknown": decision.unknown,
         "request": request.as_json(),
         "warnings": list(decision.warnings),
+        "assumptions": {"inputs": list(assumed)},
     }
-    if placed is not None and placed.assumed:
-        out["assumptions"] = {"assumed_key": placed.arn}
-    return out

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kmsprove.answer import DiffResult, Finding, FindingStatus, Relation
@@ -65,7 +66,11 @@ def _value(v: str | list[str]) -> str:
 
 
 def _direction(
-    title: str, f: Finding, sides: tuple[str, str], files: tuple[str, str] | None
+    title: str,
+    f: Finding,
+    sides: tuple[str, str],
+    files: tuple[str, str] | None,
+    read_args: Sequence[str] = (),
 ) -> list[str]:
     """`sides` names the side that allows, then the one that denies."""
     if f.status is FindingStatus.NONE:
@@ -89,22 +94,27 @@ def _direction(
     lines += [f"  assuming {arn}: {text}" for arn, text in f.assumed.items()]
     if files is not None:
         # the side that allows reproduces it; the other side's command shows the denial
-        lines.append(f"  {reproduce_line(files[0], r, bool(f.assumed), None)}")
-        against = explain_command(files[1], r)
+        lines.append(f"  {reproduce_line(files[0], r, bool(f.assumed), None, read_args)}")
+        against = explain_command(files[1], r, read_args)
         if against is not None and not f.assumed:
             lines.append(f"  denied by the other side: {against}")
     return lines
 
 
-def render_diff(result: DiffResult, old: str, new: str) -> str:
-    """The relation, a witness for each direction that differs, and the assumptions."""
+def render_diff(result: DiffResult, old: str, new: str, read_args: Sequence[str] = ()) -> str:
+    """The relation, a witness for each direction that differs, and the assumptions;
+    `read_args`: the flags both sides were read with (`--account`, `--region`)."""
     lines = [f"{result.relation.value}: {HEADLINE[result.relation]}"]
     worlds = result.kind == "world"
     lines += _direction(
-        "new access", result.new_access, ("NEW", "OLD"), (new, old) if worlds else None
+        "new access", result.new_access, ("NEW", "OLD"), (new, old) if worlds else None, read_args
     )
     lines += _direction(
-        "removed access", result.removed_access, ("OLD", "NEW"), (old, new) if worlds else None
+        "removed access",
+        result.removed_access,
+        ("OLD", "NEW"),
+        (old, new) if worlds else None,
+        read_args,
     )
     if result.compared:
         lines.append(f"compared on: {', '.join(result.compared)}")

@@ -17,7 +17,6 @@ from kmsprove.errors import Diagnostic
 from kmsprove.questions.check.estate import UnitReport, not_checked, totals
 from kmsprove.report.check import check_json, render_check_text
 from kmsprove.report.sarif import sarif_log
-from kmsprove.world import PlacedKey
 
 
 def render_check(
@@ -25,16 +24,15 @@ def render_check(
     world_file: str,
     fmt: str,
     saved: Sequence[str | None] = (),
-    placed: PlacedKey | None = None,
+    flags: Sequence[str] = (),
 ) -> str:
     """One world's outcomes (`check WORLD SPEC`) in text, JSON or SARIF; `saved[i]` is
-    where outcome i's witness was written; `placed` is the key a key policy given as
-    WORLD was placed on."""
+    where outcome i's witness was written; `flags` read WORLD again."""
     if fmt == "json":
-        return json.dumps(check_json(outcomes, placed), indent=2)
+        return json.dumps(check_json(outcomes), indent=2)
     if fmt == "sarif":
         return json.dumps(sarif_log(outcomes), indent=2)
-    return render_check_text(outcomes, world_file, saved=saved, placed=placed)
+    return render_check_text(outcomes, world_file, saved=saved, flags=flags)
 
 
 def diagnostic_json(world: str, d: Diagnostic) -> dict[str, Any]:
@@ -49,10 +47,13 @@ def diagnostic_json(world: str, d: Diagnostic) -> dict[str, Any]:
 
 
 def render_estate(
-    reports: Sequence[UnitReport], fmt: str, saved: Sequence[Sequence[str | None]] = ()
+    reports: Sequence[UnitReport],
+    fmt: str,
+    saved: Sequence[Sequence[str | None]] = (),
+    flags: Sequence[str] = (),
 ) -> str:
     """Every world's outcomes and the summary table; `saved[n][i]` is where report n's
-    outcome i's witness was written."""
+    outcome i's witness was written; `flags` read the worlds again."""
     if fmt == "json":
         worlds: dict[str, dict[str, float]] = {}
         for r in reports:
@@ -85,7 +86,11 @@ def render_estate(
             f"not checked: bad input ({_errors(len(r.errors))}, on stderr)\n"
             if r.errors
             else render_check_text(
-                r.outcomes, r.world, totals=False, saved=saved[n] if n < len(saved) else ()
+                r.outcomes,
+                r.world,
+                totals=False,
+                saved=saved[n] if n < len(saved) else (),
+                flags=flags,
             )
         )
         for n, r in enumerate(reports)
@@ -111,9 +116,8 @@ def summary_table(reports: Sequence[UnitReport]) -> str:
     lines = [f"{'world':<{width}}  keys  holds  fails  unknown  seconds"]
     for w, (keys, holds, fails, unknown, secs) in rows.items():
         if w in bad:
-            lines.append(
-                f"{w:<{width}}  {'-':>4}  {'-':>5}  {'-':>5}  {'-':>7}  {'-':>7}  bad input"
-            )
+            dashes = f"{'-':>4}  {'-':>5}  {'-':>5}  {'-':>7}  {'-':>7}"
+            lines.append(f"{w:<{width}}  {dashes}  bad input")
             continue
         lines.append(f"{w:<{width}}  {keys:4d}  {holds:5d}  {fails:5d}  {unknown:7d}  {secs:7.2f}")
     t = totals(reports)

@@ -163,6 +163,10 @@ def world_document(world: World, keep_partial: bool = False) -> dict[str, Any]:
         doc["vpc_endpoints"] = {
             vpce: policy_document(world.vpc_endpoints[vpce]) for vpce in sorted(world.vpc_endpoints)
         }
+    if world.unknowns:
+        doc["unknowns"] = [
+            {"reason": u.reason, **({"key": u.key} if u.key else {})} for u in world.unknowns
+        ]
     return doc
 
 
@@ -241,6 +245,8 @@ def _identity(ident: Identity) -> dict[str, Any]:
         out["trust_policy"] = policy_document(ident.trust_policy)
     if ident.groups:
         out["groups"] = list(ident.groups)
+    if ident.unique_id is not None:
+        out["unique_id"] = ident.unique_id
     return out
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 import z3
 
 from kmsprove.answer import Answer, Verdict
-from kmsprove.arn import parse_caller
+from kmsprove.arn import is_service_role, parse_caller
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
@@ -102,6 +102,8 @@ def caller_exists(world: World, req: Request) -> bool:
     c = parse_caller(req.principal)
     if c.is_service or c.kind == "root" or c.account is None or world.is_open(c.account):
         return True
+    if c.kind == "assumed-role" and is_service_role(c.name):
+        return True  # a role AWS owns is never in the account's listing
     who = req.federated_from if c.kind == "federated-user" else req.principal
     return who is not None and world.identity(who) is not None
 

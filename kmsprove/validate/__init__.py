@@ -8,10 +8,12 @@ mistake (warnings) in a well-formed document:
   resources, conditions and size, by policy kind;
 - `check_grant(Grant) -> [Diagnostic]`: one grant on its own;
 - `check_world(World) -> [Diagnostic]`: grants against their key, key
-  policies against the key's account, missing documents, buckets' keys.
+  policies against the key's account, missing documents, buckets' keys, and
+  documents that take part in no decision (`root_principal_problems` for a root
+  user's entry, which never reaches the `World`).
 
 It reads no files: `kmsprove.inputs` reads them and calls these checks. The checks
-live in `principals`, `statements`, `conditions` and `world`.
+live in `principals`, `statements`, `conditions`, `grants` and `world`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.errors import Diagnostic, printable
 from kmsprove.validate.conditions import condition_problems
+from kmsprove.validate.grants import check_grant
 from kmsprove.validate.principals import policy_principal_problems, statement_principal_problems
 from kmsprove.validate.statements import (
     action_problems,
@@ -27,9 +30,9 @@ from kmsprove.validate.statements import (
     sid_problems,
     size_problems,
 )
-from kmsprove.validate.world import check_grant, check_world
+from kmsprove.validate.world import check_world, root_principal_problems
 
-__all__ = ["check_grant", "check_policy", "check_world"]
+__all__ = ["check_grant", "check_policy", "check_world", "root_principal_problems"]
 
 
 def check_policy(policy: Policy, text: str | None = None) -> list[Diagnostic]:

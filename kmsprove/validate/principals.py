@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from kmsprove.arn import ACCOUNT_RE, PARTITIONS, REGION_RE, parse_arn
+from kmsprove.arn import ACCOUNT_RE, PARTITIONS, REGION_RE, UNIQUE_ID_RE, parse_arn
 from kmsprove.ast import Condition, Effect, Policy, PolicyKind, Principal, SetOp, Statement
 from kmsprove.errors import Diagnostic, Severity, SourcePos, error, suggest, warning
 from kmsprove.operators import OPERATORS
 
-# A deleted user or role survives in a saved policy as its unique id (R2.5).
-UNIQUE_ID_RE = re.compile(r"(AIDA|AROA)[A-Z0-9]{12,}")
 # IAM names: letters, digits and `+=,.@_-`; paths: `/`-separated printable ASCII.
 _NAME = r"[\w+=,.@-]+"
 IAM_RESOURCE_RE = re.compile(rf"(user|role)(/[\x21-\x7e]*)?/{_NAME}", re.ASCII)
 STS_RESOURCE_RE = re.compile(rf"assumed-role/{_NAME}/{_NAME}|federated-user/{_NAME}", re.ASCII)
+# a session of a role AWS owns (`aws:ec2-infrastructure`), which grants may name
+SERVICE_SESSION_RE = re.compile(rf"assumed-role/aws:{_NAME}/{_NAME}", re.ASCII)
 SERVICE_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*(\.[A-Za-z0-9-]+)+")
 # Service principal domains, with a Region of their partition for examples.
 SERVICE_DOMAINS = {".amazonaws.com": "us-east-1", ".amazonaws.com.cn": "cn-north-1"}
@@ -82,8 +82,11 @@ AWS_PRINCIPAL_FORMS = (
 
 
 @lru_cache(maxsize=65_536)  # grants and policies repeat the same principals
-def caller_arn_problem(value: str, forms: str = AWS_PRINCIPAL_FORMS) -> str | None:
-    """Why `value` is not an account, user, role, session or federated-user ARN."""
+def caller_arn_problem(
+    value: str, forms: str = AWS_PRINCIPAL_FORMS, service_sessions: bool = False
+) -> str | None:
+    """Why `value` is not an account, user, role, session or federated-user ARN (with
+    `service_sessions`, a session of a role AWS owns is one too)."""
     a = parse_arn(value)
     expected = f"`{value}` is not a valid principal: {forms}"
     if a is None:
@@ -102,7 +105,19 @@ def caller_arn_problem(value: str, forms: str = AWS_PRINCIPAL_FORMS) -> str | No
         if a.resource.startswith("group/"):
             return f"`{value}` is an IAM group: groups cannot be principals"
         return expected
+    if service_sessions and SERVICE_SESSION_RE.fullmatch(a.resource):
+        return None
     return None if STS_RESOURCE_RE.fullmatch(a.resource) else expected
+
+
+def unique_id_problem(value: str, kind: str) -> str | None:
+    """Why `value` is not the unique id of a principal of `kind` (`user` or `role`)."""
+    prefix = "AIDA" if kind == "user" else "AROA"
+    if not UNIQUE_ID_RE.fullmatch(value):
+        return f"`{value}` is not an IAM unique id (`{prefix}...` for a {kind})"
+    if not value.startswith(prefix):
+        return f"`{value}` is not a {kind}'s unique id: a {kind}'s starts with `{prefix}`"
+    return None
 
 
 def aws_principal_problem(value: str, element: str) -> tuple[Severity, str] | None:

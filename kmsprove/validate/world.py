@@ -1,31 +1,27 @@
-"""AST/world stage, validation: grants (R4) and what only shows across documents.
+"""AST/world stage, validation: what only shows across documents.
 
-`Grant` -> `Diagnostic`s on its own; `World` -> `Diagnostic`s for grants
-against their key (R3.5), key policies against the key's account (R3.2),
-identities with missing documents, buckets' default keys (R8.3, R8.4) and key
-properties. Policies themselves are checked by `check_policy` when loaded.
+`World` -> `Diagnostic`s for grants against their key (`kmsprove.validate.grants`),
+key policies against the key's account (R3.2), identities with missing documents or
+a shared unique id, buckets' default keys (R8.3, R8.4) and key properties. Policies
+themselves are checked by `check_policy` when loaded.
+
+INVARIANT: every document a world gives takes part in some decision, or a warning at
+its position says why not (`_unused_documents`, `root_principal_problems`): an SCP
+of the management account, an RCP with no key to bind, a bucket policy without a
+key, a root user's identity documents...
 """
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
-
-from kmsprove.arn import ACCOUNT_RE, KEY_ID_RE, key_arn_parts, parse_arn, parse_caller
-from kmsprove.ast import Effect, Grant, Policy
-from kmsprove.catalog import (
-    action_info,
-    expand,
-    grant_operations,
-    key_usage_operations,
-    usage_class,
-)
+from kmsprove.arn import key_arn_parts, parse_caller
+from kmsprove.ast import Effect, Policy
+from kmsprove.catalog import action_info, expand
 from kmsprove.errors import Diagnostic, error, printable, suggest, warning
-from kmsprove.validate.principals import caller_arn_problem, service_name_problem
-from kmsprove.world import Key, World
+from kmsprove.syntax.tree import JObject
+from kmsprove.validate.grants import grant_problems, key_usages
+from kmsprove.validate.principals import caller_arn_problem
+from kmsprove.world import Account, Key, World
 
-GRANT_PRINCIPAL_FORMS = "expected an account, user, role, assumed-role or federated-user ARN"
-MAX_EC_PAIRS = 8  # R4.5
-MAX_EC_VALUE = 384
 # key spec prefix -> usages AWS allows for it (CreateKey)
 SPEC_USAGES = {
     "SYMMETRIC_DEFAULT": ("ENCRYPT_DECRYPT",),
@@ -40,190 +36,17 @@ SPEC_USAGES = {
 }
 
 
-# -- grants ------------------------------------------------------------------
-
-
-def _principal_problem(value: str, field: str) -> tuple[bool, str] | None:
-    """(is_error, message) for a GranteePrincipal/RetiringPrincipal value."""
-    if "." in value and not value.startswith("arn:"):
-        problem = service_name_problem(value, f"`{field}`")
-        if problem:
-            return True, problem
-        if field == "GranteePrincipal":
-            return False, (
-                f"grantee `{value}` is a service principal: AWS does not say which principals "
-                "such a grant covers, so kmsprove treats its grantees as unknown"
-            )
-        return None
-    problem = caller_arn_problem(value, GRANT_PRINCIPAL_FORMS)
-    return None if problem is None else (True, f"`{field}` {problem}")
-
-
-@cache
-def _grant_ops() -> frozenset[str]:
-    return frozenset(grant_operations())
-
-
-@cache
-def _typed_ops() -> frozenset[str]:
-    """Operations that depend on the key type (R3.5); the others (DescribeKey...) always fit."""
-    return frozenset(op for ops in key_usage_operations().values() for op in ops)
-
-
-def _operations_problems(g: Grant) -> list[Diagnostic]:
-    if not g.operations:
-        return [error(g.pos, "grant has no operations: `Operations` must list at least one")]
-    ops = _grant_ops()
-    out = []
-    for op in g.operations:
-        if op not in ops:
-            bare = op.split(":", 1)[1] if op.lower().startswith("kms:") else op
-            hint = suggest(bare, sorted(ops))
-            out.append(error(g.pos, f"`{op}` is not a grant operation" + hint))
-    return out
-
-
-def _key_id_problem(g: Grant) -> Diagnostic | None:
-    found = _key_id_message(g.key_id)
-    return None if found is None else (error if found[0] else warning)(g.pos, found[1])
-
-
-@lru_cache(maxsize=1024)  # every grant of a key names the same key
-def _key_id_message(k: str) -> tuple[bool, str] | None:
-    """(is_error, message) for a grant's KeyId, or None."""
-    if not k:
-        return False, "grant has no `KeyId`: which key it is for is unknown"
-    parts = key_arn_parts(k)
-    if KEY_ID_RE.fullmatch(parts[2] if parts else k):
-        return None
-    if k.startswith("alias/") or ":alias/" in k:
-        return True, f"grant `KeyId` `{k}` is an alias: grants are bound to a key"
-    return True, f"grant `KeyId` `{k}` is not a key ARN or key id"
-
-
-def _constraint_problems(g: Grant) -> list[Diagnostic]:
+def _duplicate_unique_ids(world: World) -> list[Diagnostic]:
+    seen: dict[str, str] = {}
     out: list[Diagnostic] = []
-    for name, pairs in (
-        ("EncryptionContextSubset", g.ec_subset),
-        ("EncryptionContextEquals", g.ec_equals),
-    ):
-        if pairs is None:
-            continue
-        if len(pairs) > MAX_EC_PAIRS:
-            out.append(
-                error(g.pos, f"`{name}` has {len(pairs)} pairs; a grant constraint holds at most 8")
-            )
-        for k, v in pairs:
-            if len(v) > MAX_EC_VALUE:
-                out.append(
-                    error(
-                        g.pos,
-                        f"`{name}` value for `{k}` has {len(v)} characters; at most 384 are allowed",
-                    )
-                )
-    if g.source_arn is not None and parse_arn(g.source_arn) is None:
-        out.append(error(g.pos, f"`SourceArn` `{g.source_arn}` is not an ARN"))
-    return out
-
-
-def check_grant(g: Grant) -> list[Diagnostic]:
-    """Every problem of one grant on its own (R4.1, R4.3, R4.5)."""
-    return printable(_grant_problems(g))
-
-
-def _grant_problems(g: Grant) -> list[Diagnostic]:
-    out = _operations_problems(g)
-    d = _key_id_problem(g)
-    if d is not None:
-        out.append(d)
-    if g.grantee is not None and g.grantee_service is not None:
-        out.append(
-            error(g.pos, "a grant has `GranteePrincipal` or `GranteeServicePrincipal`, not both")
-        )
-    if g.retiring is not None and g.retiring_service is not None:
-        out.append(
-            error(g.pos, "a grant has `RetiringPrincipal` or `RetiringServicePrincipal`, not both")
-        )
-    if g.grantee_service is not None:
-        if g.source_arn is None:
-            out.append(
-                error(
-                    g.pos, "a grant to a `GranteeServicePrincipal` needs a `SourceArn` constraint"
-                )
-            )
-        if g.retiring is None and g.retiring_service is None:
-            out.append(
-                error(
-                    g.pos,
-                    "a grant to a `GranteeServicePrincipal` needs a `RetiringPrincipal` "
-                    "or `RetiringServicePrincipal`",
-                )
-            )
-    for field, value in (("GranteePrincipal", g.grantee), ("RetiringPrincipal", g.retiring)):
-        found = _principal_problem(value, field) if value is not None else None
-        if found is not None:
-            out.append((error if found[0] else warning)(g.pos, found[1]))
-    for field, value in (
-        ("GranteeServicePrincipal", g.grantee_service),
-        ("RetiringServicePrincipal", g.retiring_service),
-    ):
-        problem = service_name_problem(value, f"`{field}`") if value is not None else None
-        if problem:
-            out.append(error(g.pos, problem))
-    if g.issuing_account is not None and not ACCOUNT_RE.fullmatch(g.issuing_account):
-        out.append(
-            error(
-                g.pos,
-                f"`IssuingAccount` `{g.issuing_account}` is not an account id "
-                "or `arn:aws:iam::ACCOUNT:root`",
-            )
-        )
-    out.extend(_constraint_problems(g))
-    return out
-
-
-# -- grants against their key ------------------------------------------------
-
-
-@cache
-def key_usages() -> tuple[str, ...]:
-    """The KeyUsage values the catalogue knows (R3.5)."""
-    return tuple(sorted({name.split("/")[0] for name in key_usage_operations()}))
-
-
-def _usage_row(key: Key) -> str | None:
-    """The catalogue's `key_usage_operations` row for a key (R3.5), or None if unknown."""
-    row = usage_class(key.key_spec, key.key_usage)
-    return row if row in key_usage_operations() else None
-
-
-def _grant_fit(key: Key, g: Grant) -> list[Diagnostic]:
-    out: list[Diagnostic] = []
-    if g.key_id and g.key_id not in (key.arn, key.key_id):
-        out.append(
-            error(g.pos, f"grant `{g.grant_id}` is for key `{g.key_id}`, not this key `{key.arn}`")
-        )
-    usage = _usage_row(key)
-    if usage is not None:
-        fit = key_usage_operations()[usage]
-        crypto = _typed_ops()
-        out.extend(
-            error(
-                g.pos,
-                f"grant operation `{op}` does not fit key `{key.arn}` "
-                f"({key.key_spec}, {key.key_usage}): KMS rejects such grants",
-            )
-            for op in g.operations
-            if op in crypto and op not in fit
-        )
-    if (g.ec_subset is not None or g.ec_equals is not None) and not key.is_symmetric_encryption:
-        out.append(
-            warning(
-                g.pos,
-                f"grant `{g.grant_id}` has an encryption context constraint, but key `{key.arn}` "
-                "is not a symmetric encryption key: KMS does not apply it",
-            )
-        )
+    for acct in world.accounts.values():
+        for ident in acct.principals.values():
+            uid = ident.unique_id
+            if uid is None:
+                continue
+            if uid in seen:
+                out.append(error(ident.pos, f"unique id `{uid}` is given to `{seen[uid]}` too"))
+            seen.setdefault(uid, ident.arn)
     return out
 
 
@@ -308,6 +131,14 @@ def _bucket_problems(world: World) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for b in world.buckets:
         if b.kms_key is None:
+            out.append(
+                warning(
+                    b.pos,
+                    f"bucket `{b.name}` has no `kms_key` (its default encryption key): kmsprove "
+                    "decides SSE-KMS reads only, so the key is unknown and the bucket's policy "
+                    "takes part in no decision (R8.3)",
+                )
+            )
             continue
         parts = key_arn_parts(b.kms_key)
         if parts is None:
@@ -328,7 +159,15 @@ def _bucket_problems(world: World) -> list[Diagnostic]:
                 )
             )
         key = world.find_key(b.kms_key)
-        if key is not None and not key.is_symmetric_encryption:
+        if key is None:
+            out.append(
+                warning(
+                    b.pos,
+                    f"bucket default key `{b.kms_key}` is not among the world's keys: reads of "
+                    f"`{b.name}` are not decided, and its policy takes part in no decision",
+                )
+            )
+        elif not key.is_symmetric_encryption:
             out.append(
                 warning(
                     b.pos,
@@ -339,14 +178,118 @@ def _bucket_problems(world: World) -> list[Diagnostic]:
     return out
 
 
+# -- documents that take part in no decision ---------------------------------------
+
+
+def _unused_documents(world: World) -> list[Diagnostic]:
+    """Warnings for documents no decision reads, each at the document (INVARIANT above)."""
+    out: list[Diagnostic] = []
+    for acct in world.accounts.values():
+        out.extend(_account_documents(world, acct))
+    out.extend(
+        warning(
+            policy.pos,
+            f"the policy of VPC endpoint `{vid}` applies only to requests made through it: "
+            "`explain --via-vpce` and `diff` decide those; `query` and `check` ask about "
+            "requests from anywhere, which it cannot restrict",
+        )
+        for vid, policy in world.vpc_endpoints.items()
+    )
+    out.extend(
+        warning(
+            key.pos,
+            f"`multi_region_key_type` `{key.multi_region_key_type}` takes part in no "
+            "decision: the key is not multi-Region (`multi_region` is false)",
+        )
+        for key in world.keys
+        if key.multi_region_key_type is not None and not key.multi_region
+    )
+    return out
+
+
+def _account_documents(world: World, acct: Account) -> list[Diagnostic]:
+    """SCPs and RCPs that bind nobody (R1.10), and SCPs whose organization is unknown."""
+    out: list[Diagnostic] = []
+    if acct.management:
+        # AWS Organizations: "SCPs don't affect users or roles in the management account",
+        # and RCPs do not affect its resources
+        out.extend(
+            warning(
+                p.pos,
+                f"this SCP never applies: account {acct.id} is its organization's management "
+                "account, and SCPs do not affect users or roles in the management account",
+            )
+            for p in acct.scps
+        )
+        out.extend(
+            warning(
+                p.pos,
+                f"this RCP never applies: account {acct.id} is its organization's management "
+                "account, and RCPs do not affect resources in the management account",
+            )
+            for p in acct.rcps
+        )
+        return out
+    if acct.scps and acct.organization is None:
+        out.append(
+            warning(
+                acct.scps[0].pos,
+                f"account {acct.id} has SCPs but no `organization`: kmsprove applies them, but "
+                "its organization id is unknown, so in questions `aws:PrincipalOrgID` of its "
+                "principals may be any organization's id or absent, and in `explain` it is "
+                "absent unless the request gives it",
+            )
+        )
+    bound = [k for k in world.keys if k.account == acct.id and k.manager == "CUSTOMER"]
+    if not bound:
+        out.extend(
+            warning(
+                p.pos,
+                f"this RCP binds account {acct.id}'s resources, and the world holds no customer "
+                f"managed key of {acct.id}: it takes part in no decision (R1.10)",
+            )
+            for p in acct.rcps
+        )
+    return out
+
+
+ROOT_FIELD_WHY = {
+    "policies": "the root user carries no identity policies (R1.4)",
+    "boundary": "permissions boundaries apply to IAM users and roles, not to the root user",
+    "tags": "the root user carries no principal tags",
+    "trust_policy": "the root user is not a role: it has no trust policy",
+    "groups": "the root user belongs to no IAM group",
+    "unique_id": "the root user has no unique id a grant could name",
+}
+
+
+def root_principal_problems(arn: str, node: JObject) -> list[Diagnostic]:
+    """A world file's entry for an account's root user: a warning for each field, which
+    takes part in no decision (the root user is in every account; R1.4)."""
+    if not node.members:
+        return [
+            warning(
+                node.pos,
+                f"`{arn}` needs no entry: every account has its root user, and the root user "
+                "carries no identity documents (R1.4)",
+            )
+        ]
+    return [
+        warning(
+            m.value.pos,
+            f"`{m.key}` of `{arn}` takes part in no decision: {ROOT_FIELD_WHY[m.key]}",
+        )
+        for m in node.members
+        if m.key in ROOT_FIELD_WHY
+    ]
+
+
 def check_world(world: World) -> list[Diagnostic]:
     """Problems that only show across documents; policies are checked when loaded."""
     out: list[Diagnostic] = []
     for key in world.keys:
         out.extend(_key_problems(key))
-        for g in key.grants:
-            out.extend(_grant_problems(g))
-            out.extend(_grant_fit(key, g))
+        out.extend(grant_problems(key))
         for policy in key.policies:
             out.extend(_cross_account_problems(key, policy))
     for acct in world.accounts.values():
@@ -360,4 +303,6 @@ def check_world(world: World) -> list[Diagnostic]:
                 for doc in ident.unknown_documents
             )
     out.extend(_bucket_problems(world))
+    out.extend(_duplicate_unique_ids(world))
+    out.extend(_unused_documents(world))
     return printable(out)

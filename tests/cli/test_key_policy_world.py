@@ -27,6 +27,10 @@ from kmsprove.cli import main
 A, B = "111122223333", "444455556666"
 ROOT_A = f"arn:aws:iam::{A}:root"
 PLACEHOLDER = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ASSUMED = (
+    f"the key is {PLACEHOLDER}: the account of the key policy's root principal, a"
+    " placeholder Region and key id (give --key-arn for the real key)"
+)
 REAL_KEY = f"arn:aws:kms:us-west-2:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 OUTSIDE = f"can any principal outside account {A} kms:Decrypt"
 ROOT_DECRYPTS = f"can principal {ROOT_A} kms:Decrypt"
@@ -87,7 +91,7 @@ def test_the_default_key_policy_is_a_world_on_its_root_accounts_placeholder_key(
     code, out, err = run("query", policy, OUTSIDE)
     assert code == 0
     assert out.startswith(f"no (key {PLACEHOLDER})\n")
-    assert f"  key assumed: {PLACEHOLDER} (" in out
+    assert f"\n  input assumed: {ASSUMED}\n" in out
     # the warning points at the principal the account was taken from
     where = position_of(policy, f'"{ROOT_A}"')
     assert err == (
@@ -142,13 +146,13 @@ def test_explain_on_a_key_policy_decides_on_the_same_key(tmp_path: Path) -> None
     code, out, err = run("explain", policy, "--principal", ROOT_A, "--action", "kms:Decrypt")
     assert code == 0
     assert out.startswith(f"ALLOW: {ROOT_A} kms:Decrypt on {PLACEHOLDER}\n")
-    assert f"key assumed: {PLACEHOLDER}" in out and ": warning: " in err
+    assert f"\ninput assumed: {ASSUMED}\n" in out and ": warning: " in err
     request = write(tmp_path, "request.json", {"principal": ROOT_A, "action": "kms:Decrypt"})
     code, out, _ = run("explain", policy, "--request", request, "--format", "json")
     doc = json.loads(out)
     assert code == 0 and doc["decision"] == "allow" and doc["blocked_by"] is None
     assert doc["layers"][0]["layer"] == "key-policy"
-    assert doc["assumptions"] == {"assumed_key": PLACEHOLDER}
+    assert doc["assumptions"] == {"inputs": [ASSUMED]}
 
 
 def test_query_json_keeps_its_shape_and_names_the_assumed_key(tmp_path: Path) -> None:
@@ -159,7 +163,7 @@ def test_query_json_keeps_its_shape_and_names_the_assumed_key(tmp_path: Path) ->
     assert {"answer", "counterexample", "assumptions", "seconds"} <= doc.keys()
     assert doc["answer"] == "yes" and doc["counterexample"]["key"] == PLACEHOLDER
     assert doc["counterexample"]["principal"] == ROOT_A
-    assert doc["assumptions"]["assumed_key"] == PLACEHOLDER
+    assert doc["assumptions"]["inputs"] == [ASSUMED]
     assert "open_accounts" in doc["assumptions"]
 
 
@@ -171,11 +175,11 @@ def test_check_on_a_key_policy_reproduces_its_witness(tmp_path: Path) -> None:
     assert code == 1
     assert out.count("holds") == 1 and out.count("FAILS") == 1
     assert f"  reproduce: kmsprove explain {policy} --key-arn {PLACEHOLDER} " in out
-    assert f"key assumed: {PLACEHOLDER}" in out and ": warning: " in err
+    assert f"\ninput assumed: {ASSUMED}\n" in out and ": warning: " in err
     code, out, _ = run("check", policy, str(spec), "--format", "json")
     doc = json.loads(out)
     assert code == 1 and doc["summary"] == {"holds": 1, "fails": 1, "unknown": 0}
-    assert {r["answer"]["assumptions"]["assumed_key"] for r in doc["results"]} == {PLACEHOLDER}
+    assert [r["answer"]["assumptions"]["inputs"] for r in doc["results"]] == [[ASSUMED]] * 2
 
 
 # --------------------------------------------------------------------------
@@ -186,11 +190,11 @@ def test_key_arn_places_the_policy_on_that_key_without_a_warning(tmp_path: Path)
     policy = write(tmp_path, "key-policy.json", DEFAULT_POLICY)
     code, out, err = run("query", policy, ROOT_DECRYPTS, "--key-arn", REAL_KEY)
     assert code == 0 and out.startswith(f"yes (key {REAL_KEY})\n")
-    assert "key assumed" not in out and err == ""
+    assert "input assumed" not in out and err == ""
     assert f"--key-arn {REAL_KEY} " in out
     code, out, _ = run("query", policy, ROOT_DECRYPTS, "--key-arn", REAL_KEY, "--format", "json")
     doc = json.loads(out)
-    assert doc["key"] == REAL_KEY and "assumed_key" not in doc["assumptions"]
+    assert doc["key"] == REAL_KEY and doc["assumptions"]["inputs"] == []
 
 
 def test_key_arn_in_another_account_makes_the_root_an_outsider(tmp_path: Path) -> None:
@@ -255,7 +259,17 @@ def test_key_arn_with_a_world_file_is_an_error(tmp_path: Path) -> None:
         {"version": 1, "keys": [{"arn": REAL_KEY, "policy": DEFAULT_POLICY}]},
     )
     code, out, err = run("query", world, OUTSIDE, "--key-arn", REAL_KEY)
-    assert code == 2 and out == "" and err.startswith("<cli>:1:1: error: --key-arn names the key")
+    assert code == 2 and out == ""
+    assert err == (
+        f"<cli>:1:1: error: --key-arn names the key of a key policy given as WORLD; `{world}`"
+        " is not one (a world's keys carry their ARNs)\n"
+    )
+
+
+def test_template_flags_do_not_apply_to_a_key_policy(tmp_path: Path) -> None:
+    policy = write(tmp_path, "key-policy.json", DEFAULT_POLICY)
+    code, out, err = run("query", policy, OUTSIDE, "--account", B)
+    assert code == 2 and out == "" and err.startswith("<cli>:1:1: error: --account, --region")
 
 
 def test_the_policys_own_warnings_are_reported(tmp_path: Path) -> None:

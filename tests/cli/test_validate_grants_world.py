@@ -17,7 +17,10 @@ KEY_ARN = f"arn:aws:kms:us-east-1:111122223333:key/{KEY_ID}"
 ROLE = "arn:aws:iam::111122223333:role/app"
 ROOT = "arn:aws:iam::111122223333:root"
 TRAIL = "arn:aws:cloudtrail:us-east-1:111122223333:trail/t"
-GRANT_FORMS = "expected an account, user, role, assumed-role or federated-user ARN"
+GRANT_FORMS = (
+    "expected an account, user, role, assumed-role or federated-user ARN, "
+    "or a user's or role's unique id (`AIDA...`, `AROA...`)"
+)
 
 CASES: list[Any] = []
 

@@ -307,8 +307,9 @@ def test_unrecognised_files_get_one_clear_error(tmp_path: Path) -> None:
                 ":1:1",
                 "error",
                 "cannot tell what this file holds: no `Statement` (a policy), `Grants` (grants), "
-                "`Policy` (get-key-policy output), `principal` and `action` (a request) or "
-                "`version` (a world file); use `--kind`",
+                "`Policy` (get-key-policy output), `principal` and `action` (a request), "
+                "`version` (a world file) or `format_version` with `planned_values`, `values` "
+                "or `resource_changes` (`terraform show -json`); use `--kind`",
             )
         ],
     )

@@ -25,6 +25,16 @@ SESSIONS = tuple(f"arn:aws:sts::{a}:assumed-role/{n}/s1" for a in (A, B) for n i
 ROOTS = tuple(f"arn:aws:iam::{a}:root" for a in ACCOUNTS)
 SERVICES = ("cloudtrail.amazonaws.com", "logs.amazonaws.com")
 CALLERS = USERS + SESSIONS + ROOTS + SERVICES + (f"arn:aws:sts::{C}:assumed-role/x/s",)
+# Unique ids (issue 11): each principal's own, which a world gives or not (when not, a
+# grant naming it is unresolved), and ids no principal of any world carries.
+UNIQUE_IDS = {
+    arn: ("AIDA" if ":user/" in arn else "AROA") + f"TWIN{i:012d}"
+    for i, arn in enumerate(USERS + ROLES)
+}
+UNRESOLVED_IDS = ("AROAUNKNOWN000000000001", "AIDAUNKNOWN000000000001")
+# a session of the role AWS owns for EBS: a grantee ListGrants shows, and a caller
+EC2_SESSION = f"arn:aws:sts::{A}:assumed-role/aws:ec2-infrastructure/i-0123456789abcdef0"
+REQUEST_CALLERS = (*CALLERS, EC2_SESSION)
 
 ACTIONS = (
     "kms:Decrypt",
@@ -38,6 +48,17 @@ ACTIONS = (
     "kms:RetireGrant",
     "kms:RevokeGrant",
     "kms:Sign",
+)
+# drawn for single requests only (the questions' vocabulary stays ACTIONS): operations
+# without a key resource, the ones that need the key ARN across accounts, and a
+# multi-Region one with no replica in the world (issue 11)
+REQUEST_ONLY_ACTIONS = (
+    "kms:ListKeys",
+    "kms:ListAliases",
+    "kms:CreateKey",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:UpdatePrimaryRegion",
 )
 ACTION_PATTERNS = (
     "kms:*",
@@ -268,7 +289,11 @@ def grants(draw: st.DrawFn, index: int) -> dict[str, Any]:
     g: dict[str, Any] = {
         "GrantId": f"g{index}",
         "KeyId": KEY,
-        "GranteePrincipal": draw(st.sampled_from((*ROLES, *USERS, *ROOTS[:2]))),
+        "GranteePrincipal": draw(
+            st.sampled_from(
+                (*ROLES, *USERS, *ROOTS[:2], *UNIQUE_IDS.values(), *UNRESOLVED_IDS, EC2_SESSION)
+            )
+        ),
         "Operations": draw(
             st.lists(
                 st.sampled_from(
@@ -289,7 +314,9 @@ def grants(draw: st.DrawFn, index: int) -> dict[str, Any]:
         "IssuingAccount": f"arn:aws:iam::{A}:root",
     }
     if draw(st.booleans()):
-        g["RetiringPrincipal"] = draw(st.sampled_from((*ROLES, *ROOTS[:2])))
+        g["RetiringPrincipal"] = draw(
+            st.sampled_from((*ROLES, *ROOTS[:2], *UNIQUE_IDS.values(), *UNRESOLVED_IDS))
+        )
     kind = draw(st.sampled_from((None, "EncryptionContextSubset", "EncryptionContextEquals")))
     if kind:
         g["Constraints"] = {
@@ -314,6 +341,8 @@ def worlds(draw: st.DrawFn) -> dict[str, Any]:
             spec["boundary"] = draw(policies(False, IP_RESOURCES, 2))
         if draw(st.booleans()):
             spec["tags"] = {"team": draw(st.sampled_from(("red", "blue")))}
+        if draw(st.booleans()):
+            spec["unique_id"] = UNIQUE_IDS[arn]
         principals[arn] = spec
     accounts: dict[str, Any] = {a: {"principals": {}} for a in (A, B)}
     for arn, spec in principals.items():
@@ -356,8 +385,9 @@ def request_specs(draw: st.DrawFn) -> dict[str, Any]:
     ).items():
         ctx[f"kms:EncryptionContext:{k}"] = v
     spec: dict[str, Any] = {
-        "principal": draw(st.sampled_from(CALLERS)),
-        "action": draw(st.sampled_from(ACTIONS)),
+        # a role ARN is decided for a session of it (issue 11)
+        "principal": draw(st.sampled_from((*REQUEST_CALLERS, ROLES[0]))),
+        "action": draw(st.sampled_from(ACTIONS + REQUEST_ONLY_ACTIONS)),
         "key": KEY,
         "context": ctx,
     }

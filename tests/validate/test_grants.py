@@ -65,9 +65,20 @@ def test_bad_key_ids() -> None:
     assert found(replace(GOOD, key_id=alias_arn)) == {
         f"error: grant `KeyId` `{alias_arn}` is an alias: grants are bound to a key"
     }
-    for bad in ("1234", "arn:aws:kms:us-east-1:111122223333:key/nope", "arn:aws:s3:::b"):
+    for bad in ("1234", "arn:aws:s3:::b", "arn:aws:kms:us-east-1:111122223333:key/a_b"):
         assert found(replace(GOOD, key_id=bad)) == {
             f"error: grant `KeyId` `{bad}` is not a key ARN or key id"
+        }
+
+
+def test_a_documentation_sample_key_id_is_a_warning() -> None:
+    """AWS CLI samples name keys `key/example-key-id` or `key/nope`: a key ARN whose id
+    is no UUID still names one key, so it is a warning, not an error."""
+    for sample in ("example-key-id", "nope"):
+        arn = f"arn:aws:kms:us-east-1:111122223333:key/{sample}"
+        assert found(replace(GOOD, key_id=arn)) == {
+            f"warning: grant `KeyId` `{arn}`: `{sample}` is not a key id AWS issues "
+            "(a UUID, or `mrk-` and 32 hex digits)"
         }
 
 
@@ -123,13 +134,15 @@ def test_service_principal_as_grantee_principal_warns() -> None:
             "grantee",
             "111122223333",
             "`GranteePrincipal` `111122223333` is not a valid principal: expected an account, user, "
-            "role, assumed-role or federated-user ARN",
+            "role, assumed-role or federated-user ARN, or a user's or role's unique id "
+            "(`AIDA...`, `AROA...`)",
         ),
         (
             "grantee",
             "arn:aws:iam::111122223333:role/*",
             "`GranteePrincipal` `arn:aws:iam::111122223333:role/*` is not a valid principal: expected "
-            "an account, user, role, assumed-role or federated-user ARN",
+            "an account, user, role, assumed-role or federated-user ARN, or a user's or role's "
+            "unique id (`AIDA...`, `AROA...`)",
         ),
         (
             "retiring",

@@ -178,7 +178,18 @@ def test_buckets_default_keys() -> None:
         )
 
     k = key()
-    assert found(World(keys=(k,), buckets=(bucket(KEY_ARN), bucket(None)))) == set()
+    assert found(World(keys=(k,), buckets=(bucket(KEY_ARN),))) == set()
+    # a bucket without its default key: nothing kmsprove decides reads its policy
+    assert found(World(keys=(k,), buckets=(bucket(None),))) == {
+        "20: warning: bucket `shared` has no `kms_key` (its default encryption key): kmsprove "
+        "decides SSE-KMS reads only, so the key is unknown and the bucket's policy takes part "
+        "in no decision (R8.3)"
+    }
+    other = "arn:aws:kms:us-east-1:111122223333:key/0987dcba-09fe-87dc-65ba-ab0987654321"
+    assert found(World(keys=(k,), buckets=(bucket(other),))) == {
+        f"20: warning: bucket default key `{other}` is not among the world's keys: reads of "
+        "`shared` are not decided, and its policy takes part in no decision"
+    }
     assert found(World(keys=(k,), buckets=(bucket("alias/app"),))) == {
         "20: warning: bucket default key `alias/app` is not a key ARN: kmsprove treats the key as unknown"
     }

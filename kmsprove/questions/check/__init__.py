@@ -21,6 +21,7 @@ from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs import load_world
 from kmsprove.inputs.files import read_text
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.ask import ask
 from kmsprove.questions.ever.callers import as_caller, covered
 from kmsprove.questions.today import query_actions
@@ -40,7 +41,9 @@ def read_spec(path: str) -> tuple[Expectation, ...]:
     return expectations
 
 
-def load_inputs(world_path: str, spec_path: str) -> tuple[World, tuple[Expectation, ...]]:
+def load_inputs(
+    world_path: str, spec_path: str, options: ReadOptions = NO_OPTIONS
+) -> tuple[World, tuple[Expectation, ...]]:
     """The world and the spec, reporting the problems of both files at once."""
     diags: list[Diagnostic] = []
     world = expectations = None
@@ -49,7 +52,7 @@ def load_inputs(world_path: str, spec_path: str) -> tuple[World, tuple[Expectati
     except InputError as exc:
         diags += exc.diagnostics
     try:
-        world = load_world(world_path)
+        world = load_world(world_path, options)
     except InputError as exc:
         diags += exc.diagnostics
     if diags or world is None or expectations is None:

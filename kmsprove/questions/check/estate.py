@@ -22,7 +22,9 @@ from functools import partial
 from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
 from kmsprove.errors import Diagnostic, InputError
-from kmsprove.inputs import WorldInput, load_world, load_world_or_policy, world_files
+from kmsprove.inputs import load_world, world_files
+from kmsprove.inputs.key_policy_world import WorldInput, load_world_input
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.check import check_world, read_spec
 from kmsprove.world import World
 
@@ -53,6 +55,7 @@ class Job:
     spec: tuple[Expectation, ...]
     timeout: float
     trusted: tuple[str, ...]
+    options: ReadOptions = NO_OPTIONS  # how each world file is read (`--account`...)
 
 
 def counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
@@ -66,7 +69,7 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     """One unit's outcomes; a bad world is reported in the unit, not raised."""
     start = time.perf_counter()
     try:
-        world = unit.loaded if unit.loaded is not None else load_world(unit.world)
+        world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.options)
         outcomes = check_world(world, job.spec, job.timeout, job.trusted)
     except InputError as exc:
         errors = tuple(exc.diagnostics)
@@ -84,19 +87,26 @@ def _in_world(d: Diagnostic, world: str) -> Diagnostic:
     return Diagnostic(d.pos, d.severity, f"{d.message} (checking `{world}`)")
 
 
-def plan(world: str, jobs: int, key_arn: str | None = None) -> tuple[list[Unit], WorldInput | None]:
-    """A directory: one unit per world file. One world file (or a key policy, on
-    `key_arn`: `load_world_or_policy`): loaded here, once, and returned; with many keys
-    it is cut into slices of its keys, one unit each. Bad input raises `InputError`
-    here only for what the whole run needs (a directory without worlds, a bad WORLD
-    file); a directory's bad world is its unit's report (`run_unit`)."""
+def plan(
+    world: str, jobs: int, options: ReadOptions = NO_OPTIONS
+) -> tuple[list[Unit], WorldInput | None]:
+    """A directory: one unit per world file. One world file (or template, or key policy,
+    read with `options`: `load_world_input`): loaded here, once, and returned; with many
+    keys it is cut into slices of its keys, one unit each. Bad input raises here only
+    for what the whole run needs (a directory without worlds, a bad WORLD file); a
+    directory's bad world is its unit's report (`run_unit`)."""
     if os.path.isdir(world):
-        if key_arn is not None:
+        if options.given:
+            raise InputError.at_cli(
+                "--account, --region, --parameter and --physical-id read a CloudFormation"
+                " template; a directory is scanned for world files"
+            )
+        if options.key_arn is not None:
             raise InputError.at_cli(
                 "--key-arn names the key of a key policy given as WORLD, not of a directory"
             )
         return [Unit(w) for w in world_files(world)], None
-    given = load_world_or_policy(world, key_arn)
+    given = load_world_input(world, options)
     loaded = given.world
     n = len(loaded.keys)
     if jobs <= 1 or n < 2 * jobs:
@@ -109,7 +119,7 @@ def plan(world: str, jobs: int, key_arn: str | None = None) -> tuple[list[Unit],
 
 
 def prepare(
-    world: str, spec: str, jobs: int, key_arn: str | None = None
+    world: str, spec: str, jobs: int, options: ReadOptions = NO_OPTIONS
 ) -> tuple[tuple[Expectation, ...], list[Unit], WorldInput | None]:
     """A run's spec and units (`plan`), reporting the problems of both files at once;
     a single world is loaded once, here."""
@@ -122,7 +132,7 @@ def prepare(
     except InputError as exc:
         diags += exc.diagnostics
     try:
-        units, given = plan(world, jobs, key_arn)
+        units, given = plan(world, jobs, options)
     except InputError as exc:
         diags += exc.diagnostics
     if diags:

@@ -27,8 +27,9 @@ from kmsprove.ast import Policy, Query, Who, WhoKind
 from kmsprove.catalog import kms_catalog
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.universe import mentions
-from kmsprove.errors import InputError, SourcePos
-from kmsprove.inputs import read, read_as
+from kmsprove.errors import Diagnostic, InputError, SourcePos
+from kmsprove.inputs import check_options_used, read, read_as, template_notes
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.diff.identity import identity_probes
 from kmsprove.questions.diff.pair import (
     DIRECTIONS,
@@ -36,6 +37,7 @@ from kmsprove.questions.diff.pair import (
     compare,
 )
 from kmsprove.questions.diff.worlds import union_world, world_pair
+from kmsprove.questions.hedge import hedge_diff
 from kmsprove.solve.bounds import bound_exceeded
 from kmsprove.syntax.query import parse_who as query_who
 from kmsprove.world import Key, World
@@ -68,16 +70,23 @@ def parse_who(text: str) -> Who:
     return who
 
 
-def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object]:
-    """(kind, OLD, NEW): two `Policy`s or two `World`s, or InputError."""
+def load_pair(
+    old: str,
+    new: str,
+    kind: str | None,
+    options: ReadOptions = NO_OPTIONS,
+    warnings: list[Diagnostic] | None = None,
+) -> tuple[str, object, object]:
+    """(kind, OLD, NEW): two `Policy`s or two `World`s (a template read with `options`),
+    or InputError; the warnings of both go to `warnings`."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(
             f"diff compares key policies, identity policies or worlds, not `{kind}`"
         )
-    a = read(old, kind)
+    a = read(old, kind, options)
     if not a.kind:  # what OLD is could not be told: its problems first
         raise InputError(a.errors)
-    b = read(new, kind)
+    b = read(new, kind, options)
     if not b.kind:
         raise InputError(b.errors)
     if a.kind != b.kind:
@@ -93,6 +102,9 @@ def load_pair(old: str, new: str, kind: str | None) -> tuple[str, object, object
         )
     if a.errors or b.errors:
         raise InputError([*a.errors, *b.errors])
+    check_options_used(options, [a, b], [old, new])
+    if warnings is not None:
+        warnings += [*template_notes(a), *template_notes(b)]
     return a.kind, a.value, b.value
 
 
@@ -102,17 +114,26 @@ def _a(kind: str) -> str:
     return special.get(kind) or ("an " if words[0] in "aeiou" else "a ") + words
 
 
-def load_side(path: str, kind: str) -> World | Policy:
+def load_side(path: str, kind: str, options: ReadOptions = NO_OPTIONS) -> World | Policy:
     """One side of a diff, read as `kind`."""
-    value = read_as(path, (kind,), kind).value
+    value = read_as(path, (kind,), kind, options).value
     assert isinstance(value, (World, Policy))
     return value
 
 
-def diff_files(old: str, new: str, kind: str | None, who: str, timeout: float) -> DiffResult:
-    """`kmsprove diff OLD NEW`: load, place and compare."""
+def diff_files(
+    old: str,
+    new: str,
+    kind: str | None,
+    who: str,
+    timeout: float,
+    options: ReadOptions = NO_OPTIONS,
+    warnings: list[Diagnostic] | None = None,
+) -> DiffResult:
+    """`kmsprove diff OLD NEW`: load (templates with `options`; their warnings to
+    `warnings`), place and compare."""
     w = parse_who(who)
-    k, a, b = load_pair(old, new, kind)
+    k, a, b = load_pair(old, new, kind, options, warnings)
     if k == "world":
         return diff_worlds(a, b, w, timeout)  # type: ignore[arg-type]
     if k == "key-policy":
@@ -140,7 +161,7 @@ def diff_worlds(old: World, new: World, who: Who = ANYONE, timeout: float = 30.0
     caveat = None
     if _buckets(old) != _buckets(new):
         caveat = "the buckets differ, and diff compares KMS requests, not S3 reads"
-    return _diff_worlds(old, new, who, timeout, "world", caveat, notes)
+    return hedge_diff(old, new, _diff_worlds(old, new, who, timeout, "world", caveat, notes))
 
 
 def diff_key_policies(

@@ -28,6 +28,7 @@ from dataclasses import replace
 
 import z3
 
+from kmsprove.arn import is_service_role
 from kmsprove.ast import Query
 from kmsprove.catalog import ActionInfo
 from kmsprove.encode.authorize import encode_allowed
@@ -41,6 +42,7 @@ from kmsprove.request import Request
 from kmsprove.solve.bounds import set_bound_for
 from kmsprove.solve.decode import decode
 from kmsprove.solve.recheck import side_check
+from kmsprove.solve.unresolved import unresolved_grant
 from kmsprove.world import Account, Key, World
 
 # context keys a world derives (from the caller's identity and account, from the key):
@@ -148,6 +150,8 @@ def _as_seen(e: Entry, u: Universe, world: World) -> tuple[Entry, bool]:
     ident = world.identity(e.arn)  # a named user or role (or a named user's federation)
     if ident is not None:
         return replace(e, identity=ident, any_iam=False), True
+    if e.kind == "session" and is_service_role(e.name or ""):
+        return replace(e, identity=None, any_iam=False), True  # AWS owns it: never listed
     return replace(e, identity=None, any_iam=open_), open_
 
 
@@ -200,6 +204,10 @@ def world_pair(
         return Witness(req_n, o, n, {**wit_o, **wit_n})
 
     tiers = readable(sym, u)
+    # a grant to an unresolved unique id covers nobody on either side, yet its principal
+    # may be any class: a difference through it (or capping it) would go unseen
+    names = [i.name for i in infos]
+    caveat = caveat or unresolved_grant(ko, u, names) or unresolved_grant(kn, u, names)
     return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, tiers, who, (sym_o, sym_n))
 
 

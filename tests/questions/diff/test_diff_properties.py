@@ -67,7 +67,7 @@ TIMEOUT = 10.0  # an honest unknown (timeout) is accepted; a slow example costs 
 SCALE = 1 if settings().max_examples <= 200 else settings().max_examples // 200
 # "not modelled": the generator draws every operator of the table, policy variables
 # under `StringEqualsIgnoreCase` among them, which the encoder reports as unknown
-HONEST_UNKNOWN = ("may need", "solver:", "timeout", "canceled", "not modelled:")
+HONEST_UNKNOWN = ("may need", "solver:", "timeout", "canceled", "not modelled:", "is not resolved")
 
 
 def build(doc: dict[str, Any], kind: PolicyKind) -> Policy | None:

@@ -1,0 +1,85 @@
+"""The CLI's plumbing that every command shares: the `--format` flag, the template
+flags (`READ_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress bar, and running a command body so
+bad input is one line per problem and exit 2 (`run`). Click only; `cli.py` holds the
+commands.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from kmsprove.errors import InputError, SourcePos
+
+BAD_INPUT = 2  # ExitCode.BAD_INPUT (kmsprove.answer), without loading the results module
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+_READ_FLAGS = (  # how WORLD is read when it is a template (kmsprove.inputs.options)
+    click.option("--account", help="A template's AWS::AccountId (default 111122223333)."),
+    click.option("--region", help="A template's AWS::Region (default us-east-1)."),
+    click.option("--parameter", multiple=True, help="NAME=VALUE: a template parameter's value."),
+    click.option("--physical-id", multiple=True, help="LOGICAL_ID=ID: a resource's deployed id."),
+)
+
+
+KEY_ARN = click.option(
+    "--key-arn",
+    default=None,
+    help="The key of a WORLD that is a key policy (default: a placeholder in its root's account).",
+)
+
+
+def READ_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
+    """The template flags, given to the command as one `options` tuple (the arguments
+    of `kmsprove.inputs.options.read_options`)."""
+
+    @functools.wraps(command)
+    def wrapper(
+        *args: Any, account: Any, region: Any, parameter: Any, physical_id: Any, **kwargs: Any
+    ) -> None:
+        command(*args, options=(account, region, parameter, physical_id), **kwargs)
+
+    for flag in reversed(_READ_FLAGS):
+        wrapper = flag(wrapper)
+    return wrapper
+
+
+def write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+    except OSError as exc:
+        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
+
+
+@contextlib.contextmanager
+def progress(total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar on a terminal; nothing in CI logs or pipes."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        yield lambda n: None
+        return
+    with click.progressbar(length=total, label="checking", file=sys.stderr) as bar:
+        yield bar.update
+
+
+def run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
+    """Run a command body that returns (stdout text, exit code, stderr lines)."""
+    try:
+        out, code, notes = body()
+    except InputError as exc:
+        for d in exc.diagnostics:
+            click.echo(str(d), err=True)
+        sys.exit(BAD_INPUT)
+    for line in notes:
+        click.echo(line, err=True)
+    if out:
+        click.echo(out, nl=not out.endswith("\n"))
+    sys.exit(code)
