@@ -33,7 +33,7 @@ from kmsprove.syntax.tree import (
     kind_name,
 )
 from kmsprove.validate import check_grant, check_policy
-from kmsprove.validate.principals import unique_id_problem
+from kmsprove.validate.principals import is_unique_id, unique_id_problem
 
 GET_KEY_POLICY_FIELDS = ("Policy", "PolicyName")
 LIST_GRANTS_FIELDS = ("Grants", "Truncated", "NextMarker")
@@ -237,8 +237,13 @@ class Reader:
         """A user's (`AIDA...`) or role's (`AROA...`) unique id, checked against its kind."""
         value = self.string(node, what)
         problem = unique_id_problem(value, kind) if value is not None else None
-        if problem is not None:
-            self.err(node, problem)
+        if problem is not None and node is not None and is_unique_id(value or ""):
+            self.err(node, problem)  # an id AWS issues, but for the other kind of principal
+            return None
+        if problem is not None and node is not None:
+            # AWS's own output or an emulator's: the principal stands, its id just
+            # resolves no grant (a grant naming it stays unresolved: unknown, never no)
+            self.diags.append(warning(node.pos, f"{problem}: no grant is resolved through it"))
             return None
         return value
 

@@ -110,6 +110,11 @@ def caller_arn_problem(
     return None if STS_RESOURCE_RE.fullmatch(a.resource) else expected
 
 
+def is_unique_id(value: str) -> bool:
+    """`value` has the form of an IAM unique id AWS issues (AIDA..., AROA...)."""
+    return UNIQUE_ID_RE.fullmatch(value) is not None
+
+
 def unique_id_problem(value: str, kind: str) -> str | None:
     """Why `value` is not the unique id of a principal of `kind` (`user` or `role`)."""
     prefix = "AIDA" if kind == "user" else "AROA"

@@ -475,7 +475,8 @@ def test_a_bad_account_option_is_a_command_line_error(tmp_path: Path) -> None:
         tmp_path, plan([known_key()], [], {}), "query", OUTSIDE, "--account", "12"
     )
     assert (
-        code == 2 and err.strip() == "<cli>:1:1: error: `--account 12` is not a 12-digit account id"
+        code == 2
+        and err.strip() == "<cli>:1:1: error: --account takes a 12-digit account id, not `12`"
     )
 
 

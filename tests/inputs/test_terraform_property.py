@@ -95,6 +95,8 @@ def as_plan(world: dict[str, Any], how: list[str]) -> dict[str, Any]:
                 "path": "/",
                 "tags_all": p.get("tags", {}),
             }
+            if p.get("unique_id"):
+                after["unique_id"] = p["unique_id"]
             inline_blocks = []
             if c.kind == "role":
                 after["assume_role_policy"] = encoded(TRUST)

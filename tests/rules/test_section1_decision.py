@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kmsprove.evaluate.context import complete_request
+from kmsprove.request import Request
 from tests.support.builders import (
     DEFAULT_KP,
     ROOT_A,
@@ -37,7 +39,9 @@ def test_r1_2_a_role_arn_is_not_a_caller_its_sessions_are(tmp_path):
     as_role = decide(w, ROLE_A)
     session = ROLE_A.replace(":iam::", ":sts::").replace(":role/", ":assumed-role/") + "/kmsprove"
     assert as_role.allowed == decide(w, session).allowed
-    assert any(session in note for note in as_role.warnings)
+    # the request is completed as the session's, for both twins, and says so
+    req = complete_request(w, Request(ROLE_A, "kms:Decrypt", key=w.keys[0].arn))
+    assert req.principal == session and any(session in note for note in req.notes)
 
 
 def test_r1_3_explicit_deny_in_identity_policy_wins_without_delegation(tmp_path):

@@ -27,6 +27,7 @@ from kmsprove.inputs.terraform.kms import read_keys
 from kmsprove.inputs.terraform.place import default_warnings, place
 from kmsprove.inputs.terraform.plan import format_version_problem, read_plan
 from kmsprove.inputs.terraform.s3 import read_buckets
+from kmsprove.inputs.unique_ids import resolve_unique_ids
 from kmsprove.syntax.tree import JNode, JObject, kind_name
 from kmsprove.world import World
 
@@ -79,6 +80,7 @@ def load_terraform(
         unknowns=tuple(ctx.unknowns),
         assumed=tuple(where.assumed),
     )
+    world = resolve_unique_ids(world)  # a grant may name its grantee by unique id
     diags.extend(default_warnings(where, root))
     diags.extend(validate.check_world(world))
     return world, diags

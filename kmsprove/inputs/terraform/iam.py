@@ -27,6 +27,7 @@ from kmsprove.inputs.terraform.place import iam_arn, node_of
 from kmsprove.inputs.terraform.plan import Resource
 from kmsprove.inputs.terraform.values import Value
 from kmsprove.syntax.tree import JObject, JString
+from kmsprove.validate.principals import is_unique_id
 from kmsprove.world import Account, Identity
 
 KINDS = ("role", "user", "group")
@@ -297,8 +298,10 @@ class Identities:
                 "does not hold: left out of the world, it may hold any identity policy",
             )
             return None
+        uid = r.attr("unique_id").string  # how ListGrants may name it (AIDA.../AROA...)
         return Identity(
             arn=p.arn,
+            unique_id=uid if uid and is_unique_id(uid) else None,
             policies=tuple(p.policies),
             boundary=p.boundary,
             tags=self.tags(p),
