@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from kmsprove.cli_support import FORMAT, READ_OPTIONS, progress, run, write
+from kmsprove.cli_support import FORMAT, KEY_ARN, READ_OPTIONS, progress, run, write
 from kmsprove.collect.cli import collect as collect_command
 from kmsprove.errors import InputError
 
@@ -104,6 +104,7 @@ def validate(kind: str | None, fmt: str, files: tuple[str, ...], options: tuple[
 @FORMAT
 @click.option("--timeout", type=float, default=None, help="Ignored by explain (no solver).")
 @READ_OPTIONS
+@KEY_ARN
 def explain(
     world: str,
     request_file: str | None,
@@ -117,19 +118,20 @@ def explain(
     fmt: str,
     timeout: float | None,
     options: tuple[Any, ...],
+    key_arn: str | None,
 ) -> None:
-    """Decide one request and show, layer by layer, why (WORLD: a world or a template)."""
+    """Decide one request and show, layer by layer, why (WORLD: a world, a template or a
+    key policy)."""
     # start-up: imported when the command runs
     from kmsprove.answer import ExitCode
-    from kmsprove.inputs import load_world_notes
+    from kmsprove.inputs.key_policy_world import load_world_input
     from kmsprove.inputs.options import read_options
     from kmsprove.questions.explain import explain_request, request_from_cli, request_from_file
     from kmsprove.report.decision import decision_json, render_decision
 
     def body() -> tuple[str, int, list[str]]:
-        read = read_options(*options)
-        w, warnings = load_world_notes(world, read)
-        notes = [str(d) for d in warnings]
+        given = load_world_input(world, read_options(*options, key_arn=key_arn))
+        w, notes = given.world, [str(d) for d in given.warnings]
         if request_file is not None:
             if principal or action or key or resource or context:
                 raise InputError.at_cli("give either --request or --principal/--action, not both")
@@ -139,8 +141,8 @@ def explain(
         decision, full = explain_request(w, req)
         code = ExitCode.OK if decision.unknown is None else ExitCode.UNKNOWN
         if fmt == "json":
-            return json.dumps(decision_json(decision, full), indent=2), code, notes
-        return render_decision(decision, full), code, notes
+            return json.dumps(decision_json(decision, full, w.assumed), indent=2), code, notes
+        return render_decision(decision, full, w.assumed), code, notes
 
     run(body)
 
@@ -173,6 +175,7 @@ def explain(
     " `kmsprove explain DIR/world.json --request DIR/request.json` reproduces it.",
 )
 @READ_OPTIONS
+@KEY_ARN
 def query(
     world: str,
     query: str,
@@ -182,11 +185,14 @@ def query(
     max_steps: int | None,
     save_witness: str | None,
     options: tuple[Any, ...],
+    key_arn: str | None,
 ) -> None:
-    """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown."""
+    """Can <who> <actions> on a key? yes (with a request), no (a proof) or unknown.
+
+    WORLD is a world file, a template or a key policy (`--key-arn` says which key)."""
     # start-up: imported when the command runs
     from kmsprove.answer import exit_status
-    from kmsprove.inputs import load_world_notes
+    from kmsprove.inputs.key_policy_world import load_world_input
     from kmsprove.inputs.options import read_options
     from kmsprove.questions.ask import ask
     from kmsprove.report.answer import answers_json, render_answers, shortened
@@ -194,16 +200,15 @@ def query(
 
     def body() -> tuple[str, int, list[str]]:
         q = parse_query(query)
-        read = read_options(*options)
-        w, warnings = load_world_notes(world, read)
-        notes = [str(d) for d in warnings]
-        answers = shortened(ask(w, q, timeout, trust), max_steps)
+        given = load_world_input(world, read_options(*options, key_arn=key_arn))
+        notes = [str(d) for d in given.warnings]
+        answers = shortened(ask(given.world, q, timeout, trust), max_steps)
         unknown = any(a.verdict.value == "unknown" for a in answers)
         code = exit_status(failed=False, unknown=unknown)
         saved = _save_witnesses(save_witness, answers) if save_witness else []
         if fmt == "json":
             return json.dumps(answers_json(answers), indent=2), code, notes
-        return render_answers(answers, world, saved, read.flags()), code, notes
+        return render_answers(answers, world, saved, given.options.flags()), code, notes
 
     run(body)
 
@@ -240,7 +245,8 @@ def query(
     type=click.Path(dir_okay=False, writable=True),
     default=None,
     help="Also write the SARIF log to this file (one run gives the text report and the"
-    " alerts); nothing is written on bad input.",
+    " alerts); nothing is written when the spec or WORLD is bad input (a directory's bad"
+    " world is an error notification in it).",
 )
 @click.option(
     "--save-witness",
@@ -251,6 +257,7 @@ def query(
     " reproduces it.",
 )
 @READ_OPTIONS
+@KEY_ARN
 def check(
     world: str,
     spec: str,
@@ -261,44 +268,32 @@ def check(
     sarif_output: str | None,
     save_witness: str | None,
     options: tuple[Any, ...],
+    key_arn: str | None,
 ) -> None:
     """Does every `expect yes:` / `expect no:` line of SPEC hold in WORLD?
 
-    WORLD may be a template, or a directory: every world file under it, in parallel.
+    WORLD may be a template, a key policy, or a directory: every world file under it, in
+    parallel (a bad one is reported, the others still checked: exit 2).
     """
     # start-up: imported when the command runs
-    from kmsprove.answer import ExitCode
     from kmsprove.inputs.options import read_options
-    from kmsprove.questions.check import estate, read_spec
+    from kmsprove.questions.check import estate
     from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
 
     workers = jobs or os.cpu_count() or 1
 
     def body() -> tuple[str, int, list[str]]:
-        # both files' problems at once; a single world is loaded once, here
-        diags: list[Any] = []
-        expectations: tuple[Any, ...] = ()
-        units: list[estate.Unit] = []
-        warnings: list[Any] = []
-        try:
-            expectations = read_spec(spec)
-        except InputError as exc:
-            diags += exc.diagnostics
-        read = read_options(*options)
-        try:
-            units, _ = estate.plan(world, workers, read, warnings)
-        except InputError as exc:
-            diags += exc.diagnostics
-        if diags:
-            raise InputError(diags)
+        read = read_options(*options, key_arn=key_arn)
+        expectations, units, given = estate.prepare(world, spec, workers, read)
         job = estate.Job(expectations, timeout, trust)
         with progress(len(units)) as advance:
             reports = estate.run_estate(units, job, workers, advance)
         errors = [e for r in reports for e in r.errors]
-        if errors:
-            return "", ExitCode.BAD_INPUT, errors
-        notes = [str(d) for d in warnings]
+        if errors and not os.path.isdir(world):
+            raise InputError(errors)  # a directory's bad worlds leave the others reported
+        notes = [str(d) for d in (given.warnings if given else ())] + [str(e) for e in errors]
+        flags = given.options.flags() if given else read.flags()
         if sarif_output:
             write(sarif_output, render_estate(reports, "sarif"))
         saved: list[list[str | None]] = [[] for _ in reports]
@@ -312,9 +307,8 @@ def check(
                 saved[n].append(w)
         code = estate.exit_code(reports)
         if len(units) > 1 or os.path.isdir(world):
-            return render_estate(reports, fmt, saved, read.flags()), code, notes
-        text = render_check(reports[0].outcomes, world, fmt, saved[0], read.flags())
-        return text, code, notes
+            return render_estate(reports, fmt, saved, flags), code, notes
+        return render_check(reports[0].outcomes, world, fmt, saved[0], flags), code, notes
 
     run(body)
 

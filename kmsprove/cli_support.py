@@ -1,5 +1,5 @@
 """The CLI's plumbing that every command shares: the `--format` flag, the template
-flags (`READ_OPTIONS`), writing a file, a progress bar, and running a command body so
+flags (`READ_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress bar, and running a command body so
 bad input is one line per problem and exit 2 (`run`). Click only; `cli.py` holds the
 commands.
 """
@@ -27,6 +27,13 @@ _READ_FLAGS = (  # how WORLD is read when it is a template (kmsprove.inputs.opti
     click.option("--region", help="A template's AWS::Region (default us-east-1)."),
     click.option("--parameter", multiple=True, help="NAME=VALUE: a template parameter's value."),
     click.option("--physical-id", multiple=True, help="LOGICAL_ID=ID: a resource's deployed id."),
+)
+
+
+KEY_ARN = click.option(
+    "--key-arn",
+    default=None,
+    help="The key of a WORLD that is a key policy (default: a placeholder in its root's account).",
 )
 
 

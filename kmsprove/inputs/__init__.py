@@ -26,6 +26,10 @@ What a file is, without `--kind`, is the first format whose `sniff` recognises i
   `Resource` names an S3 ARN (`:s3:`), otherwise a key policy;
 - anything else -> one error asking for `--kind` (or naming
   `get-account-authorization-details` output, which a world file imports).
+
+A command's WORLD (`kmsprove.inputs.key_policy_world.load_world_input`) is a world
+file, a template, or a key policy read as a world of one key; another document is an
+error that says what it is.
 """
 
 from __future__ import annotations
@@ -354,7 +358,9 @@ __all__ = [
     "Format",
     "Loaded",
     "ReadOptions",
+    "WorldInput",
     "load_world",
+    "load_world_input",
     "load_world_notes",
     "load_world_with_warnings",
     "read",

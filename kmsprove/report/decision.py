@@ -3,6 +3,7 @@ DESIGN.md (explain)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kmsprove.report.common import value_text
@@ -33,7 +34,9 @@ def _layer(lr: LayerResult) -> list[str]:
     return lines
 
 
-def render_decision(decision: Decision, request: Request) -> str:
+def render_decision(decision: Decision, request: Request, assumed: Sequence[str] = ()) -> str:
+    """The decision for people; `assumed` is what the reader assumed where WORLD is
+    silent (`World.assumed`), said last as answers say it."""
     target = request.key or request.resource or "*"
     lines = [
         f"{decision.decision.upper()}: {request.principal} {request.action} on {target}",
@@ -52,6 +55,7 @@ def render_decision(decision: Decision, request: Request) -> str:
         for lr in decision.layers:
             lines += _layer(lr)
     lines += [f"note: {w}" for w in decision.warnings]
+    lines += [f"input assumed: {n}" for n in assumed]
     return "\n".join(lines) + "\n"
 
 
@@ -80,9 +84,11 @@ def layer_json(lr: LayerResult) -> dict[str, Any]:
     return out
 
 
-def decision_json(decision: Decision, request: Request) -> dict[str, Any]:
+def decision_json(
+    decision: Decision, request: Request, assumed: Sequence[str] = ()
+) -> dict[str, Any]:
     """`{"decision", "layers", "blocked_by"}` plus `reason`, `unknown` (why a deny may
-    be wrong, or null), `request`, `warnings`."""
+    be wrong, or null), `request`, `warnings`, `assumptions.inputs` (`assumed`)."""
     return {
         "decision": decision.decision,
         "layers": [layer_json(lr) for lr in decision.layers],
@@ -91,4 +97,5 @@ def decision_json(decision: Decision, request: Request) -> dict[str, Any]:
         "unknown": decision.unknown,
         "request": request.as_json(),
         "warnings": list(decision.warnings),
+        "assumptions": {"inputs": list(assumed)},
     }

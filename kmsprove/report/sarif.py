@@ -4,7 +4,9 @@ One result per failed (expectation, key). A failing `expect no` points at the
 statement that grants the access (the file to fix), with the spec line as a
 related location; a failing `expect yes` points at the spec line (nothing
 grants the access), with the key policy as a related location. Unknown
-outcomes are warnings of the invocation, not results: they are not findings.
+outcomes are warnings of the invocation, not results: they are not findings. A world
+an estate run could not check (bad input) is an error notification at each of its
+errors, and the invocation is then not successful.
 
 URIs are relative to `base` (the current directory) with forward slashes,
 which GitHub code scanning resolves against the repository root; a file
@@ -22,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 from kmsprove.answer import CheckStatus, Outcome
-from kmsprove.errors import SourcePos
+from kmsprove.errors import Diagnostic, SourcePos
 from kmsprove.report.check import evidence, expectation_text
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -71,8 +73,11 @@ RULES: tuple[dict[str, Any], ...] = (
 )
 
 
-def sarif_log(outcomes: Sequence[Outcome], base: Path | None = None) -> dict[str, Any]:
-    """The whole log: one run, its rules, results and the invocation's notes."""
+def sarif_log(
+    outcomes: Sequence[Outcome], base: Path | None = None, errors: Sequence[Diagnostic] = ()
+) -> dict[str, Any]:
+    """The whole log: one run, its rules, results and the invocation's notes; `errors`
+    are those of worlds that were not checked."""
     here = Path.cwd() if base is None else base
     driver: dict[str, Any] = {"name": "kmsprove", "version": _version()}
     uri = _information_uri()
@@ -80,7 +85,8 @@ def sarif_log(outcomes: Sequence[Outcome], base: Path | None = None) -> dict[str
         driver["informationUri"] = uri
     driver["rules"] = list(RULES)
     results = [_result(o, here) for o in outcomes if o.status is CheckStatus.FAILS]
-    notes = [_notification(o, here) for o in outcomes if o.status is CheckStatus.UNKNOWN]
+    notes = [_bad_input(d, here) for d in errors]
+    notes += [_notification(o, here) for o in outcomes if o.status is CheckStatus.UNKNOWN]
     return {
         "$schema": SCHEMA,
         "version": "2.1.0",
@@ -90,8 +96,11 @@ def sarif_log(outcomes: Sequence[Outcome], base: Path | None = None) -> dict[str
                 "originalUriBaseIds": {
                     SRCROOT: {"uri": Path(os.path.abspath(here)).as_uri() + "/"}
                 },
-                # an unknown answer is a finished run that could not decide: a warning
-                "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notes}],
+                # an unknown answer is a finished run that could not decide: a warning;
+                # a world that could not be read is a run that did not finish
+                "invocations": [
+                    {"executionSuccessful": not errors, "toolExecutionNotifications": notes}
+                ],
                 "columnKind": "unicodeCodePoints",
                 "results": results,
             }
@@ -167,6 +176,14 @@ def _notification(o: Outcome, base: Path) -> dict[str, Any]:
             "text": f"`{expectation_text(o.expectation)}` is unknown{on_key}: {o.answer.reason}"
         },
         "locations": [_location(o.expectation.pos, base)],
+    }
+
+
+def _bad_input(d: Diagnostic, base: Path) -> dict[str, Any]:
+    return {
+        "level": "error" if d.is_error else "warning",
+        "message": {"text": f"not checked (bad input): {d.message}"},
+        "locations": [_location(d.pos, base)],
     }
 
 

@@ -148,9 +148,14 @@ def test_failing_expect_no_names_the_statement_that_lets_it_in(
     assert out.startswith(f"FAILS    spec.txt:2  expect no: {OUTSIDE}\n")
     assert re.search(rf"\n  arn:aws:(iam|sts)::{B}:\S+ may call kms:Decrypt on {KEY}\n", out)
     assert "  let in by:\n    key-policy.json:12:5 (`PartnerDecrypt`)\n" in out
-    # the witness assumes an identity policy in the open account B: only a saved
-    # witness reproduces it
-    assert "  witness: it rests on what is assumed above" in out
+    # the witness is B's root user (the key policy names its account: it reproduces as
+    # printed) or a principal of the open account B with an assumed identity policy
+    # (only a saved witness reproduces it); which one Z3 gives depends on what the
+    # process asked it before (an earlier test's query flips it)
+    if f"\n  arn:aws:iam::{B}:root may call" in out:
+        assert f"  reproduce: kmsprove explain {w} " in out
+    else:
+        assert "  witness: it rests on what is assumed above" in out
     assert out.endswith("1 checked: 0 hold, 1 fail, 0 unknown\n")
     saved = run(w, spec, "--save-witness", "w").stdout
     assert "  reproduce: kmsprove explain w/world.json --request w/request.json\n" in saved

@@ -1,17 +1,21 @@
 """`kmsprove check` over an estate: a directory of worlds, or one world with many keys,
-in worker processes; the same outcomes as one process; a summary table; bad input
-anywhere is exit 2 with nothing on stdout."""
+in worker processes; the same outcomes as one process; a summary table; a bad world in
+a directory is reported (its errors positioned, on stderr) while every other world is
+still checked, and the run exits 2; a bad spec or a directory without worlds is exit 2
+with nothing on stdout."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+import jsonschema
 from click.testing import CliRunner
 
 from kmsprove.cli import main
 
 A, B = "111122223333", "444455556666"
+SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "support" / "data" / "sarif-schema-2.1.0.json"
 
 
 def key(i: int, partner: bool) -> dict:
@@ -105,8 +109,10 @@ def test_one_world_with_many_keys_is_split_across_workers(tmp_path: Path) -> Non
             "fails": 1,
             "unknown": 0,
             "seconds": doc["worlds"][0]["seconds"],
+            "errors": 0,
         }
     ]
+    assert doc["errors"] == []
 
 
 def test_sarif_merges_every_world_and_can_go_to_a_file(tmp_path: Path) -> None:
@@ -119,14 +125,125 @@ def test_sarif_merges_every_world_and_can_go_to_a_file(tmp_path: Path) -> None:
     assert len(results) == 2 and {r["ruleId"] for r in results} == {"kmsprove/expect-no"}
 
 
-def test_a_bad_world_anywhere_is_bad_input_and_nothing_is_written(tmp_path: Path) -> None:
-    worlds, spec = estate(tmp_path)
-    bad = worlds / "k2" / "world.json"
-    bad.write_text('{"version": 1, "keys": [{"arn": "not an arn", "policy": {}}]}')
+# A world file whose JSON is cut short (the closing brace of the key is missing) and
+# one whose key policy has a misspelt Effect, beside a good world.
+MALFORMED = """{
+  "version": 1,
+  "keys": [
+    {"arn": "arn:aws:kms:us-east-1:111122223333:key/00000009-0000-4000-8000-000000000000",
+     "policy": {"Version": "2012-10-17", "Statement": []}
+  ]
+}
+"""
+INVALID = """{
+  "version": 1,
+  "keys": [{
+    "arn": "arn:aws:kms:us-east-1:111122223333:key/00000008-0000-4000-8000-000000000000",
+    "policy": {"Version": "2012-10-17", "Statement": [
+      {"Effect": "Alow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+       "Action": "kms:*", "Resource": "*"}
+    ]}
+  }]
+}
+"""
+
+
+def mixed_estate(tmp: Path) -> tuple[Path, Path, Path, Path]:
+    worlds = tmp / "kms"
+    worlds.mkdir()
+    (worlds / "a-good.json").write_text(json.dumps({"version": 1, "keys": [key(0, True)]}))
+    (worlds / "b-malformed.json").write_text(MALFORMED)
+    (worlds / "c-invalid.json").write_text(INVALID)
+    spec = tmp / "kms.spec"
+    spec.write_text(SPEC)
+    return worlds, worlds / "b-malformed.json", worlds / "c-invalid.json", spec
+
+
+def test_a_bad_world_is_reported_and_every_other_world_still_checked(tmp_path: Path) -> None:
+    worlds, malformed, invalid, spec = mixed_estate(tmp_path)
     sarif = tmp_path / "out.sarif"
     code, out, err = check(str(worlds), str(spec), "--jobs", "2", "--sarif-output", str(sarif))
+    assert code == 2  # bad input wins over the good world's failure
+    # the good world's verdicts, in full
+    good = out[out.index(f"{worlds}/a-good.json:\n") : out.index(f"{malformed}:\n")]
+    assert "FAILS    " in good and "holds    " in good and "let in by:" in good
+    assert f"{malformed}:\nnot checked: bad input (1 error, on stderr)\n" in out
+    assert f"{invalid}:\nnot checked: bad input (1 error, on stderr)\n" in out
+    assert out.rstrip().endswith(
+        "3 worlds, 1 keys: 1 hold, 1 fail, 0 unknown; 2 not checked (bad input)"
+    )
+    table = out[out.index("\nworld ") + 1 :].splitlines()
+    assert table[1].split() == [f"{worlds}/a-good.json", "1", "1", "1", "0", table[1].split()[5]]
+    assert table[2].split() == [str(malformed), "-", "-", "-", "-", "-", "bad", "input"]
+    assert table[3].split() == [str(invalid), "-", "-", "-", "-", "-", "bad", "input"]
+    # each error where it is: the `]` that should have been a `}`, the misspelt Effect
+    assert err.splitlines() == [
+        f"{malformed}:6:3: error: unexpected `]`",
+        f"{invalid}:6:18: error: `Effect` must be `Allow` or `Deny`, not `Alow`"
+        " (did you mean `Allow`?)",
+    ]
+    # the SARIF log is written: the good world's alert, the bad worlds' errors
+    log = json.loads(sarif.read_text())
+    schema = json.loads(SARIF_SCHEMA.read_text())
+    jsonschema.Draft202012Validator(schema).validate(log)
+    run = log["runs"][0]
+    assert [r["ruleId"] for r in run["results"]] == ["kmsprove/expect-no"]
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is False
+    notes = invocation["toolExecutionNotifications"]
+    assert [(n["level"], n["locations"][0]["physicalLocation"]["region"]) for n in notes] == [
+        ("error", {"startLine": 6, "startColumn": 3}),
+        ("error", {"startLine": 6, "startColumn": 18}),
+    ]
+
+
+def test_a_bad_world_is_an_error_entry_in_json(tmp_path: Path) -> None:
+    worlds, malformed, invalid, spec = mixed_estate(tmp_path)
+    code, out, err = check(str(worlds), str(spec), "--format", "json", "--jobs", "1")
+    doc = json.loads(out)
+    assert code == 2 and len(err.splitlines()) == 2
+    assert doc["summary"] == {"holds": 1, "fails": 1, "unknown": 0}
+    assert {r["world"] for r in doc["results"]} == {f"{worlds}/a-good.json"}
+    assert [(w["world"], w["keys"], w["errors"]) for w in doc["worlds"]] == [
+        (f"{worlds}/a-good.json", 1, 0),
+        (str(malformed), 0, 1),
+        (str(invalid), 0, 1),
+    ]
+    assert [(e["world"], e["file"], e["line"], e["col"], e["severity"]) for e in doc["errors"]] == [
+        (str(malformed), str(malformed), 6, 3, "error"),
+        (str(invalid), str(invalid), 6, 18, "error"),
+    ]
+
+
+def test_a_spec_line_about_a_key_one_world_lacks_names_that_world(tmp_path: Path) -> None:
+    worlds, spec = estate(tmp_path, 2)
+    k0 = key(0, True)["arn"]
+    spec.write_text(f"expect no: can any principal outside account {A} kms:Decrypt on key {k0}\n")
+    code, out, err = check(str(worlds), str(spec), "--jobs", "1")
+    assert code == 2
+    assert f"{worlds}/k0/world.json:\nFAILS    " in out
+    assert f"{worlds}/k1/world.json:\nnot checked: bad input (1 error, on stderr)" in out
+    col = spec.read_text().index("on key") + 1
+    assert err == (
+        f"{spec}:1:{col}: error: no key `{k0}` in the world (checking `{worlds}/k1/world.json`)\n"
+    )
+
+
+def test_a_bad_single_world_is_bad_input_and_nothing_is_written(tmp_path: Path) -> None:
+    _, _, invalid, spec = mixed_estate(tmp_path)
+    sarif = tmp_path / "out.sarif"
+    code, out, err = check(str(invalid), str(spec), "--sarif-output", str(sarif))
     assert code == 2 and out == "" and not sarif.exists()
-    assert err.startswith(f"{bad}:1:") and ": error: " in err
+    assert err.startswith(f"{invalid}:6:18: error: ")
+
+
+def test_a_bad_spec_checks_no_world(tmp_path: Path) -> None:
+    worlds, spec = estate(tmp_path, 2)
+    spec.write_text("expect maybe: can anyone kms:Decrypt\n")
+    sarif = tmp_path / "out.sarif"
+    code, out, err = check(str(worlds), str(spec), "--sarif-output", str(sarif))
+    assert code == 2 and out == "" and not sarif.exists()
+    assert err.startswith(f"{spec}:1:")
 
 
 def test_a_directory_without_worlds_is_bad_input(tmp_path: Path) -> None:

@@ -4,6 +4,10 @@ the keys of one large world, in parallel worker processes.
 Each unit of work is one world file (loaded by the worker that checks it), or a slice
 of one world's keys (loaded once by `plan`, each unit carrying its slice). Workers
 send back the outcomes; `kmsprove.report.estate` renders them, in unit order.
+
+A world file of a directory that is bad input is reported in its unit (its errors)
+and the others are still checked: the run's exit code is then BAD_INPUT (`exit_code`),
+which wins over findings as everywhere else.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from functools import partial
 from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
 from kmsprove.errors import Diagnostic, InputError
-from kmsprove.inputs import load_world, load_world_notes, world_files
+from kmsprove.inputs import load_world, world_files
+from kmsprove.inputs.key_policy_world import WorldInput, load_world_input
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
-from kmsprove.questions.check import check_world
+from kmsprove.questions.check import check_world, read_spec
 from kmsprove.world import World
 
 
@@ -36,7 +41,7 @@ class UnitReport:
     keys: int = 0
     seconds: float = 0.0
     outcomes: tuple[Outcome, ...] = ()
-    errors: tuple[str, ...] = ()  # FILE:LINE:COL: error: lines
+    errors: tuple[Diagnostic, ...] = ()  # why the world was not checked (bad input)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -67,37 +72,72 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
         world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.options)
         outcomes = check_world(world, job.spec, job.timeout, job.trusted)
     except InputError as exc:
-        return UnitReport(unit.world, errors=tuple(str(d) for d in exc.diagnostics))
+        errors = tuple(exc.diagnostics)
+        if unit.loaded is None:  # one world of a directory: say which
+            errors = tuple(_in_world(d, unit.world) for d in errors)
+        return UnitReport(unit.world, errors=errors)
     return UnitReport(unit.world, len(world.keys), time.perf_counter() - start, tuple(outcomes))
 
 
+def _in_world(d: Diagnostic, world: str) -> Diagnostic:
+    """An error found elsewhere (a spec line about a key this world lacks, a document
+    the world names) says which world of a directory it came from."""
+    if d.pos.file == world:
+        return d
+    return Diagnostic(d.pos, d.severity, f"{d.message} (checking `{world}`)")
+
+
 def plan(
-    world: str,
-    jobs: int,
-    options: ReadOptions = NO_OPTIONS,
-    warnings: list[Diagnostic] | None = None,
-) -> tuple[list[Unit], World | None]:
-    """A directory: one unit per world file. One world file (or template, read with
-    `options`; its warnings added to `warnings`): loaded here, once, and returned; with
-    many keys it is cut into slices of its keys, one unit each."""
+    world: str, jobs: int, options: ReadOptions = NO_OPTIONS
+) -> tuple[list[Unit], WorldInput | None]:
+    """A directory: one unit per world file. One world file (or template, or key policy,
+    read with `options`: `load_world_input`): loaded here, once, and returned; with many
+    keys it is cut into slices of its keys, one unit each. Bad input raises here only
+    for what the whole run needs (a directory without worlds, a bad WORLD file); a
+    directory's bad world is its unit's report (`run_unit`)."""
     if os.path.isdir(world):
         if options.given:
             raise InputError.at_cli(
                 "--account, --region, --parameter and --physical-id read a CloudFormation"
                 " template; a directory is scanned for world files"
             )
+        if options.key_arn is not None:
+            raise InputError.at_cli(
+                "--key-arn names the key of a key policy given as WORLD, not of a directory"
+            )
         return [Unit(w) for w in world_files(world)], None
-    loaded, notes = load_world_notes(world, options)
-    if warnings is not None:
-        warnings.extend(notes)
+    given = load_world_input(world, options)
+    loaded = given.world
     n = len(loaded.keys)
     if jobs <= 1 or n < 2 * jobs:
-        return [Unit(world, loaded)], loaded
+        return [Unit(world, loaded)], given
     size = max(1, min(50, n // (jobs * 4)))
     units = [
         Unit(world, replace(loaded, keys=loaded.keys[i : i + size])) for i in range(0, n, size)
     ]
-    return units, loaded
+    return units, given
+
+
+def prepare(
+    world: str, spec: str, jobs: int, options: ReadOptions = NO_OPTIONS
+) -> tuple[tuple[Expectation, ...], list[Unit], WorldInput | None]:
+    """A run's spec and units (`plan`), reporting the problems of both files at once;
+    a single world is loaded once, here."""
+    diags: list[Diagnostic] = []
+    expectations: tuple[Expectation, ...] = ()
+    units: list[Unit] = []
+    given = None
+    try:
+        expectations = read_spec(spec)
+    except InputError as exc:
+        diags += exc.diagnostics
+    try:
+        units, given = plan(world, jobs, options)
+    except InputError as exc:
+        diags += exc.diagnostics
+    if diags:
+        raise InputError(diags)
+    return expectations, units, given
 
 
 def run_estate(
@@ -130,5 +170,14 @@ def totals(reports: Sequence[UnitReport]) -> dict[str, int]:
 
 
 def exit_code(reports: Sequence[UnitReport]) -> ExitCode:
+    """BAD_INPUT when some world was not checked (bad input wins over findings), else
+    as for one world."""
+    if any(r.errors for r in reports):
+        return ExitCode.BAD_INPUT
     t = totals(reports)
     return exit_status(failed=bool(t["fails"]), unknown=bool(t["unknown"]))
+
+
+def not_checked(reports: Sequence[UnitReport]) -> list[str]:
+    """The world files that were bad input, in report order."""
+    return [r.world for r in reports if r.errors]
