@@ -252,3 +252,22 @@ def test_a_directory_without_worlds_is_bad_input(tmp_path: Path) -> None:
     spec.write_text(SPEC)
     code, out, err = check(str(tmp_path / "empty"), str(spec))
     assert code == 2 and out == "" and "no world files" in err
+
+
+def test_one_world_cut_into_slices_checks_a_key_line_where_the_key_is(tmp_path: Path) -> None:
+    # 12 keys with --jobs 2: the world is cut into slices of its keys; a line about one
+    # key is asked in the slice holding it, and a line about no key on every key
+    keys = [key(i, i == 11) for i in range(12)]
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps({"version": 1, "keys": keys}))
+    last = keys[-1]["arn"]
+    spec = tmp_path / "kms.spec"
+    spec.write_text(
+        f"expect no: can any principal outside account {A} kms:Decrypt on key {last}\n"
+        f"expect yes: can principal arn:aws:iam::{A}:root kms:PutKeyPolicy\n"
+    )
+    sliced = check(str(world), str(spec), "--jobs", "2", "--format", "json")
+    whole = check(str(world), str(spec), "--jobs", "1", "--format", "json")
+    assert sliced[0] == whole[0] == 1, sliced  # the partner key fails its line
+    assert json.loads(sliced[1])["summary"] == json.loads(whole[1])["summary"]
+    assert json.loads(whole[1])["summary"] == {"holds": 12, "fails": 1, "unknown": 0}

@@ -33,6 +33,7 @@ from kmsprove.world import World
 class Unit:
     world: str  # the world file
     loaded: World | None = None  # the world (or a slice of its keys), when already loaded
+    spec: tuple[Expectation, ...] | None = None  # a slice's own expectations (`_own`)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,8 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     start = time.perf_counter()
     try:
         world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.options)
-        outcomes = check_world(world, job.spec, job.timeout, job.trusted)
+        spec = job.spec if unit.spec is None else unit.spec
+        outcomes = check_world(world, spec, job.timeout, job.trusted)
     except InputError as exc:
         errors = tuple(exc.diagnostics)
         if unit.loaded is None:  # one world of a directory: say which
@@ -118,6 +120,26 @@ def plan(
     return units, given
 
 
+def _own(
+    whole: World, part: World, first: bool, spec: Sequence[Expectation]
+) -> tuple[Expectation, ...]:
+    """A slice checks the expectations about its keys: one `on key K` only where K is
+    (found in the whole world), one `on bucket B` only in the first slice; a key the
+    whole world lacks stays, so the slice reports the bad line."""
+    out = []
+    for exp in spec:
+        t = exp.query.target
+        if t is None:
+            out.append(exp)
+        elif t.kind == "key":
+            found = whole.find_key(t.ref)
+            if found is None or part.find_key(found.arn) is not None:
+                out.append(exp)
+        elif first:
+            out.append(exp)
+    return tuple(out)
+
+
 def prepare(
     world: str, spec: str, jobs: int, options: ReadOptions = NO_OPTIONS
 ) -> tuple[tuple[Expectation, ...], list[Unit], WorldInput | None]:
@@ -137,6 +159,12 @@ def prepare(
         diags += exc.diagnostics
     if diags:
         raise InputError(diags)
+    if given is not None and len(units) > 1:
+        units = [
+            replace(u, spec=_own(given.world, u.loaded, n == 0, expectations))
+            for n, u in enumerate(units)
+            if u.loaded is not None
+        ]
     return expectations, units, given
 
 
