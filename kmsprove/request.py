@@ -12,6 +12,7 @@ import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from kmsprove.arn import parse_caller, session_of
 from kmsprove.ast import Policy
 from kmsprove.catalog import is_multi_valued
 from kmsprove.errors import SourcePos
@@ -196,3 +197,15 @@ class Decision:
         if self.allowed:
             return "allow"
         return "deny" if self.unknown is None else "unknown"
+
+
+def as_session(req: Request) -> tuple[Request, str | None]:
+    """A role ARN as the caller means a session of it (R1.2; AWS's policy simulator
+    takes role ARNs too): the request its session sends, and the note that says so
+    (None when the caller is no role)."""
+    if parse_caller(req.principal).kind != "role":
+        return req, None
+    session = session_of(req.principal)
+    return replace(req, principal=session), (
+        f"`{req.principal}` is a role: decided for its session `{session}`"
+    )

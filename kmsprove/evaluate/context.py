@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kmsprove.arn import parse_caller, session_of
+from kmsprove.arn import parse_caller
 from kmsprove.catalog import action_info
 from kmsprove.errors import InputError, SourcePos
-from kmsprove.request import Context, Request
+from kmsprove.request import Context, Request, as_session
 from kmsprove.world import World
 
 
@@ -88,10 +88,9 @@ FIXED_KEYS = ("aws:principalarn", "aws:principalaccount", "kms:calleraccount", "
 def complete_request(world: World, req: Request, where: SourcePos | None = None) -> Request:
     """`req` with the derived context added under the caller's explicit values; a role
     ARN as the caller becomes a session of it (R1.2), for both twins alike."""
-    if parse_caller(req.principal).kind == "role":
-        session = session_of(req.principal)
-        note = f"`{req.principal}` is a role: decided for its session `{session}`"
-        req = replace(req, principal=session, notes=(*req.notes, note))
+    req, note = as_session(req)
+    if note is not None:
+        req = replace(req, notes=(*req.notes, note))
     derived = derived_context(world, req)
     problems = []
     for name, value in derived.items():

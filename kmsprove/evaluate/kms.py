@@ -13,7 +13,6 @@ from kmsprove.arn import (
     Caller,
     is_service_role,
     parse_caller,
-    session_of,
 )
 from kmsprove.catalog import ActionInfo, action_info
 from kmsprove.evaluate.grants import grants_allow, retire_routes, unresolved_notes
@@ -23,7 +22,7 @@ from kmsprove.evaluate.layers import LayerMatch, Subject, key_policy_view, match
 from kmsprove.evaluate.lockout import put_key_policy_refusal
 from kmsprove.evaluate.naming import naming_refusal, other_accounts_key
 from kmsprove.evaluate.replicas import with_replica
-from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef, Via
+from kmsprove.request import Decision, Layer, LayerResult, Request, StatementRef, Via, as_session
 from kmsprove.world import Identity, Key, World
 
 
@@ -36,10 +35,9 @@ def evaluate_kms(world: World, req: Request) -> Decision:
     caller = parse_caller(req.principal)
     if caller.kind == "role":
         # a role is not a caller; its sessions are (R1.2): decide for one of them
-        session = session_of(req.principal)
-        decision = evaluate_kms(world, replace(req, principal=session))
-        note = f"`{req.principal}` is a role: decided for its session `{session}`"
-        return replace(decision, warnings=(note, *decision.warnings))
+        session, note = as_session(req)
+        decision = evaluate_kms(world, session)
+        return replace(decision, warnings=(note or "", *decision.warnings))
     if caller.kind == "unknown":
         return Decision(False, reason=f"`{req.principal}`: not a caller ARN (R1.2)")
     if info is None:

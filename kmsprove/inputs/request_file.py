@@ -12,13 +12,13 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from kmsprove.arn import parse_arn, parse_caller, session_of
+from kmsprove.arn import parse_arn, parse_caller
 from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_info, canonical_action
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
 from kmsprove.inputs.documents import read_document, unwrap_policy
 from kmsprove.inputs.files import parse_file
-from kmsprove.request import Context, Request
+from kmsprove.request import Context, Request, as_session
 from kmsprove.syntax.policy import build_policy
 from kmsprove.syntax.tree import JArray, JBool, JNode, JNumber, JObject, JString, kind_name
 from kmsprove.world import World
@@ -54,9 +54,8 @@ def _check_target(world: World, req: Request, where: SourcePos) -> Request:
     elif caller.kind == "role":
         # a role ARN as the caller means one of its sessions (AWS's policy simulator
         # and pmapper take role ARNs too); say which one
-        session = session_of(req.principal)
-        note = f"`{req.principal}` is a role: decided for its session `{session}`"
-        req = replace(req, principal=session, notes=(*req.notes, note))
+        req, note = as_session(req)
+        req = replace(req, notes=(*req.notes, note or ""))
     is_s3 = req.action.lower().startswith("s3:")
     info = action_info(req.action)
     if not is_s3 and info is None:

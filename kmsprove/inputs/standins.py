@@ -16,7 +16,8 @@ from __future__ import annotations
 from typing import Any
 
 from kmsprove.ast import Policy, PolicyKind
-from kmsprove.errors import Diagnostic, SourcePos, warning
+from kmsprove.errors import Diagnostic, SourcePos
+from kmsprove.inputs.unresolved import unsettled_warning
 from kmsprove.world import Unresolved
 
 
@@ -26,11 +27,9 @@ def nobody(kind: PolicyKind, name: str, pos: SourcePos) -> Policy:
 
 
 def unsettled(reason: str, key: str | None, pos: SourcePos) -> tuple[Unresolved, Diagnostic]:
-    """What could not be settled, and its warning (the world loader's wording)."""
-    scope = f"key {key}" if key else "every key"
-    return Unresolved(reason, key, pos), warning(
-        pos, f"unsettled: {reason}; answers about {scope} are unknown"
-    )
+    """What could not be settled, and its warning (every reader's wording)."""
+    item = Unresolved(reason, key, pos)
+    return item, unsettled_warning(item)
 
 
 def default_key_policy(account: str, partition: str = "aws") -> dict[str, Any]:
