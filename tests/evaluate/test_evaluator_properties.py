@@ -20,9 +20,9 @@ from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.request import Context, Decision, Request
+from kmsprove.request import Decision
 from kmsprove.world import World
-from tests.support.strategies import KP_RESOURCES, request_specs, statements, worlds
+from tests.support.strategies import KP_RESOURCES, request_specs, spec_request, statements, worlds
 
 
 def _world(doc: dict[str, Any]) -> World | None:
@@ -33,13 +33,7 @@ def _world(doc: dict[str, Any]) -> World | None:
 
 
 def _decide(world: World, spec: dict[str, Any]) -> Decision | None:
-    req = Request(
-        spec["principal"],
-        spec["action"],
-        key=spec.get("key"),
-        context=Context.of(spec["context"]),
-        grant_id=spec.get("grant_id"),
-    )
+    req = spec_request(spec)
     try:
         req = complete_request(world, req)
     except InputError:

@@ -26,7 +26,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs import read
 from kmsprove.inputs.options import ReadOptions
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.request import Context, Decision, Request
+from kmsprove.request import Decision
 from kmsprove.world import World
 from tests.support.strategies import (
     IP_RESOURCES,
@@ -37,6 +37,7 @@ from tests.support.strategies import (
     A,
     policies,
     request_specs,
+    spec_request,
 )
 
 KEY_ID = KEY.rsplit("/", 1)[1]
@@ -270,13 +271,7 @@ def short_forms(value: Any) -> Any:
 
 
 def _decide(world: World, spec: dict[str, Any]) -> Decision | None:
-    req = Request(
-        spec["principal"],
-        spec["action"],
-        key=spec.get("key"),
-        context=Context.of(spec["context"]),
-        grant_id=spec.get("grant_id"),
-    )
+    req = spec_request(spec)
     try:
         return evaluate(world, complete_request(world, req))
     except InputError:

@@ -12,6 +12,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from kmsprove.operators import OPERATORS
+from kmsprove.request import Context, Request
 
 A, B, C = "111122223333", "444455556666", "777788889999"
 ACCOUNTS = (A, B, C)
@@ -409,3 +410,16 @@ def one_key_world(
     if accounts is not None:
         doc["accounts"] = accounts
     return doc
+
+
+def spec_request(spec: dict[str, Any], naming: bool = False) -> Request:
+    """The `Request` a drawn `request_specs` value stands for (before completion);
+    `naming`: with the way the caller names the key."""
+    return Request(
+        spec["principal"],
+        spec["action"],
+        key=spec.get("key"),
+        context=Context.of(spec["context"]),
+        grant_id=spec.get("grant_id"),
+        key_id_as_sent=spec.get("key_id_as_sent") if naming else None,
+    )

@@ -17,26 +17,21 @@ from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
-from kmsprove.request import Context, Request
 from kmsprove.solve.fixed import encoder_allows
 from kmsprove.solve.unresolved import unresolved_grant
-from tests.support.strategies import UNIQUE_IDS, UNRESOLVED_IDS, request_specs, worlds
+from tests.support.strategies import (
+    UNIQUE_IDS,
+    UNRESOLVED_IDS,
+    request_specs,
+    spec_request,
+    worlds,
+)
 
 
 def _pair(doc: dict[str, Any], spec: dict[str, Any]) -> tuple[Verdict, Verdict] | None:
     try:
         world = load_world_json(doc)
-        req = complete_request(
-            world,
-            Request(
-                spec["principal"],
-                spec["action"],
-                key=spec["key"],
-                context=Context.of(spec["context"]),
-                grant_id=spec.get("grant_id"),
-                key_id_as_sent=spec.get("key_id_as_sent"),
-            ),
-        )
+        req = complete_request(world, spec_request(spec, naming=True))
     except InputError:
         return None
     try:
@@ -96,16 +91,7 @@ def test_an_undecided_deny_is_never_a_questions_no(
     for spec in specs:
         try:
             world = load_world_json(doc)
-            req = complete_request(
-                world,
-                Request(
-                    spec["principal"],
-                    spec["action"],
-                    key=spec["key"],
-                    context=Context.of(spec["context"]),
-                    grant_id=spec.get("grant_id"),
-                ),
-            )
+            req = complete_request(world, spec_request(spec))
         except InputError:
             continue
         decision = evaluate(world, req)
