@@ -365,3 +365,33 @@ def test_r9_3_key_policies_and_grants_are_regional_iam_is_global(tmp_path):
     ).allowed  # us-west-2's key policy does not delegate Decrypt
     assert decide(w, SESSION_B, key=KEY).allowed  # the grant is on the us-east-1 key
     assert not decide(w, SESSION_B, key=west).allowed  # and only there
+
+
+def test_r9_4_kms_service_linked_role_synchronizes_past_scps(tmp_path):
+    # R9.4: KMS's service-linked role synchronizes multi-Region keys; SCPs do not restrict it
+    slr = f"arn:aws:iam::{A}:role/aws-service-role/mrk.kms.amazonaws.com/AWSServiceRoleForKeyManagementServiceMultiRegionKeys"
+    session = (
+        f"arn:aws:sts::{A}:assumed-role/AWSServiceRoleForKeyManagementServiceMultiRegionKeys/s"
+    )
+    deny_all = policy(stmt("Deny", action="*", resource="*"))
+    ip = {"policies": [allow_ip("kms:SynchronizeMultiRegionKey", "*")]}
+    w = make_world(
+        tmp_path,
+        DEFAULT_KP,
+        principals={slr: ip},
+        key={"multi_region": True, "multi_region_key_type": "PRIMARY"},
+        accounts={A: {"organization": "o-aaaaaaaaaa", "scps": [deny_all]}},
+    )
+    assert decide(w, session, "kms:SynchronizeMultiRegionKey").allowed
+    # the same SCP stops an ordinary role of the account
+    role = f"arn:aws:iam::{A}:role/app"
+    w2 = make_world(
+        tmp_path,
+        DEFAULT_KP,
+        principals={role: ip},
+        key={"multi_region": True, "multi_region_key_type": "PRIMARY"},
+        accounts={A: {"organization": "o-aaaaaaaaaa", "scps": [deny_all]}},
+    )
+    assert not decide(
+        w2, f"arn:aws:sts::{A}:assumed-role/app/s", "kms:SynchronizeMultiRegionKey"
+    ).allowed
