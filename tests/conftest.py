@@ -1,5 +1,8 @@
-"""Shared pytest setup: hypothesis profiles ("ci" is the default; "slow" runs more), and
-every printed reproduce line checked."""
+"""Shared pytest setup: hypothesis profiles, and every printed reproduce line checked.
+
+Profiles: "ci" (the default) draws the same examples on every run, so CI on a clean
+clone runs what was run before commit and a failure there reproduces here; "explore"
+draws fresh ones each run (look for new bugs with it); "slow" draws many more."""
 
 from __future__ import annotations
 
@@ -13,7 +16,14 @@ from hypothesis import HealthCheck, settings
 from kmsprove.cli import main
 
 settings.register_profile(
-    "ci", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci",
+    max_examples=200,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "explore", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "slow", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]

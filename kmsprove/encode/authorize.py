@@ -25,6 +25,7 @@ from kmsprove.encode.grants import grants_formula, retire_formula
 from kmsprove.encode.layers import LayerFormula, Target, layer
 from kmsprove.encode.principals import is_entry
 from kmsprove.encode.symbolic import Sym, naming_is
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe
 from kmsprove.request import Via
 from kmsprove.world import Identity, Key, World
@@ -95,10 +96,7 @@ def type_forbids(key: Key, sym: Sym) -> z3.BoolRef:
     parts = [sym.is_action({f"kms:{op}" for op in unfit})]
     if unfit and "kms:CreateGrant" in {a.name for a in sym.actions}:
         ops = sym.key("kms:GrantOperations")
-        bad = [
-            z3.And(a, z3.Or(*[e == z3.StringVal(o) for o in sorted(unfit)]))
-            for a, e in ops.members()
-        ]
+        bad = [z3.And(a, z3.Or(*[e == lit(o) for o in sorted(unfit)])) for a, e in ops.members()]
         parts.append(z3.And(sym.is_action({"kms:CreateGrant"}), z3.Or(*bad)))
     if not key.is_symmetric_encryption and "kms:CreateGrant" in {a.name for a in sym.actions}:
         # an encryption-context constraint needs a symmetric encryption key (R4.5)
@@ -137,9 +135,7 @@ def _guardrails(
     if sym.via_vpce is not None:
         for vid, policy in world.vpc_endpoints.items():
             m = layer((policy,), sym, u, target)
-            vpce_parts.append(
-                z3.And(sym.via_vpce == z3.StringVal(vid), z3.Or(m.deny, z3.Not(m.allow)))
-            )
+            vpce_parts.append(z3.And(sym.via_vpce == lit(vid), z3.Or(m.deny, z3.Not(m.allow))))
     vpce_block = z3.Or(*vpce_parts) if vpce_parts else z3.BoolVal(False)
     return scp_block, rcp_deny, vpce_block
 
@@ -169,7 +165,7 @@ def encode_allowed(
             )
         ],
     )
-    cross = z3.And(z3.Not(is_service), sym.acct != z3.StringVal(key.account))
+    cross = z3.And(z3.Not(is_service), sym.acct != lit(key.account))
     cross_actions = {a.name for a in sym.actions if a.cross_account}
     disabled = [
         i for i, a in enumerate(u.accounts) if not world.account(a).region_enabled(key.region)

@@ -37,6 +37,7 @@ from kmsprove.catalog import is_multi_valued
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import CtxVar, Sym
+from kmsprove.encode.text import lit, text_of
 from kmsprove.operators import (
     OPERATORS,
     PRESENCE,
@@ -68,8 +69,7 @@ def condition_formula(cond: Condition, sym: Sym, effect: Effect, variables: bool
     results = []
     for state in states:
         members = [
-            (z3.BoolVal(True), v if isinstance(v, z3.SeqRef) else z3.StringVal(v))
-            for v in (state or ())
+            (z3.BoolVal(True), v if isinstance(v, z3.SeqRef) else lit(v)) for v in (state or ())
         ]
         results.append(
             _under(cond, sym, var, z3.BoolVal(state is not None), members, effect, variables)
@@ -122,13 +122,13 @@ def _link(sym: Sym, var: CtxVar) -> None:
             if f"{kind}.{i}" not in var.typed:
                 continue
             ok, val = typed_view(sym, var, i, kind)
-            for lit in sorted(literals):
-                if (kind, i, lit) in linked:
+            for word in sorted(literals):
+                if (kind, i, word) in linked:
                     continue
-                linked.add((kind, i, lit))
-                parsed = PARSERS[kind](str(lit))
+                linked.add((kind, i, word))
+                parsed = PARSERS[kind](str(word))
                 tied = z3.Not(ok) if parsed is None else z3.And(ok, val == z3.RealVal(parsed))
-                sym.facts.append(z3.Implies(elem == z3.StringVal(str(lit)), tied))
+                sym.facts.append(z3.Implies(elem == lit(str(word)), tied))
 
 
 def typed_view(sym: Sym, var: CtxVar, i: int, kind: str) -> tuple[z3.BoolRef, z3.ArithRef]:
@@ -138,7 +138,7 @@ def typed_view(sym: Sym, var: CtxVar, i: int, kind: str) -> tuple[z3.BoolRef, z3
         members = var.members()
         concrete = members[i][1] if i < len(members) else None
         if sym.fixed and concrete is not None and z3.is_string_value(concrete):
-            parsed = PARSERS[kind](concrete.as_string())
+            parsed = PARSERS[kind](text_of(concrete))
             ok = z3.BoolVal(parsed is not None)
             val: z3.ArithRef = z3.RealVal(parsed if parsed is not None else 0)
         else:
@@ -157,7 +157,7 @@ def ip_view(sym: Sym, var: CtxVar, i: int) -> tuple[z3.BoolRef, z3.BoolRef, z3.B
         members = var.members()
         concrete = members[i][1] if i < len(members) else None
         if sym.fixed and concrete is not None and z3.is_string_value(concrete):
-            addr = parse_address(concrete.as_string())
+            addr = parse_address(text_of(concrete))
             var.typed[key] = (
                 z3.BoolVal(addr is not None),
                 z3.BoolVal(addr is not None and addr.version == 6),
@@ -237,7 +237,7 @@ Encoder = Callable[[Cell, str], z3.BoolRef]
 
 
 def _equals(c: Cell, p: str) -> z3.BoolRef:
-    return c.value == z3.StringVal(p)
+    return c.value == lit(p)
 
 
 def _equals_ignore_case(c: Cell, p: str) -> z3.BoolRef:
@@ -263,7 +263,7 @@ def _binary(c: Cell, p: str) -> z3.BoolRef:
     want = parse_binary(p)
     if want is None:
         return z3.BoolVal(False)
-    return c.value == z3.StringVal(base64.b64encode(want).decode())
+    return c.value == lit(base64.b64encode(want).decode())
 
 
 def _ordered(kind: str, rel: Callable[[Any, Any], Any]) -> Encoder:
@@ -336,23 +336,23 @@ def _with_variables(cond: Condition, sym: Sym, v: z3.SeqRef, p: str) -> z3.BoolR
     resolved: list[z3.BoolRef] = []
     pos = 0
     for m in VAR_RE.finditer(p):
-        lit = p[pos : m.start()]
-        if lit:
-            parts.append(glob_re(lit) if like else z3.StringVal(lit))
+        plain = p[pos : m.start()]
+        if plain:
+            parts.append(glob_re(plain) if like else lit(plain))
         body = m.group(1)
         name, _, default = body.partition(",")
         name = name.strip()
         if name in ("*", "?", "$"):
-            text: z3.SeqRef = z3.StringVal(name)
+            text: z3.SeqRef = lit(name)
             ok: z3.BoolRef = z3.BoolVal(True)
         elif is_multi_valued(name):
-            text, ok = z3.StringVal(""), z3.BoolVal(False)  # multi-valued keys are never variables
+            text, ok = lit(""), z3.BoolVal(False)  # multi-valued keys are never variables
         else:
             ref = sym.key(name)
             note_view(sym, ref, "text")
             dflt = default.strip()
             if dflt.startswith("'") and dflt.endswith("'") and len(dflt) >= 2:
-                text = z3.If(ref.present, ref.value, z3.StringVal(dflt[1:-1]))
+                text = z3.If(ref.present, ref.value, lit(dflt[1:-1]))
                 ok = z3.BoolVal(True)
             else:
                 assert ref.value is not None
@@ -362,7 +362,7 @@ def _with_variables(cond: Condition, sym: Sym, v: z3.SeqRef, p: str) -> z3.BoolR
         pos = m.end()
     tail = p[pos:]
     if tail:
-        parts.append(glob_re(tail) if like else z3.StringVal(tail))
+        parts.append(glob_re(tail) if like else lit(tail))
     if like:
         rx = parts[0] if len(parts) == 1 else z3.Concat(*parts)
         test = z3.InRe(v, rx)

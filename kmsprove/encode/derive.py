@@ -20,6 +20,7 @@ from kmsprove.encode.match import ANY, ANY_RUN, glob_re
 from kmsprove.encode.names import DIGITS12, NAME_RE, endpoint, fresh_service
 from kmsprove.encode.shapes import required_facts
 from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not, naming_is
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import EC_PREFIX, Request
 from kmsprove.world import Key
@@ -36,24 +37,22 @@ def _supplies(info: ActionInfo, low: str) -> bool:
 def _arn(e: Entry, u: Universe, sym: Sym) -> z3.SeqRef:
     """aws:PrincipalArn of the entry (R5.3): a session's is its role's ARN."""
     if e.arn is not None and e.kind in ("user", "session", "root"):
-        return z3.StringVal(e.arn)
+        return lit(e.arn)
     acct = sym.acct
     if e.kind == "user":
-        return z3.Concat(z3.StringVal("arn:aws:iam::"), acct, z3.StringVal(":user/"), sym.name)
+        return z3.Concat(lit("arn:aws:iam::"), acct, lit(":user/"), sym.name)
     if e.kind == "session":
-        return z3.Concat(z3.StringVal("arn:aws:iam::"), acct, z3.StringVal(":role/"), sym.name)
+        return z3.Concat(lit("arn:aws:iam::"), acct, lit(":role/"), sym.name)
     if e.kind == "federated":
-        return z3.Concat(
-            z3.StringVal("arn:aws:sts::"), acct, z3.StringVal(":federated-user/"), sym.session
-        )
+        return z3.Concat(lit("arn:aws:sts::"), acct, lit(":federated-user/"), sym.session)
     if e.kind == "root":
-        return z3.Concat(z3.StringVal("arn:aws:iam::"), acct, z3.StringVal(":root"))
-    return z3.StringVal(e.arn or "")
+        return z3.Concat(lit("arn:aws:iam::"), acct, lit(":root"))
+    return lit(e.arn or "")
 
 
 def _set(sym: Sym, low: str, present: z3.BoolRef | bool, value: z3.SeqRef | str) -> z3.BoolRef:
     var = sym.key(low)
-    v = z3.StringVal(value) if isinstance(value, str) else value
+    v = lit(value) if isinstance(value, str) else value
     if present is True:  # the usual case, in fewer terms (this runs per entry per query)
         if var.multi:
             return fast_and(var.present, var.count == 1, fast_eq(var.elems[0], v))
@@ -73,12 +72,12 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
     acct = (
         None
         if e.account is None
-        else (sym.fresh_account if e.account == FRESH else z3.StringVal(u.accounts[e.account]))
+        else (sym.fresh_account if e.account == FRESH else lit(u.accounts[e.account]))
     )
     service = e.kind == "service"
-    out.append(sym.acct == (acct if acct is not None else z3.StringVal("")))
+    out.append(sym.acct == (acct if acct is not None else lit("")))
     if service:
-        name = z3.StringVal(e.name) if e.name else sym.name
+        name = lit(e.name) if e.name else sym.name
         if e.name is None:
             named = {x.name for x in u.entries if x.kind == "service" and x.name}
             out.append(fresh_service(sym.name, named))
@@ -105,7 +104,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
     if e.fresh and e.kind != "root":
         same = [x.name for x in u.entries if x.kind == e.kind and x.account == e.account and x.name]
         out.append(z3.InRe(sym.name, NAME_RE))
-        out += [sym.name != z3.StringVal(n) for n in same]
+        out += [sym.name != lit(n) for n in same]
     arn = _arn(e, u, sym)
     out += [
         _set(sym, "aws:principalarn", True, arn),
@@ -127,7 +126,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         fast_not(sym.key("aws:sourceaccount").present),
     ]
     if e.kind == "user":
-        out.append(_set(sym, "aws:username", True, z3.StringVal(e.name) if e.name else sym.name))
+        out.append(_set(sym, "aws:username", True, lit(e.name) if e.name else sym.name))
     else:
         out.append(fast_not(sym.key("aws:username").present))
     acct_id = None if e.account in (None, FRESH) else u.accounts[e.account]
@@ -164,7 +163,7 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     n = min(len(key.aliases), sym.set_bound)
     out.append(aliases.present == bool(key.aliases))
     out.append(aliases.count == n)
-    out += [aliases.elems[i] == z3.StringVal(a) for i, a in enumerate(key.aliases[:n])]
+    out += [aliases.elems[i] == lit(a) for i, a in enumerate(key.aliases[:n])]
     tags = dict(key.tags)
     for name in list(sym.ctx):
         if name.startswith("aws:resourcetag/"):
@@ -178,9 +177,7 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     out.append(z3.Implies(alias.present, by_alias))
     out.append(z3.Implies(z3.And(by_alias, takes), alias.present))
     if key.aliases:
-        out.append(
-            z3.Implies(alias.present, z3.Or(*[alias.value == z3.StringVal(a) for a in key.aliases]))
-        )
+        out.append(z3.Implies(alias.present, z3.Or(*[alias.value == lit(a) for a in key.aliases])))
     else:
         out.append(z3.Not(by_alias))  # a key without aliases is named by ARN or key ID
     return out
@@ -218,14 +215,14 @@ def action_facts(sym: Sym, u: Universe) -> list[z3.BoolRef]:
             sym,
             "aws:viaawsservice",
             True,
-            z3.If(via.present, z3.StringVal("true"), z3.StringVal("false")),
+            z3.If(via.present, lit("true"), lit("false")),
         )
     )
     out.append(
         _set(
             sym,
             "kms:calleraccount",
-            z3.Not(sym.key("aws:principalisawsservice").value == z3.StringVal("true")),
+            z3.Not(sym.key("aws:principalisawsservice").value == lit("true")),
             sym.acct,
         )
     )
@@ -256,9 +253,7 @@ def open_keys(sym: Sym) -> None:
     )
     # aws:CalledVia on a forwarded call: absent, or the forwarding service (10.15)
     v = via.value
-    service = z3.Concat(
-        z3.SubString(v, 0, z3.IndexOf(v, z3.StringVal("."), 0)), z3.StringVal(".amazonaws.com")
-    )
+    service = z3.Concat(z3.SubString(v, 0, z3.IndexOf(v, lit("."), 0)), lit(".amazonaws.com"))
     sym.open_keys.setdefault("aws:calledvia", (via.present, (None, (service,))))
 
 
@@ -268,7 +263,7 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     out += sym.facts
     out.append(z3.Or(*[sym.pid == e.index for e in u.entries]))
     out.append(z3.InRe(sym.fresh_account, DIGITS12))
-    out += [sym.fresh_account != z3.StringVal(a) for a in u.accounts]
+    out += [sym.fresh_account != lit(a) for a in u.accounts]
     out.append(z3.InRe(sym.session, NAME_RE))
     for e in u.entries:
         out.append(z3.Implies(sym.pid == e.index, fast_and(*entry_facts(e, u, sym))))
@@ -286,14 +281,14 @@ def fix_request(u: Universe, key: Key, sym: Sym, req: Request) -> list[z3.BoolRe
         return [z3.BoolVal(False)]
     out = [sym.pid == entry.index]
     acct = caller.account or ""
-    out.append(sym.acct == z3.StringVal(acct))
+    out.append(sym.acct == lit(acct))
     if entry.account == FRESH:
-        out.append(sym.fresh_account == z3.StringVal(acct))
+        out.append(sym.fresh_account == lit(acct))
     name = caller.name if caller.kind != "federated-user" else ""
-    out.append(sym.name == z3.StringVal(name or ""))
+    out.append(sym.name == lit(name or ""))
     out.append(
         sym.session
-        == z3.StringVal(
+        == lit(
             caller.session
             if caller.kind == "assumed-role"
             else caller.name

@@ -13,6 +13,7 @@ from kmsprove.catalog import ec_operations
 from kmsprove.encode.match import glob_re
 from kmsprove.encode.principals import grantee_formula, is_entry
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe
 from kmsprove.request import EC_PREFIX
 from kmsprove.world import Key
@@ -23,7 +24,7 @@ Pairs = tuple[tuple[str, str], ...]
 def ec_pair(sym: Sym, k: str, v: str) -> z3.BoolRef:
     """The request's encryption context has key k (any case, 10.1) with value v exactly."""
     var = sym.key(EC_PREFIX + k)
-    return z3.And(var.present, var.value == z3.StringVal(v))
+    return z3.And(var.present, var.value == lit(v))
 
 
 def ec_keys_within(sym: Sym, keys: list[str]) -> z3.BoolRef:
@@ -58,19 +59,19 @@ def child_within(g: Grant, sym: Sym) -> z3.BoolRef:
     ops = sym.key("kms:GrantOperations")
     members = ops.members()
     allowed = list(g.operations)
-    inside = [z3.Implies(a, z3.Or(*[e == z3.StringVal(o) for o in allowed])) for a, e in members]
+    inside = [z3.Implies(a, z3.Or(*[e == lit(o) for o in allowed])) for a, e in members]
     parts = [ops.present, ops.count > 0, *inside]  # type: ignore[operator]
     kind = sym.key("kms:GrantConstraintType")
     if g.ec_equals is not None:
-        parts += [kind.present, kind.value == z3.StringVal("EncryptionContextEquals")]
+        parts += [kind.present, kind.value == lit("EncryptionContextEquals")]
         parts += [ec_pair(sym, k, v) for k, v in g.ec_equals]
         parts.append(ec_keys_within(sym, [k for k, _ in g.ec_equals]))
     elif g.ec_subset is not None:
         parts += [
             kind.present,
             z3.Or(
-                kind.value == z3.StringVal("EncryptionContextSubset"),
-                kind.value == z3.StringVal("EncryptionContextEquals"),
+                kind.value == lit("EncryptionContextSubset"),
+                kind.value == lit("EncryptionContextEquals"),
             ),
         ]
         parts += [ec_pair(sym, k, v) for k, v in g.ec_subset]
@@ -111,9 +112,7 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
             src = sym.key("aws:SourceArn")
             rest = z3.And(
                 rest,
-                z3.Implies(
-                    is_service, z3.And(src.present, src.value == z3.StringVal(str(source_arn)))
-                ),
+                z3.Implies(is_service, z3.And(src.present, src.value == lit(str(source_arn)))),
             )
         parts.append(z3.And(who, action, rest))
     return z3.Or(*parts) if parts else z3.BoolVal(False)
@@ -157,8 +156,8 @@ def retire_formula(
             routes.append(_coverage(g, u, sym))  # a service shown as grantee names nobody here
         not_service = z3.Not(is_service)
         if g.issuing_account:
-            same = caller_account == z3.StringVal(g.issuing_account)
+            same = caller_account == lit(g.issuing_account)
             routes.append(z3.And(not_service, same, z3.Or(is_root, iam_ok)))
-        routes.append(z3.And(not_service, caller_account == z3.StringVal(key.account), iam_ok))
-        parts.append(z3.And(grant_id == z3.StringVal(g.grant_id), z3.Or(*routes)))
+        routes.append(z3.And(not_service, caller_account == lit(key.account), iam_ok))
+        parts.append(z3.And(grant_id == lit(g.grant_id), z3.Or(*routes)))
     return z3.Or(*parts) if parts else z3.BoolVal(False)

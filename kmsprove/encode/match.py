@@ -10,13 +10,15 @@ from functools import cache
 
 import z3
 
+from kmsprove.encode.text import lit_re
+
 RE_SORT = z3.ReSort(z3.StringSort())
 ANY = z3.AllChar(RE_SORT)
 ANY_RUN = z3.Star(ANY)
 
 
 def _lit(text: str) -> z3.ReRef:
-    return z3.Re(z3.StringVal(text))
+    return lit_re(text)
 
 
 def _caseless(text: str) -> z3.ReRef:

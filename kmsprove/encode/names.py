@@ -13,6 +13,7 @@ import z3
 from kmsprove.catalog import regions as real_regions
 from kmsprove.catalog import service_principals, value_shape, via_services
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.text import lit, lit_re
 from kmsprove.encode.universe import Universe
 
 DIGITS12 = z3.Loop(z3.Range("0", "9"), 12, 12)
@@ -21,13 +22,13 @@ NAME_RE = z3.Plus(
         z3.Range("a", "z"),
         z3.Range("A", "Z"),
         z3.Range("0", "9"),
-        z3.Re("+"),
-        z3.Re("="),
-        z3.Re(","),
-        z3.Re("."),
-        z3.Re("@"),
-        z3.Re("_"),
-        z3.Re("-"),
+        lit_re("+"),
+        lit_re("="),
+        lit_re(","),
+        lit_re("."),
+        lit_re("@"),
+        lit_re("_"),
+        lit_re("-"),
     )
 )
 
@@ -35,8 +36,8 @@ NAME_RE = z3.Plus(
 # a Region name (the pattern of arn.REGION_RE)
 REGION = z3.Concat(
     z3.Loop(z3.Range("a", "z"), 2, 2),
-    z3.Plus(z3.Concat(z3.Re("-"), z3.Plus(z3.Range("a", "z")))),
-    z3.Re("-"),
+    z3.Plus(z3.Concat(lit_re("-"), z3.Plus(z3.Range("a", "z")))),
+    lit_re("-"),
     z3.Range("0", "9"),
 )
 # text without control characters: what an ARN's resource part or an object key holds
@@ -48,10 +49,10 @@ def fresh_service(name: z3.SeqRef, named: set[str]) -> z3.BoolRef:
     any `NAME.amazonaws.com` when the documents name every one of those."""
     left = [s for s in service_principals() if s not in named]
     if left:
-        return z3.Or(*[name == z3.StringVal(s) for s in left])
+        return z3.Or(*[name == lit(s) for s in left])
     return z3.And(
-        z3.InRe(name, z3.Concat(NAME_RE, z3.Re(".amazonaws.com"))),
-        *[name != z3.StringVal(n) for n in sorted(named)],
+        z3.InRe(name, z3.Concat(NAME_RE, lit_re(".amazonaws.com"))),
+        *[name != lit(n) for n in sorted(named)],
     )
 
 
@@ -73,22 +74,20 @@ def source_facts(sym: Sym) -> list[z3.BoolRef]:
     shaped = z3.And(
         arn.value
         == z3.Concat(
-            z3.StringVal("arn:aws:"),
+            lit("arn:aws:"),
             service,
-            z3.StringVal(":"),
+            lit(":"),
             region,
-            z3.StringVal(":"),
+            lit(":"),
             account,
-            z3.StringVal(":"),
+            lit(":"),
             resource,
         ),
-        z3.InRe(service, z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), z3.Re("-")))),
-        z3.InRe(region, z3.Union(z3.Re(""), REGION)),
+        z3.InRe(service, z3.Plus(z3.Union(z3.Range("a", "z"), z3.Range("0", "9"), lit_re("-")))),
+        z3.InRe(region, z3.Union(lit_re(""), REGION)),
         z3.Or(
             z3.InRe(account, DIGITS12),
-            z3.And(
-                account == z3.StringVal(""), z3.Or(*[service == z3.StringVal(s) for s in UNOWNED])
-            ),
+            z3.And(account == lit(""), z3.Or(*[service == lit(s) for s in UNOWNED])),
         ),
         z3.InRe(resource, z3.Plus(PRINTABLE)),
     )
@@ -96,7 +95,7 @@ def source_facts(sym: Sym) -> list[z3.BoolRef]:
         z3.Implies(acct.present, z3.InRe(acct.value, DIGITS12)),
         z3.Implies(arn.present, shaped),
         z3.Implies(
-            z3.And(arn.present, acct.present, account != z3.StringVal("")),
+            z3.And(arn.present, acct.present, account != lit("")),
             account == acct.value,
         ),
     ]
@@ -109,11 +108,11 @@ def endpoint(value: z3.SeqRef, u: Universe) -> z3.BoolRef:
     services = set(via_services())
     regions = set(real_regions()) | set(u.regions)
     fits = re.compile(value_shape("kms:ViaService") or "")
-    exact = [z3.StringVal(v) for v in u.endpoints if fits.fullmatch(v)]
+    exact = [lit(v) for v in u.endpoints if fits.fullmatch(v)]
     shape = z3.Concat(
-        z3.Union(*[z3.Re(s) for s in sorted(services)]),
-        z3.Re("."),
-        z3.Union(*[z3.Re(r) for r in sorted(regions)]),
-        z3.Re(".amazonaws.com"),
+        z3.Union(*[lit_re(s) for s in sorted(services)]),
+        lit_re("."),
+        z3.Union(*[lit_re(r) for r in sorted(regions)]),
+        lit_re(".amazonaws.com"),
     )
     return z3.Or(z3.InRe(value, shape), *[value == x for x in exact])

@@ -12,6 +12,7 @@ import z3
 from kmsprove.arn import parse_caller, unique_id_kind
 from kmsprove.ast import Principal
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.request import Via
 
@@ -46,9 +47,9 @@ def covers(
     if target.kind == "role":
         return (Via.ROLE, true) if e.kind == "session" and e.name == target.name else None
     if target.kind == "assumed-role" and e.kind == "session" and e.name == target.name:
-        return Via.SESSION, sym.session == z3.StringVal(target.session)
+        return Via.SESSION, sym.session == lit(target.session)
     if target.kind == "federated-user" and e.kind == "federated":
-        return Via.SESSION, sym.session == z3.StringVal(target.name)
+        return Via.SESSION, sym.session == lit(target.name)
     return None
 
 
@@ -127,9 +128,9 @@ def grantee_formula(grantee: str, u: Universe, sym: Sym) -> z3.BoolRef:
     parts = []
     for e in named(u, target.account, kind, target.name if kind != "federated" else None):
         if target.kind == "assumed-role":
-            parts.append(z3.And(sym.pid == e.index, sym.session == z3.StringVal(target.session)))
+            parts.append(z3.And(sym.pid == e.index, sym.session == lit(target.session)))
         elif target.kind == "federated-user":
-            parts.append(z3.And(sym.pid == e.index, sym.session == z3.StringVal(target.name)))
+            parts.append(z3.And(sym.pid == e.index, sym.session == lit(target.name)))
         else:
             parts.append(sym.pid == e.index)
     return z3.Or(*parts) if parts else z3.BoolVal(False)

@@ -18,6 +18,7 @@ from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
 from kmsprove.encode.conditions import note_view
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import FRESH, Entry, Universe
 from kmsprove.world import World
 
@@ -27,9 +28,9 @@ EXAMPLE_NAME = "example"
 
 def example_pins(sym: Sym) -> list[z3.BoolRef]:
     return [
-        sym.fresh_account == z3.StringVal(EXAMPLE_ACCOUNT),
-        sym.name == z3.StringVal(EXAMPLE_NAME),
-        sym.session == z3.StringVal(EXAMPLE_NAME),
+        sym.fresh_account == lit(EXAMPLE_ACCOUNT),
+        sym.name == lit(EXAMPLE_NAME),
+        sym.session == lit(EXAMPLE_NAME),
     ]
 
 
@@ -99,13 +100,13 @@ def _who(query: Query, u: Universe, sym: Sym, service: z3.BoolRef) -> z3.BoolRef
         case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
             return z3.BoolVal(True)
         case WhoKind.OUTSIDE_ACCOUNTS | WhoKind.IN_ACCOUNTS:
-            inside = z3.Or(*[sym.acct == z3.StringVal(a) for a in who.accounts])
+            inside = z3.Or(*[sym.acct == lit(a) for a in who.accounts])
             src_acct = sym.key("aws:SourceAccount")
             src_arn = sym.key("aws:SourceArn")
             pinned = z3.Or(
                 *[
                     z3.Or(
-                        z3.And(src_acct.present, src_acct.value == z3.StringVal(a)),
+                        z3.And(src_acct.present, src_acct.value == lit(a)),
                         z3.And(src_arn.present, z3.InRe(src_arn.value, arn_re(f"*:*:*:*:{a}:*"))),
                     )
                     for a in who.accounts
@@ -115,9 +116,7 @@ def _who(query: Query, u: Universe, sym: Sym, service: z3.BoolRef) -> z3.BoolRef
             return z3.Not(inside) if who.kind is WhoKind.OUTSIDE_ACCOUNTS else inside
         case WhoKind.OUTSIDE_ORG:
             org = sym.key("aws:PrincipalOrgID")
-            return z3.Or(
-                service, z3.Not(z3.And(org.present, org.value == z3.StringVal(who.org or "")))
-            )
+            return z3.Or(service, z3.Not(z3.And(org.present, org.value == lit(who.org or ""))))
         case WhoKind.PRINCIPAL:
             pattern = who.pattern or ""
             arn = caller_arn_term(sym, u)
@@ -138,37 +137,35 @@ def _who(query: Query, u: Universe, sym: Sym, service: z3.BoolRef) -> z3.BoolRef
 
 def caller_arn_term(sym: Sym, u: Universe) -> z3.SeqRef:
     """The caller's own ARN (a session's session ARN) as a term over the entry."""
-    term: z3.SeqRef = z3.StringVal("")
+    term: z3.SeqRef = lit("")
     for e in reversed(u.entries):
         if e.kind == "session":
-            role = z3.StringVal(e.name) if e.name else sym.name
+            role = lit(e.name) if e.name else sym.name
             arn = z3.Concat(
-                z3.StringVal("arn:aws:sts::"),
+                lit("arn:aws:sts::"),
                 sym.acct,
-                z3.StringVal(":assumed-role/"),
+                lit(":assumed-role/"),
                 role,
-                z3.StringVal("/"),
+                lit("/"),
                 sym.session,
             )
         elif e.kind == "user":
             arn = (
-                z3.StringVal(e.arn)
+                lit(e.arn)
                 if e.arn
-                else z3.Concat(
-                    z3.StringVal("arn:aws:iam::"), sym.acct, z3.StringVal(":user/"), sym.name
-                )
+                else z3.Concat(lit("arn:aws:iam::"), sym.acct, lit(":user/"), sym.name)
             )
         elif e.kind == "federated":
             arn = z3.Concat(
-                z3.StringVal("arn:aws:sts::"),
+                lit("arn:aws:sts::"),
                 sym.acct,
-                z3.StringVal(":federated-user/"),
+                lit(":federated-user/"),
                 sym.session,
             )
         elif e.kind == "root":
-            arn = z3.Concat(z3.StringVal("arn:aws:iam::"), sym.acct, z3.StringVal(":root"))
+            arn = z3.Concat(lit("arn:aws:iam::"), sym.acct, lit(":root"))
         else:
-            arn = z3.StringVal(e.name) if e.name else sym.name
+            arn = lit(e.name) if e.name else sym.name
         term = z3.If(sym.pid == e.index, arn, term)
     return term
 
@@ -188,10 +185,10 @@ def cond_formula(c: QueryCond, sym: Sym) -> z3.BoolRef:
         case CondOp.EQ:
             return z3.And(
                 var.present,
-                z3.Or(*[z3.And(a, e == z3.StringVal(c.value)) for a, e in var.members()]),
+                z3.Or(*[z3.And(a, e == lit(c.value or "")) for a, e in var.members()]),
             )
         case CondOp.NE:
-            return z3.Not(z3.And(var.present, first == z3.StringVal(c.value)))
+            return z3.Not(z3.And(var.present, first == lit(c.value or "")))
         case CondOp.LIKE:
             return z3.And(
                 var.present,
@@ -207,7 +204,7 @@ def _like(term: z3.SeqRef, pattern: str) -> z3.BoolRef:
     solver decides much faster than the regular expression."""
     head = pattern[:-1]
     if pattern.endswith("*") and "*" not in head and "?" not in head:
-        return z3.PrefixOf(z3.StringVal(head), term)
+        return z3.PrefixOf(lit(head), term)
     return z3.InRe(term, glob_re(pattern))
 
 

@@ -18,6 +18,7 @@ from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.names import PRINTABLE
 from kmsprove.encode.principals import is_entry
 from kmsprove.encode.symbolic import Sym, new_sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe
 from kmsprove.request import EC_PREFIX, Via
 from kmsprove.world import Bucket, Key, World
@@ -61,7 +62,7 @@ def s3_side(world: World, bucket: Bucket, u: Universe, sym: Sym, resource: z3.Se
     )
     account = vias.get(Via.ACCOUNT, z3.BoolVal(False))
     any_allow = bp.allow if bp else z3.BoolVal(False)
-    same = sym.acct == z3.StringVal(bucket.account)
+    same = sym.acct == lit(bucket.account)
     ok = z3.If(
         same,
         z3.Or(direct, ids.ok, z3.And(account, is_root)),
@@ -95,12 +96,12 @@ def ties(world: World, bucket: Bucket, sym: Sym, kms: Sym, resource: z3.SeqRef) 
     ec_keys = kms.key("kms:EncryptionContextKeys")
     out = [
         via.present,
-        via.value == z3.StringVal(f"s3.{bucket.region}.amazonaws.com"),
+        via.value == lit(f"s3.{bucket.region}.amazonaws.com"),
         ec.present,
-        ec.value == (z3.StringVal(bucket.arn) if bucket.bucket_key else resource),
+        ec.value == (lit(bucket.arn) if bucket.bucket_key else resource),
         ec_keys.present,
         ec_keys.count == 1,
-        ec_keys.elems[0] == z3.StringVal("aws:s3:arn"),
+        ec_keys.elems[0] == lit("aws:s3:arn"),
     ]
     out.extend(z3.Not(kms.key(low).present) for low in sorted(not_forwarded_keys()))
     for low in CARRIED:
@@ -122,7 +123,7 @@ def encode_read(
     if kms_actions is None:
         raise Unmodelled(f"`{action}` with SSE-KMS")
     obj = z3.String("req.object")
-    resource = z3.Concat(z3.StringVal(bucket.arn + "/"), obj)
+    resource = z3.Concat(lit(bucket.arn + "/"), obj)
     allowed = [s3_side(world, bucket, u, sym, resource)]
     # an object key a witness shows: printable, 1 to 64 characters
     facts = [z3.InRe(obj, z3.Plus(PRINTABLE)), z3.Length(obj) <= 64]

@@ -25,6 +25,7 @@ from kmsprove.catalog import (
 from kmsprove.encode.names import source_facts
 from kmsprove.encode.refine import Refinement
 from kmsprove.encode.symbolic import CtxVar, Sym
+from kmsprove.encode.text import lit, lit_re, text_of
 
 
 class _Parser:
@@ -52,7 +53,7 @@ class _Parser:
         while self.peek() not in ("", "|", ")"):
             parts.append(self.quantified(self.atom()))
         if not parts:
-            return z3.Re("")
+            return lit_re("")
         return parts[0] if len(parts) == 1 else z3.Concat(*parts)
 
     def atom(self) -> z3.ReRef:
@@ -65,10 +66,10 @@ class _Parser:
         if ch == "[":
             return self.char_class()
         if ch == "\\":
-            return z3.Re(self.take())
+            return lit_re(self.take())
         if ch in "*+?{":
             raise ValueError(f"nothing to repeat at {self.at} in {self.text!r}")
-        return z3.Re(ch)
+        return lit_re(ch)
 
     def char_class(self) -> z3.ReRef:
         members: list[z3.ReRef] = []
@@ -78,9 +79,9 @@ class _Parser:
                 lo = self.take()
             if self.peek() == "-" and self.text[self.at + 1] != "]":
                 self.take()
-                members.append(z3.Range(lo, self.take()))
+                members.append(z3.Range(lit(lo), lit(self.take())))
             else:
-                members.append(z3.Re(lo))
+                members.append(lit_re(lo))
         self.take()
         return members[0] if len(members) == 1 else z3.Union(*members)
 
@@ -134,7 +135,7 @@ def _member(term: z3.SeqRef, pattern: str) -> z3.BoolRef:
     the same language, but Z3's string solver decides it at once, where the regular
     expression's automaton, over every element of a list, can take it past any timeout."""
     if _WORDS.fullmatch(pattern):
-        return z3.Or(*[term == z3.StringVal(w) for w in pattern.split("|")])
+        return z3.Or(*[term == lit(w) for w in pattern.split("|")])
     return z3.InRe(term, shape_re(pattern))
 
 
@@ -159,8 +160,7 @@ def shape_facts(sym: Sym) -> list[z3.BoolRef]:
 
 
 def _text(model: z3.ModelRef, term: z3.ExprRef) -> str:
-    v = model.eval(term, model_completion=True)
-    return v.as_string() if z3.is_string_value(v) else str(v)
+    return text_of(model.eval(term, model_completion=True))
 
 
 class ShapeRefiner:
@@ -182,9 +182,14 @@ class ShapeRefiner:
         for n, sym in enumerate(self.syms):
             for low, var in sym.ctx.items():
                 pattern = _shaped(low)
-                if pattern is None or (n, low) in self.added:
+                if (n, low) in self.added:
                     continue
                 if not z3.is_true(model.eval(var.present, model_completion=True)):
+                    continue
+                if pattern is None:
+                    if _has_control(model, var):
+                        self.added.add((n, low))
+                        out += _text_facts(var)
                     continue
                 if var.multi:
                     assert var.count is not None
@@ -204,6 +209,29 @@ class ShapeRefiner:
                 self.added.add((n, "source"))
                 out += source_facts(sym)
         return Refinement(out, pins, instead)
+
+
+# what the request validator refuses in any value (validate.request._CONTROL): C0, DEL, C1
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# its complement, up to the last character of Z3's Unicode alphabet
+_TEXT = z3.Star(z3.Union(z3.Range(" ", "~"), z3.Range(chr(0xA0), chr(0x2FFFF))))
+
+
+def _has_control(model: z3.ModelRef, var: CtxVar) -> bool:
+    """A value of a key with no shape of its own (an encryption context, the keys a
+    grant's constraints derive) holds a control character, which AWS never sends."""
+    if var.multi:
+        assert var.count is not None
+        count = model.eval(var.count, model_completion=True).as_long()
+        return any(_CONTROL.search(_text(model, e)) for e in var.elems[:count])
+    return var.value is not None and bool(_CONTROL.search(_text(model, var.value)))
+
+
+def _text_facts(var: CtxVar) -> list[z3.BoolRef]:
+    if var.multi:
+        return [z3.Implies(a, z3.InRe(e, _TEXT)) for a, e in var.members()]
+    assert var.value is not None
+    return [z3.Implies(var.present, z3.InRe(var.value, _TEXT))]
 
 
 def _repairs(low: str, values: list[str], model: z3.ModelRef, sym: Sym) -> list[str]:
@@ -230,7 +258,7 @@ def _repairs(low: str, values: list[str], model: z3.ModelRef, sym: Sym) -> list[
 
 
 def _example_pin(var: CtxVar, low: str, repairs: Sequence[str] = ()) -> list[z3.BoolRef]:
-    examples = [z3.StringVal(v) for v in dict.fromkeys([*repairs, *shape_examples(low)])]
+    examples = [lit(v) for v in dict.fromkeys([*repairs, *shape_examples(low)])]
     if not examples:
         return []
     if var.multi:

@@ -24,6 +24,7 @@ import z3
 from kmsprove.arn import NAMINGS
 from kmsprove.catalog import ActionInfo, is_multi_valued
 from kmsprove.encode.errors import Unmodelled
+from kmsprove.encode.text import lit
 
 MAX_SET_BOUND = 8
 
@@ -97,9 +98,9 @@ class Sym:
     def _new(self, low: str) -> CtxVar:
         if self.fixed:  # a key the fixed request does not carry is absent
             if is_multi_valued(low):
-                empty = [z3.StringVal("")] * self.set_bound
+                empty = [lit("")] * self.set_bound
                 return CtxVar(low, z3.BoolVal(False), count=z3.IntVal(0), elems=empty)
-            return CtxVar(low, z3.BoolVal(False), value=z3.StringVal(""))
+            return CtxVar(low, z3.BoolVal(False), value=lit(""))
         safe = low.replace(" ", "_")
         present = z3.Bool(f"{self.prefix}.{safe}.present")
         if is_multi_valued(low):
@@ -155,14 +156,10 @@ def bind_context(
                 raise Unmodelled(
                     f"`{low}` has {len(vals)} values, more than the set bound {sym.set_bound}"
                 )
-            elems = [z3.StringVal(v) for v in vals] + [z3.StringVal("")] * (
-                sym.set_bound - len(vals)
-            )
+            elems = [lit(v) for v in vals] + [lit("")] * (sym.set_bound - len(vals))
             sym.ctx[low] = CtxVar(low, z3.BoolVal(True), count=z3.IntVal(len(vals)), elems=elems)
         else:
-            sym.ctx[low] = CtxVar(
-                low, z3.BoolVal(True), value=z3.StringVal(vals[0] if vals else "")
-            )
+            sym.ctx[low] = CtxVar(low, z3.BoolVal(True), value=lit(vals[0] if vals else ""))
     for low, states in open_states.items():
         sym.open_keys[low] = (z3.BoolVal(True), states)
 

@@ -21,6 +21,7 @@ from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.question import cond_formula, example_pins, is_trusted, keeps, who_formula
 from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym, new_sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe, build_universe, restrict
 from kmsprove.evaluate.keystate import type_forbids
 from kmsprove.evaluate.principals import is_service_name
@@ -96,7 +97,7 @@ def check(
     # answer is yes (no string search), and what people read
     pins = example_pins(sym)
     if resource is not None:  # an object of the bucket: `example` when it can be
-        pins.append(z3.SuffixOf(z3.StringVal("/example"), resource))
+        pins.append(z3.SuffixOf(lit("/example"), resource))
     result = solve(formulas, [pins], deadline_in(timeout), 5.0, ShapeRefiner([sym]))
     opens = open_accounts(world, u)
     if isinstance(result, Unsat):

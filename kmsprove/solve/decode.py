@@ -17,6 +17,7 @@ import z3
 from kmsprove.arn import ALIAS_ARN, ALIAS_NAME, KEY_ID, NAMINGS, parse_caller, partition_of
 from kmsprove.ast import PolicyKind
 from kmsprove.encode.symbolic import CtxVar, Sym
+from kmsprove.encode.text import text_of
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import SourcePos
 from kmsprove.inputs.documents import policy_from_value
@@ -27,7 +28,7 @@ from kmsprove.world import Account, Identity, Key, World
 
 def _s(model: z3.ModelRef, term: z3.ExprRef) -> str:
     v = model.eval(term, model_completion=True)
-    return v.as_string() if z3.is_string_value(v) else str(v)
+    return text_of(v)
 
 
 def _fraction(v: z3.ExprRef) -> Fraction:

@@ -17,6 +17,7 @@ from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import fix_request
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.symbolic import bind_context, new_sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import build_universe
 from kmsprove.request import Request
 from kmsprove.solve.bounds import set_bound_for
@@ -38,8 +39,8 @@ def encoder_allows(world: World, req: Request, timeout: float = 60.0) -> Verdict
     sym.fixed = True
     bind_context(sym, dict(req.context.values), dict(req.context.open_keys))
     if req.via_vpce:
-        sym.via_vpce = z3.StringVal(req.via_vpce)
-    sym.grant_id = z3.StringVal(req.grant_id or "")
+        sym.via_vpce = lit(req.via_vpce)
+    sym.grant_id = lit(req.grant_id or "")
     sym.naming = z3.IntVal(NAMINGS.index(key_naming(req.key_id_as_sent or req.key or "")))
     allowed = encode_allowed(world, key, u, sym, req.session_policy)
     formula = z3.simplify(z3.And(allowed, *fix_request(u, key, sym, req), *sym.facts))

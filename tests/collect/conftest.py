@@ -21,8 +21,10 @@ import kmsprove.collect.run as run
 REGION = "us-east-1"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def moto_url() -> Iterator[str]:
+    """One server for this package's tests only: its threads are gone before any other
+    test forks (a thread holding a lock at fork time can hang the child)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request
     with pytest.MonkeyPatch.context() as mp:
         # moto's EC2 loads thousands of AMIs per Region on first use (seconds): none needed

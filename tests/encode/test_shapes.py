@@ -164,3 +164,28 @@ def test_every_shape_has_examples_of_it(key: str, pattern: str) -> None:
     assert examples, key
     for text in examples:
         assert re.fullmatch(pattern, text), (key, text)
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@pytest.mark.parametrize("action", ["kms:Decrypt", "kms:CreateGrant"])
+def test_a_value_with_no_shape_holds_no_control_character(action: str) -> None:
+    """An encryption-context value (and, for CreateGrant, the constraint key a grant
+    derives kms:EncryptionContextKeys from) has no shape of its own; a condition that
+    leaves only one-character values other than printable ASCII gets a witness AWS
+    could receive, not the control character a solver reaches first."""
+    printable = [chr(c) for c in range(0x20, 0x7F)]
+    cond = {
+        "StringLike": {"kms:EncryptionContext:Dept": "?"},
+        "StringNotEquals": {"kms:EncryptionContext:Dept": printable},
+    }
+    if action == "kms:CreateGrant":
+        cond["ForAnyValue:StringLike"] = {"kms:EncryptionContextKeys": "?"}
+        cond["ForAllValues:StringNotEquals"] = {"kms:EncryptionContextKeys": printable}
+    answer = _ask(_allow(cond, action), action)
+    assert answer.verdict.value == "yes", answer.reason
+    ctx = answer.counterexample.context
+    values = [v for vals in ctx.values.values() for v in vals]
+    assert [v for v in values if len(v) == 1 and not v.isascii()], values
+    assert not [v for v in values if CONTROL.search(v)], values

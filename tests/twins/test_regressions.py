@@ -199,3 +199,51 @@ def test_a_question_pinning_a_number_as_text_meets_a_numeric_deny() -> None:
     assert yes.verdict is Verdict.YES, yes.reason
     assert yes.counterexample is not None
     assert yes.counterexample.context.get(window) == ("30",)
+
+
+@pytest.mark.parametrize(
+    ("literal", "sent", "allowed"),
+    [
+        ("\\u{41}", "A", False),  # Z3 would read the literal's escape as "A"
+        ("\\u{41}", "\\u{41}", True),
+        ("a\\b", "a\\b", True),
+        ("\\\\", "\\", False),
+    ],
+)
+def test_a_backslash_in_a_policy_is_a_backslash(literal: str, sent: str, allowed: bool) -> None:
+    doc = one_key_world(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:EncryptionContext:Dept": literal}},
+        },
+        accounts={A: {"principals": {f"arn:aws:iam::{A}:user/u": {"policies": []}}}},
+    )
+    world = load_world_json(doc)
+    ctx = Context.of({"kms:EncryptionContext:Dept": sent})
+    req = complete_request(
+        world, Request(f"arn:aws:iam::{A}:root", "kms:Decrypt", key=KEY, context=ctx)
+    )
+    assert evaluate(world, req).allowed is allowed
+    assert encoder_allows(world, req) is (Verdict.YES if allowed else Verdict.NO)
+
+
+def test_a_witness_value_is_its_characters_not_z3s_escapes() -> None:
+    # a NUL-free value past ASCII comes back as itself, not as `\u{...}`
+    doc = one_key_world(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:EncryptionContext:Dept": "caf\u00e9\U0001f600"}},
+        }
+    )
+    [answer] = ask(load_world_json(doc), Query(Who(WhoKind.ANYONE), ("kms:Decrypt",)))
+    assert answer.verdict is Verdict.YES, answer.reason
+    assert answer.counterexample is not None
+    assert answer.counterexample.context.get("kms:EncryptionContext:Dept") == (
+        "caf\u00e9\U0001f600",
+    )

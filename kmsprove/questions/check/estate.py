@@ -12,6 +12,7 @@ which wins over findings as everywhere else.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -182,7 +183,11 @@ def run_estate(
             out.append(run(u))
             advance(1)
         return out
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    # forkserver, not fork: a worker forked from a process with threads (a caller's
+    # server, z3's timer) can inherit a lock held mid-operation and hang for ever
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         for r in pool.map(run, units, chunksize=max(1, len(units) // (jobs * 8))):
             out.append(r)
             advance(1)

@@ -53,6 +53,7 @@ from kmsprove.encode.match import glob_re, py_arn_like, py_glob
 from kmsprove.encode.names import DIGITS12
 from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import Sym, new_sym
+from kmsprove.encode.text import lit, lit_re, text_of
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
 from kmsprove.inputs.documents import policy_from_value
 from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable
@@ -83,15 +84,15 @@ KEY_PROPERTY_TESTS = (
     "aws:resourcetag/",
     "kms:requestalias",
 )
-_NAME = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), z3.Re("-"))
+_NAME = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), lit_re("-"))
 ID_RE = {
     "key": z3.Plus(_NAME),
-    "alias": z3.Plus(z3.Union(_NAME, z3.Re("/"), z3.Re("_"))),
+    "alias": z3.Plus(z3.Union(_NAME, lit_re("/"), lit_re("_"))),
 }
 REGION = z3.Concat(
     z3.Loop(z3.Range("a", "z"), 2, 2),
-    z3.Plus(z3.Concat(z3.Re("-"), z3.Plus(z3.Range("a", "z")))),
-    z3.Re("-"),
+    z3.Plus(z3.Concat(lit_re("-"), z3.Plus(z3.Range("a", "z")))),
+    lit_re("-"),
     z3.Range("0", "9"),
 )
 
@@ -117,12 +118,10 @@ def resource_classes(
     )
     account_values = _field_classes(
         DIGITS12,
-        lambda x: (
-            [z3.InRe(x, glob_re(f[4])) for f in live] + [x == z3.StringVal(a) for a in accounts]
-        ),
+        lambda x: [z3.InRe(x, glob_re(f[4])) for f in live] + [x == lit(a) for a in accounts],
         [*_literal(patterns, 4), *READABLE_ACCOUNTS],
     )
-    head = z3.StringVal(f"{kind}/")
+    head = lit(f"{kind}/")
     id_values = _field_classes(
         ID_RE[kind],
         lambda x: [z3.InRe(z3.Concat(head, x), glob_re(f[5])) for f in live],
@@ -147,7 +146,7 @@ def _field_classes(
     var = z3.String("arn.field")
     session = Session([z3.InRe(var, shape)])
     checks = tests(var)
-    tiers = [[var == z3.StringVal(v)] for v in dict.fromkeys(readable)]
+    tiers = [[var == lit(v)] for v in dict.fromkeys(readable)]
     out: list[str] = []
     while True:
         result = session.ask(tiers=tiers, deadline=deadline_in(FIELD_TIMEOUT), first_try=1.0)
@@ -158,7 +157,7 @@ def _field_classes(
         model = result.model
         if len(out) == MAX_CLASSES:
             raise Unmodelled(f"the policies tell apart more than {MAX_CLASSES} ARN field values")
-        out.append(model.eval(var, model_completion=True).as_string())
+        out.append(text_of(model.eval(var, model_completion=True)))
         if not checks:
             return out
         seen = [z3.is_true(model.eval(t, model_completion=True)) for t in checks]
@@ -295,9 +294,9 @@ def _holding(u: Universe, policy: Policy) -> Universe:
 
 def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:
     subject = [
-        sym.acct == z3.StringVal(SUBJECT_ACCOUNT),
-        sym.name == z3.StringVal(SUBJECT_NAME),
-        sym.session == z3.StringVal("example"),
+        sym.acct == lit(SUBJECT_ACCOUNT),
+        sym.name == lit(SUBJECT_NAME),
+        sym.session == lit("example"),
     ]
     return [*readable(sym, u, subject), *readable(sym, u)]
 

@@ -36,6 +36,7 @@ from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
+from kmsprove.encode.text import text_of
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
 from kmsprove.questions.diff.pair import Pair, Witness, is_entry, readable
 from kmsprove.request import Request
@@ -271,9 +272,9 @@ def _exact_key(world: World, arn: str) -> Key | None:
 def _with_ids(req: Request, model: z3.ModelRef, sym: Sym, endpoints: list[str]) -> Request:
     """The grant a RetireGrant names and the endpoint a call came through, from the model."""
     if req.action == "kms:RetireGrant" and sym.grant_id is not None:
-        req = replace(req, grant_id=model.eval(sym.grant_id, model_completion=True).as_string())
+        req = replace(req, grant_id=text_of(model.eval(sym.grant_id, model_completion=True)))
     if sym.via_vpce is not None:
-        vpce = model.eval(sym.via_vpce, model_completion=True).as_string()
+        vpce = text_of(model.eval(sym.via_vpce, model_completion=True))
         req = replace(req, via_vpce=vpce if vpce in endpoints else None)
     return req
 
