@@ -72,3 +72,50 @@ def test_every_reproduce_line_reproduces(doc: dict[str, Any], question: str, act
             request = args[args.index("--request") + 1]
             check = CliRunner().invoke(main, ["validate", "--kind", "request", request])
             assert check.exit_code == 0 and ": error: " not in check.output, check.output
+
+
+def test_an_ever_revoke_grant_witness_names_a_grant(tmp_path: Path) -> None:
+    # found by the property above: an SCP that lets only Put* through, so the way in
+    # is a key-policy write for an open account's caller; the final RevokeGrant it
+    # shows must carry the grant id no RevokeGrant is sent without
+    doc = {
+        "version": 1,
+        "keys": [
+            {
+                "arn": KEY,
+                "policy": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"AWS": A},
+                            "NotAction": "kms:?ecrypt",
+                            "Resource": "*",
+                        }
+                    ],
+                },
+            }
+        ],
+        "accounts": {
+            A: {
+                "organization": "o-aaaaaaaaaa",
+                "scps": [
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "kms:Put*", "Resource": "*"}],
+                    }
+                ],
+            },
+            B: {"complete": False},
+        },
+    }
+    world = tmp_path / "world.json"
+    world.write_text(json.dumps(doc))
+    saved = tmp_path / "witness"
+    q = "can anyone ever kms:RevokeGrant"
+    result = CliRunner().invoke(main, ["query", str(world), q, "--save-witness", str(saved)])
+    assert result.exit_code == 0 and "yes" in result.output.lower(), result.output
+    request = json.loads((saved / "request.json").read_text())
+    assert request["action"] == "kms:RevokeGrant" and request.get("grant_id"), request
+    check = CliRunner().invoke(main, ["validate", "--kind", "request", str(saved / "request.json")])
+    assert check.exit_code == 0, check.output

@@ -10,7 +10,8 @@ from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
 from kmsprove.catalog import action_matches, required_keys, shape_examples
 from kmsprove.evaluate.match import glob_like
 from kmsprove.request import Context, Request
-from kmsprove.world import Identity, World
+from kmsprove.solve.decode import EXAMPLE_GRANT_ID
+from kmsprove.world import Identity, Key, World
 
 FRESH_ACCOUNT = "999999999999"  # an account no document names: stands for any outsider
 GRANTEE = "kms:GranteePrincipal"
@@ -201,7 +202,7 @@ def conds_hold(query: Query, req: Request) -> bool:
     return True
 
 
-def final_request(query: Query, caller: str, action: str, key: str, ec: dict[str, str]) -> Request:
+def final_request(query: Query, caller: str, action: str, key: Key, ec: dict[str, str]) -> Request:
     """The question's request by `caller`: the encryption context a grant needs, and the
     values the question's `where` pins."""
     pairs: dict[str, str] = {f"kms:EncryptionContext:{k}": v for k, v in ec.items()}
@@ -215,7 +216,12 @@ def final_request(query: Query, caller: str, action: str, key: str, ec: dict[str
         examples = shape_examples(name)
         if name.lower() not in given and examples:
             pairs[name] = examples[0]
-    return Request(caller, action, key=key, context=Context.of(pairs))
+    # nor is RevokeGrant sent without the grant it revokes; which one does not change
+    # its authorization (R4.7): a grant of the key, else the docs' example id
+    grant_id = None
+    if action == "kms:RevokeGrant":
+        grant_id = next((g.grant_id for g in key.grants if g.grant_id), EXAMPLE_GRANT_ID)
+    return Request(caller, action, key=key.arn, context=Context.of(pairs), grant_id=grant_id)
 
 
 def refuses(world: World, role_arn: str, by: str) -> str | None:

@@ -122,7 +122,7 @@ def _direct(search: Search, op: str, world: World, key: Key, before: list[Step])
             caller = representative(search.world, search.query) or caller
         ec = made.counterexample.context.encryption_context()
         action = f"kms:{op}"
-        final = final_request(search.query, caller, action, new_key.arn, ec)
+        final = final_request(search.query, caller, action, new_key, ec)
         by = made.counterexample.principal
         return search.finish(route, final, f"grant {grant_id}: {op} for {grantee}, created by {by}")
     return unknown

@@ -104,7 +104,7 @@ def via_key_policy(search: Search) -> Answer | None:
         ),
         *who.before,
     ]
-    final = final_request(search.query, who.caller, who.action, new_key.arn, {})
+    final = final_request(search.query, who.caller, who.action, new_key, {})
     return search.finish(route, final, f"{writer} can rewrite the key policy (R7.3)")
 
 
@@ -168,7 +168,7 @@ def via_replica(search: Search) -> Answer | None:
         ),
         *who.before,
     ]
-    final = final_request(search.query, who.caller, who.action, replica.arn, {})
+    final = final_request(search.query, who.caller, who.action, replica, {})
     return search.finish(
         route, final, f"{ce.principal} can replicate the key with a policy it writes"
     )
