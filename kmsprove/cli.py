@@ -286,13 +286,14 @@ def check(
     def body() -> tuple[str, int, list[str]]:
         read = read_options(*options, key_arn=key_arn)
         expectations, units, given = estate.prepare(world, spec, workers, read)
-        job = estate.Job(expectations, timeout, trust)
+        job = estate.Job(expectations, timeout, trust, read)
         with progress(len(units)) as advance:
             reports = estate.run_estate(units, job, workers, advance)
         errors = [e for r in reports for e in r.errors]
         if errors and not os.path.isdir(world):
             raise InputError(errors)  # a directory's bad worlds leave the others reported
-        notes = [str(d) for d in (given.warnings if given else ())] + [str(e) for e in errors]
+        said = given.warnings if given else [w for r in reports for w in r.warnings]
+        notes = [str(d) for d in said] + [str(e) for e in errors]
         flags = given.options.flags() if given else read.flags()
         if sarif_output:
             write(sarif_output, render_estate(reports, "sarif"))

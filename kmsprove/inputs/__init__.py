@@ -174,7 +174,16 @@ def _load_policy(peek: Peek, kind: str) -> Loaded:
 
 FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), _sniff_world, _load_world, re.compile(rb'"keys"\s*:')),
-    Format("cloudformation", ("world",), sniff_template, load_template, template=True),
+    Format(
+        "cloudformation",
+        ("world",),
+        sniff_template,
+        load_template,
+        # a template's top-level section, in JSON (`"Resources":`) or YAML (`Resources:`
+        # at the start of a line)
+        re.compile(rb'(?m)(^|[{,]\s*)"?(AWSTemplateFormatVersion|Resources)"?\s*:'),
+        template=True,
+    ),
     Format(
         "terraform",
         ("world",),
@@ -317,6 +326,18 @@ def load_world_notes(
     return loaded.value, template_notes(loaded)
 
 
+def load_world_of_directory(
+    path: str | Path, options: ReadOptions = NO_OPTIONS
+) -> tuple[World, list[Diagnostic]]:
+    """One world of a directory: as `load_world_notes`, but `--account`/`--region`
+    apply to the templates and plans among the directory's files, which world files
+    beside them ignore."""
+    loaded = read(str(path), "world", options)
+    if loaded.errors or not isinstance(loaded.value, World):
+        raise InputError(loaded.errors or loaded.diagnostics)
+    return loaded.value, template_notes(loaded)
+
+
 def template_notes(loaded: Loaded) -> list[Diagnostic]:
     """The warnings of a file read as a template, sorted; none for another format."""
     if not is_template_read(loaded):
@@ -329,19 +350,34 @@ def load_world(path: str | Path, options: ReadOptions = NO_OPTIONS) -> World:
     return load_world_with_warnings(path, options)[0]
 
 
+# what a directory scan looks at: JSON everywhere, YAML and `.template` for templates
+_JSON_SUFFIXES = (".json",)
+_TEMPLATE_SUFFIXES = (".yaml", ".yml", ".template")
+
+
 def world_files(directory: str) -> list[str]:
-    """The world files under a directory (by each format's `hint`), sorted so runs and
-    reports are stable."""
-    hints = [f.hint for f in FORMATS if f.hint is not None and "world" in f.kinds]
-    out = [
-        str(path)
-        for path in sorted(Path(directory).rglob("*.json"))
-        if path.is_file() and any(h.search(head_bytes(path)) for h in hints)
-    ]
+    """The world files under a directory, sorted so runs and reports are stable: world
+    files, CloudFormation/CDK templates (JSON or YAML) and `terraform show -json`
+    output, each told by its format's `hint` on the file's head."""
+    json_hints = [f.hint for f in FORMATS if f.hint is not None and "world" in f.kinds]
+    yaml_hints = [f.hint for f in FORMATS if f.hint is not None and f.template]
+    out = []
+    for path in sorted(Path(directory).rglob("*")):
+        suffix = path.suffix.lower()
+        hints = (
+            json_hints
+            if suffix in _JSON_SUFFIXES
+            else yaml_hints
+            if suffix in _TEMPLATE_SUFFIXES
+            else []
+        )
+        if hints and path.is_file() and any(h.search(head_bytes(path)) for h in hints):
+            out.append(str(path))
     if not out:
         raise InputError.at(
             SourcePos(directory),
-            "no world files (`*.json` with `keys`, or `terraform show -json` output) here",
+            "no world files here (`*.json` with `keys`, CloudFormation or CDK templates,"
+            " `terraform show -json` output)",
         )
     return out
 
@@ -362,6 +398,7 @@ __all__ = [
     "load_world",
     "load_world_input",
     "load_world_notes",
+    "load_world_of_directory",
     "load_world_with_warnings",
     "read",
     "read_as",

@@ -271,3 +271,53 @@ def test_one_world_cut_into_slices_checks_a_key_line_where_the_key_is(tmp_path: 
     assert sliced[0] == whole[0] == 1, sliced  # the partner key fails its line
     assert json.loads(sliced[1])["summary"] == json.loads(whole[1])["summary"]
     assert json.loads(whole[1])["summary"] == {"holds": 12, "fails": 1, "unknown": 0}
+
+
+CFN = Path(__file__).resolve().parents[1] / "data" / "cloudformation"
+TEMPLATES = ("userguide-key.yaml", "cdk-key-alias.template.json", "userguide-bucket.yaml")
+
+
+def test_a_directory_of_templates_and_worlds_checks_each_as_checking_it_alone_does(
+    tmp_path: Path,
+) -> None:
+    # an IaC repository: YAML and `cdk synth` templates beside a world file, a workflow
+    # and a README that are neither (skipped)
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    for name in TEMPLATES:
+        (repo / "infra" / name).write_bytes((CFN / name).read_bytes())
+    (repo / "world.json").write_text(json.dumps({"version": 1, "keys": [key(0, True)]}))
+    (repo / ".github").mkdir()
+    (repo / ".github" / "ci.yml").write_text("on:\n  push:\njobs:\n  a:\n    runs-on: x\n")
+    (repo / "README.md").write_text("# infra\nResources: none\n")
+    spec = tmp_path / "kms.spec"
+    spec.write_text(f"expect no: can any principal outside account {A} kms:Decrypt\n")
+
+    code, out, err = check(str(repo), str(spec), "--format", "json", "--jobs", "2")
+    doc = json.loads(out)
+    worlds = [*sorted(str(repo / "infra" / n) for n in TEMPLATES), str(repo / "world.json")]
+    assert sorted(w["world"] for w in doc["worlds"]) == sorted(worlds)
+    # each template's reader says what it assumed (the default account), at the template
+    assert all(f"{w}:" in err for w in worlds[:3]) and "kmsprove's default" in err
+    for w in worlds:
+        alone = json.loads(check(w, str(spec), "--format", "json", "--jobs", "1")[1])
+        mine = [(r["key"], r["status"]) for r in doc["results"] if r.get("world") == w]
+        theirs = [(r["key"], r["status"]) for r in alone["results"]]
+        assert mine == theirs, w
+    assert code == (1 if any(r["status"] == "fails" for r in doc["results"]) else 0)
+
+
+def test_a_directory_takes_the_account_for_its_templates_not_their_parameters(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "key.yaml").write_bytes((CFN / "userguide-key.yaml").read_bytes())
+    spec = tmp_path / "kms.spec"
+    # the template's policy names account 111122223333's root, not the key account's
+    spec.write_text(f"expect no: can principal arn:aws:iam::{B}:root kms:PutKeyPolicy\n")
+    code, out, _ = check(str(repo), str(spec), "--format", "json", "--account", B)
+    assert code == 0, out
+    assert {r["key"].split(":")[4] for r in json.loads(out)["results"]} == {B}
+    code, out, err = check(str(repo), str(spec), "--parameter", "X=1")
+    assert code == 2 and out == "" and "--parameter and --physical-id read one" in err

@@ -23,7 +23,7 @@ from functools import partial
 from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
 from kmsprove.errors import Diagnostic, InputError
-from kmsprove.inputs import load_world, world_files
+from kmsprove.inputs import load_world_of_directory, world_files
 from kmsprove.inputs.key_policy_world import WorldInput, load_world_input
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.check import check_world, read_spec
@@ -44,6 +44,7 @@ class UnitReport:
     seconds: float = 0.0
     outcomes: tuple[Outcome, ...] = ()
     errors: tuple[Diagnostic, ...] = ()  # why the world was not checked (bad input)
+    warnings: tuple[Diagnostic, ...] = ()  # what its reader said (a directory's world)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -71,7 +72,12 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     """One unit's outcomes; a bad world is reported in the unit, not raised."""
     start = time.perf_counter()
     try:
-        world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.options)
+        warnings: tuple[Diagnostic, ...] = ()
+        if unit.loaded is not None:
+            world = unit.loaded
+        else:
+            world, said = load_world_of_directory(unit.world, job.options)
+            warnings = tuple(said)
         spec = job.spec if unit.spec is None else unit.spec
         outcomes = check_world(world, spec, job.timeout, job.trusted)
     except InputError as exc:
@@ -79,7 +85,8 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
         if unit.loaded is None:  # one world of a directory: say which
             errors = tuple(_in_world(d, unit.world) for d in errors)
         return UnitReport(unit.world, errors=errors)
-    return UnitReport(unit.world, len(world.keys), time.perf_counter() - start, tuple(outcomes))
+    seconds = time.perf_counter() - start
+    return UnitReport(unit.world, len(world.keys), seconds, tuple(outcomes), warnings=warnings)
 
 
 def _in_world(d: Diagnostic, world: str) -> Diagnostic:
@@ -93,16 +100,17 @@ def _in_world(d: Diagnostic, world: str) -> Diagnostic:
 def plan(
     world: str, jobs: int, options: ReadOptions = NO_OPTIONS
 ) -> tuple[list[Unit], WorldInput | None]:
-    """A directory: one unit per world file. One world file (or template, or key policy,
+    """A directory: one unit per world file (templates and plans in it read with
+    `options`, which world files ignore). One world file (or template, or key policy,
     read with `options`: `load_world_input`): loaded here, once, and returned; with many
     keys it is cut into slices of its keys, one unit each. Bad input raises here only
     for what the whole run needs (a directory without worlds, a bad WORLD file); a
     directory's bad world is its unit's report (`run_unit`)."""
     if os.path.isdir(world):
-        if options.given:
+        if options.parameters or options.physical_ids:
             raise InputError.at_cli(
-                "--account, --region, --parameter and --physical-id read a CloudFormation"
-                " template; a directory is scanned for world files"
+                "--parameter and --physical-id read one CloudFormation template; a"
+                " directory's templates each have their own (give WORLD as the template)"
             )
         if options.key_arn is not None:
             raise InputError.at_cli(
