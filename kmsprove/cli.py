@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from kmsprove.cli_support import FORMAT, KEY_ARN, READ_OPTIONS, progress, run, write
+from kmsprove.cli_support import FORMAT, GRAPH_OPTIONS, KEY_ARN, READ_OPTIONS, progress, run, write
 from kmsprove.collect.cli import collect as collect_command
 from kmsprove.errors import InputError
 
@@ -360,6 +360,33 @@ def diff(
         if fmt == "json":
             return json.dumps(diff_json(result), indent=2), code, notes
         return render_diff(result, old, new, read.flags()), code, notes
+
+    run(body)
+
+
+@main.command()
+@click.argument("world")
+@GRAPH_OPTIONS
+@READ_OPTIONS
+@KEY_ARN
+def graph(world: str, key: str | None, fmt: str, output: str | None, **read: Any) -> None:
+    """Who reaches the key, and through what: statements, delegations, grants, services.
+
+    WORLD is a world file, a template or a key policy (`--key-arn` says which key)."""
+    # start-up: imported when the command runs
+    from kmsprove.answer import ExitCode
+    from kmsprove.inputs.files import write_atomic
+    from kmsprove.inputs.key_policy_world import load_world_input
+    from kmsprove.inputs.options import read_options
+    from kmsprove.questions.graph import build_graph
+    from kmsprove.report.graph import render_graph
+
+    def body() -> tuple[str, int, list[str]]:
+        given = load_world_input(world, read_options(*read["options"], key_arn=read["key_arn"]))
+        text = render_graph(build_graph(given.world, key), fmt)
+        if output is not None:
+            write_atomic(output, text)  # whole or not at all
+        return "" if output else text, ExitCode.OK, [str(d) for d in given.warnings]
 
     run(body)
 

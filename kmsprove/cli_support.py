@@ -1,5 +1,5 @@
 """The CLI's plumbing that every command shares: the `--format` flag, the template
-flags (`READ_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress bar, and running a command body so
+flags (`READ_OPTIONS`), `graph`'s flags (`GRAPH_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress bar, and running a command body so
 bad input is one line per problem and exit 2 (`run`). Click only; `cli.py` holds the
 commands.
 """
@@ -28,6 +28,32 @@ _READ_FLAGS = (  # how WORLD is read when it is a template (kmsprove.inputs.opti
     click.option("--parameter", multiple=True, help="NAME=VALUE: a template parameter's value."),
     click.option("--physical-id", multiple=True, help="LOGICAL_ID=ID: a resource's deployed id."),
 )
+
+
+_GRAPH_FLAGS = (  # `kmsprove graph`
+    click.option("--key", default=None, help="Key ARN, key id or alias/NAME (default: every key)."),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["mermaid", "dot", "html"]),  # kmsprove.report.graph.FORMATS
+        default="mermaid",
+        show_default=True,
+        help="Mermaid for GitHub markdown, DOT for Graphviz, or one self-contained HTML report.",
+    ),
+    click.option(
+        "--output",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Write to this file (whole, or not at all) instead of stdout.",
+    ),
+)
+
+
+def GRAPH_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
+    """`graph`'s `--key`, `--format` and `--output`."""
+    for flag in reversed(_GRAPH_FLAGS):
+        command = flag(command)
+    return command
 
 
 KEY_ARN = click.option(

@@ -5,7 +5,9 @@ witness files). Every problem is a positioned `InputError`.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -55,6 +57,27 @@ def write_text(path: str, text: str) -> None:
         with open(path, "w", encoding="utf-8") as f:
             f.write(text + "\n")
     except OSError as exc:
+        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write one file the user asked for (`graph --output`) whole or not at all: into a
+    temporary file beside it, then renamed over it."""
+    where = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".kmsprove-", dir=where)
+    except OSError as exc:
+        raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as `open` would have made it, not mkstemp's 0600
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise InputError.at(SourcePos(path), f"cannot write: {exc.strerror}") from None
 
 

@@ -95,10 +95,12 @@ def _substitute(script: str, inputs: dict[str, str], outputs: dict[str, str]) ->
     return re.sub(r"\$\{\{(.*?)\}\}", value, script)
 
 
-def _run_action(repo: Path, tmp: Path) -> tuple[int, Path]:
+def _run_action(
+    repo: Path, tmp: Path, env: dict[str, str] | None = None, **given: str
+) -> tuple[int, Path]:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
-    inputs.update(world="kms", spec="kmsprove.spec", sarif=str(tmp / "out.sarif"))
+    inputs.update(world="kms", spec="kmsprove.spec", sarif=str(tmp / "out.sarif"), **given)
     outputs: dict[str, str] = {}
     github_output = tmp / "github_output"
     code = 0
@@ -107,7 +109,9 @@ def _run_action(repo: Path, tmp: Path) -> tuple[int, Path]:
             continue  # `uses:` steps are GitHub's; the package is installed already here
         script = _substitute(step["run"], inputs, outputs)
         github_output.write_text("")
-        result = _run(["bash", "-e", "-c", script], repo, GITHUB_OUTPUT=str(github_output))
+        result = _run(
+            ["bash", "-e", "-c", script], repo, GITHUB_OUTPUT=str(github_output), **(env or {})
+        )
         for line in github_output.read_text().splitlines():
             name, _, val = line.partition("=")
             outputs[name] = val
@@ -149,3 +153,19 @@ def test_the_action_fails_the_job_after_writing_the_alerts(tmp_path: Path) -> No
     where = result["locations"][0]["physicalLocation"]
     assert where["artifactLocation"]["uri"] == "kms/shared-key/key-policy.json"
     assert where["region"]["startLine"] > 1
+
+
+def test_the_action_writes_the_graph_to_the_job_summary(tmp_path: Path) -> None:
+    summary = tmp_path / "summary.md"
+    summary.write_text("")
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    code, _ = _run_action(REPO, tmp_path, env, graph="kms/app-key/world.json")
+    assert code == 0
+    text = summary.read_text()
+    assert text.startswith("### Who reaches the keys of `kms/app-key/world.json`\n\n```mermaid\n")
+    assert "\nflowchart LR\n" in text and text.endswith("\n```\n")
+    assert "kms/app-key/key-policy.json:" in text
+    # without the input, the summary is left alone
+    summary.write_text("")
+    code, _ = _run_action(REPO, tmp_path, env)
+    assert code == 0 and summary.read_text() == ""
