@@ -1,7 +1,7 @@
 """The CLI's plumbing that every command shares: the `--format` flag, the template
 flags (`READ_OPTIONS`), `graph`'s flags (`GRAPH_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress bar, and running a command body so
-bad input is one line per problem and exit 2 (`run`). Click only; `cli.py` holds the
-commands.
+bad input is one line per problem and exit 2 (`run`), the `--kind` choices, and
+writing witnesses. Click only; the commands are the package's other modules.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import click
@@ -109,3 +109,32 @@ def run(body: Callable[[], tuple[str, int, list[str]]]) -> None:
     if out:
         click.echo(out, nl=not out.endswith("\n"))
     sys.exit(code)
+
+
+class TableChoice(click.Choice[str]):
+    """A `--kind` choice read from the formats table when first needed."""
+
+    def __init__(self, only: tuple[str, ...] | None = None) -> None:
+        self.only = only
+        self.case_sensitive = True
+
+    @property
+    def choices(self) -> tuple[str, ...]:  # type: ignore[override]  # read from the table
+        # start-up: the formats table imports every input reader
+        from kmsprove.inputs import KINDS
+
+        return tuple(k for k in KINDS if self.only is None or k in self.only)
+
+
+# what `diff` compares (kmsprove.questions.diff.KINDS; a test holds the two equal)
+DIFF_KINDS = TableChoice(("key-policy", "identity-policy", "world"))
+
+
+def save_witnesses(directory: str, answers: Sequence[Any]) -> list[str | None]:
+    """Write each "yes" answer's witness under `directory`; where each went, None for an
+    answer without one (or a None in `answers`: a witness the report does not show)."""
+    # start-up: imported when the command runs
+    from kmsprove.inputs.files import write_witnesses
+    from kmsprove.report.world_file import witness_files
+
+    return write_witnesses(directory, [None if a is None else witness_files(a) for a in answers])
