@@ -49,16 +49,33 @@ def _ms(seconds: float) -> int:
 
 
 class Session:
-    """A solver over shared facts, asked several questions (each in its own scope)."""
+    """A solver over shared facts, asked several questions (each in its own scope).
+
+    Scopes are assumption literals, never `push`/`pop`: Z3's `push` propagates what
+    was asserted before it with no time limit armed (only `check` has one), and its
+    sequence theory can propagate for ever there (a CI run hung for an hour in
+    `Solver.push`). Every solver call that can run long is a `check` under a timeout."""
 
     def __init__(self, formulas: Iterable[z3.BoolRef] = ()) -> None:
         self._solver = z3.Solver()
         self._solver.add(*formulas)
-        self._pins = 0
+        self._names = 0
 
     def add(self, *formulas: z3.BoolRef) -> None:
         """Facts for every later question (a blocking clause, say)."""
         self._solver.add(*formulas)
+
+    def _literal(self, what: str) -> z3.BoolRef:
+        self._names += 1
+        return z3.Bool(f"kmsprove!{what}{self._names}")
+
+    def _under(self, scope: z3.BoolRef | None, facts: Sequence[z3.BoolRef]) -> None:
+        if not facts:
+            return
+        if scope is None:
+            self._solver.add(*facts)
+        else:
+            self._solver.add(z3.Implies(scope, z3.And(*facts)))
 
     def ask(
         self,
@@ -67,9 +84,11 @@ class Session:
         deadline: float | None = None,
         first_try: float = 5.0,
         refine: Refine | None = None,
+        last: bool = False,
     ) -> Result:
         """Is `extra` satisfiable with the facts? `deadline` is a `time.monotonic()` value
-        (None: no limit); each tier gets at most `first_try` seconds of it.
+        (None: no limit); each tier gets at most `first_try` seconds of it. `last`: no
+        question follows, so this one's facts are asserted as they are, not in a scope.
 
         `refine` adds facts lazily: a model it finds fault with is not an answer; its
         facts join the question and the search starts again (it must run out of facts
@@ -77,59 +96,59 @@ class Session:
         for: a regular expression over a list can hold Z3's string solver past any
         timeout where one example value settles the question at once. Only if the
         pinned question fails do those facts themselves join it."""
-        solver = self._solver
-        solver.push()
+        scope = None if last else self._literal("scope")
+        assumed: list[z3.BoolRef] = [] if scope is None else [scope]
+        self._under(scope, extra)
+        pin: z3.BoolRef | None = None  # the literal the current pins hang on
+        deferred: list[z3.BoolRef] = []  # facts those pins stand for
+        pinning = True  # pins are tried until they fail once
         try:
-            solver.add(*extra)
-            kept: list[z3.BoolRef] = []  # facts added inside the pinned scope
-            deferred: list[z3.BoolRef] = []  # facts the pins of that scope stand for
-            pinning = True
             while True:
-                result = self._check(tiers, deadline, first_try)
-                if deferred and not isinstance(result, Sat):
-                    solver.pop()  # the pins failed: ask again with the facts themselves
-                    solver.add(*kept, *deferred)
-                    kept, deferred, pinning = [], [], False
+                result = self._check(tiers, deadline, first_try, assumed)
+                if pin is not None and not isinstance(result, Sat):
+                    # the pins failed: ask again with the facts themselves
+                    assumed.remove(pin)
+                    self._under(scope, deferred)
+                    pin, deferred, pinning = None, [], False
                     continue
                 if refine is None or not isinstance(result, Sat):
                     return result
                 more = refine(result.model)
                 if not more:
                     return result
-                solver.add(*more.facts)
-                if deferred:
-                    kept += more.facts
-                if pinning and more.pins:
-                    if not deferred:
-                        solver.push()
-                    solver.add(*more.pins)
+                self._under(scope, more.facts)
+                if more.pins and pinning:
+                    if pin is None:
+                        pin = self._literal("pins")
+                        assumed.append(pin)
+                    self._solver.add(z3.Implies(pin, z3.And(*more.pins)))
                     deferred += more.instead
                 else:
-                    solver.add(*more.instead)
-                    if deferred:
-                        kept += more.instead
+                    self._under(scope, more.instead)
         finally:
-            solver.pop()
+            if scope is not None:
+                self._solver.add(z3.Not(scope))  # this question's facts bind no later one
 
     def _check(
-        self, tiers: Sequence[Sequence[z3.BoolRef]], deadline: float | None, first_try: float
+        self,
+        tiers: Sequence[Sequence[z3.BoolRef]],
+        deadline: float | None,
+        first_try: float,
+        assumed: Sequence[z3.BoolRef],
     ) -> Result:
         solver = self._solver
         for tier in tiers:
             left = _left(deadline)
             if left is not None and left <= 0:
                 break
-            self._pins += 1
-            pin = z3.Bool(f"kmsprove!tier{self._pins}")
-            solver.push()
+            # a tier hangs on a literal of its own, assumed only here
+            pin = self._literal("tier")
             solver.add(z3.Implies(pin, z3.And(*tier)))
             solver.set("timeout", _ms(first_try if left is None else min(left, first_try)))
-            result = solver.check(pin)
-            model = solver.model() if result == z3.sat else None
+            result = solver.check(*assumed, pin)
+            if result == z3.sat:
+                return Sat(solver.model())
             pinned = result != z3.unsat or any(z3.eq(c, pin) for c in solver.unsat_core())
-            solver.pop()
-            if model is not None:
-                return Sat(model)
             if not pinned:
                 return Unsat()
             if result == z3.unknown:
@@ -138,7 +157,7 @@ class Session:
         if left is not None and left <= 0:
             return Unknown("timeout")
         solver.set("timeout", NO_LIMIT if left is None else _ms(left))
-        result = solver.check()
+        result = solver.check(*assumed)
         if result == z3.sat:
             return Sat(solver.model())
         if result == z3.unsat:
@@ -158,7 +177,7 @@ def solve(
     refine: Refine | None = None,
 ) -> Result:
     """One question: are `formulas` satisfiable (readable tiers first)?"""
-    return Session(formulas).ask((), tiers, deadline, first_try, refine)
+    return Session(formulas).ask((), tiers, deadline, first_try, refine, last=True)
 
 
 def deadline_in(seconds: float) -> float:
