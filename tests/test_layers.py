@@ -46,6 +46,21 @@ def test_only_the_solve_package_asks_z3() -> None:
     assert found == []
 
 
+def test_no_solver_is_pushed() -> None:
+    """`Solver.push()` propagates with no time limit armed (a CI run hung there for an
+    hour): scopes are assumption literals (`kmsprove.solve.session`)."""
+    found = [
+        f"{_relative(path)}:{node.lineno}"
+        for path in _modules()
+        if "import z3" in path.read_text()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "push"
+    ]
+    assert found == []
+
+
 def test_only_encode_text_converts_strings_for_z3() -> None:
     """`z3.StringVal` reads escapes and `as_string()` writes them, so a backslash in a
     policy or a character Z3 escapes in a witness would become other text: every
