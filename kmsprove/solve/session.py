@@ -141,14 +141,14 @@ class Session:
             left = _left(deadline)
             if left is not None and left <= 0:
                 break
-            # a tier hangs on a literal of its own, assumed only here
-            pin = self._literal("tier")
-            solver.add(z3.Implies(pin, z3.And(*tier)))
+            # a tier is assumed, only for this check
             solver.set("timeout", _ms(first_try if left is None else min(left, first_try)))
-            result = solver.check(*assumed, pin)
+            result = solver.check(*assumed, *tier)
             if result == z3.sat:
                 return Sat(solver.model())
-            pinned = result != z3.unsat or any(z3.eq(c, pin) for c in solver.unsat_core())
+            pinned = result != z3.unsat or any(
+                z3.eq(c, t) for c in solver.unsat_core() for t in tier
+            )
             if not pinned:
                 return Unsat()
             if result == z3.unknown:

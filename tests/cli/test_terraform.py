@@ -41,11 +41,16 @@ def run(*args: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
+REASONS: dict[str, str] = {}  # the last answers' reasons, for a failing test's message
+
+
 def answers(path: str | Path, query: str, *flags: str) -> dict[str | None, str]:
     code, out, err = run("query", str(path), query, "--format", "json", *flags)
     assert code in (0, 3), out + err
     doc_ = json.loads(out)
-    return {a["key"]: a["answer"] for a in doc_.get("keys", [doc_])}
+    found = doc_.get("keys", [doc_])
+    REASONS[str(path)] = "; ".join(f"{a['answer']}: {a.get('reason')}" for a in found)
+    return {a["key"]: a["answer"] for a in found}
 
 
 def write(tmp: Path, document: dict[str, Any], name: str = "plan.json") -> str:
@@ -124,7 +129,7 @@ def test_a_public_example_answers_as_its_hand_written_world(
     folder: str, pair: tuple[str, str], query: str
 ) -> None:
     tf, hand = (DATA / folder / name for name in pair)
-    assert answers(tf, query) == answers(hand, query)
+    assert answers(tf, query) == answers(hand, query), REASONS
 
 
 def test_the_examples_answer_what_their_policies_intend() -> None:
