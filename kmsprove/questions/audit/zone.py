@@ -11,8 +11,9 @@ query` answers that question). So each in-zone question is asked of two views of
 world, and a "yes" in either (re-checked by the evaluator in the world itself) is the
 finding:
 
-- `closed`: the zone's accounts complete, so only the principals the world names
-  exist, with the identity policies it gives them;
+- `closed`: the zone's accounts complete, so only the principals the world lists or
+  its key policies and grants name exist, with the identity policies it gives them
+  (none for a principal only a key policy names);
 - `direct`: the key policy with only its principals that name nobody in particular
   (`*`, services), the accounts left open, so a principal nobody named gets what the
   key policy gives it directly (`Principal: "*"` with `kms:CallerAccount`, a pattern
@@ -29,12 +30,12 @@ from __future__ import annotations
 import types
 from dataclasses import replace
 
-from kmsprove.arn import parse_caller
+from kmsprove.arn import parse_caller, partition_of
 from kmsprove.ast import Effect, Policy
 from kmsprove.questions.audit.context import KeyAudit, ask_today
 from kmsprove.questions.audit.findings import AuditFinding, Status, from_yes
 from kmsprove.questions.audit.rules import Rule
-from kmsprove.world import Key, World
+from kmsprove.world import Identity, Key, World
 
 
 def administrators(key: Key, given: tuple[str, ...], sids: tuple[str, ...]) -> tuple[str, ...]:
@@ -65,11 +66,41 @@ def names_administrators(sid: str | None, sids: tuple[str, ...]) -> bool:
     return low in {s.lower() for s in sids} or "admin" in low
 
 
-def closed(world: World, accounts: tuple[str, ...]) -> World:
-    """The world with the zone's accounts complete: only the principals it names."""
+def named_principals(world: World) -> set[str]:
+    """The users and roles the world's key policies and grants name (a session: its
+    role), as IAM ARNs."""
+    out: set[str] = set()
+    arns = [
+        pr.value
+        for k in world.keys
+        for p in k.policies
+        for st in p.statements
+        for pr in (st.principal or ())
+        if pr.kind == "AWS"
+    ]
+    arns += [a for k in world.keys for g in k.grants for a in (g.grantee, g.retiring) if a]
+    for arn in arns:
+        c = parse_caller(arn)
+        if c.kind in ("user", "role"):
+            out.add(arn)
+        elif c.kind == "assumed-role" and c.account:
+            out.add(f"arn:{partition_of(arn)}:iam::{c.account}:role/{c.name}")
+    return out
+
+
+def closed(world: World, accounts: tuple[str, ...], extra: tuple[str, ...] = ()) -> World:
+    """The world with the zone's accounts complete: only the principals it lists, and
+    those its key policies and grants (or `extra`) name, with no identity policy but
+    the ones it gives them."""
     accts = dict(world.accounts)
+    named = named_principals(world) | set(extra)
     for a in accounts:
-        accts[a] = replace(world.account(a), complete=True)
+        acct = world.account(a)
+        listed = dict(acct.principals)
+        for arn in sorted(named):
+            if parse_caller(arn).account == a and world.identity(arn) is None:
+                listed[arn] = Identity(arn)
+        accts[a] = replace(acct, complete=True, principals=types.MappingProxyType(listed))
     return replace(world, accounts=types.MappingProxyType(accts))
 
 
@@ -100,7 +131,7 @@ def direct(world: World, key: Key) -> World | None:
 
 def run_inzone(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
     """A finding when a principal of the zone, no administrator, can (either view)."""
-    views = [closed(ctx.world, ctx.zone.accounts)]
+    views = [closed(ctx.world, ctx.zone.accounts, ctx.admins)]
     views += [v for v in (direct(ctx.world, ctx.key),) if v is not None]
     out = []
     for template in rule.asks:
@@ -130,7 +161,7 @@ def run_admins(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
             " Key Administrators`) and --admin names none",
         )
     theirs = [acct for a in admins if (acct := parse_caller(a).account)]
-    view = closed(ctx.world, tuple(dict.fromkeys((*ctx.zone.accounts, *theirs))))
+    view = closed(ctx.world, tuple(dict.fromkeys((*ctx.zone.accounts, *theirs))), ctx.admins)
     out = []
     for admin in admins:
         for template in rule.asks:
