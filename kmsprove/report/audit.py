@@ -107,6 +107,18 @@ def summary_line(findings: Sequence[AuditFinding], worlds: int, keys: int) -> st
     )
 
 
+def _not_asked(notes: Sequence[str]) -> list[str]:
+    """`KEY: RULE: why` notes, one line per (rule, why) with the number of keys."""
+    keys: dict[str, set[str]] = {}
+    for n in notes:
+        key, _, rest = n.partition(": ")
+        keys.setdefault(rest, set()).add(key)
+    return [
+        f"not asked on {len(ks)} key{'s' if len(ks) != 1 else ''}: {rest}"
+        for rest, ks in keys.items()
+    ]
+
+
 def render_text(reports: Sequence[AuditReport], flags: Sequence[str] = ()) -> str:
     lines: list[str] = []
     several = len({r.world for r in reports}) > 1
@@ -126,7 +138,7 @@ def render_text(reports: Sequence[AuditReport], flags: Sequence[str] = ()) -> st
             lines.append(f"{kind} {key}")
             for f in sorted((f for f in findings if f.key == key), key=_order):
                 lines += [f"  {line}" for line in _finding_text(f, flags)]
-        lines += [f"not asked: {x}" for x in dict.fromkeys(x for r in mine for x in r.not_asked)]
+        lines += _not_asked([x for r in mine for x in r.not_asked])
         assumed = [x for f in findings if f.answer for x in f.answer.inputs_assumed]
         lines += [f"input assumed: {x}" for x in dict.fromkeys(assumed)]
     worlds = len({r.world for r in reports})

@@ -6,16 +6,24 @@ account (the confused deputy), and escalation over time (`ever`, with --trust).
 from __future__ import annotations
 
 from kmsprove.answer import Verdict
-from kmsprove.questions.audit.context import KeyAudit, ask_over_time, ask_today
+from kmsprove.questions.audit.context import KeyAudit, ask_over_time, ask_today, gated
 from kmsprove.questions.audit.findings import AuditFinding, from_yes
 from kmsprove.questions.audit.rules import Rule
+from kmsprove.questions.audit.table import RULES
 
 # how many service principals one key's confused-deputy rule names, one question each
 MAX_SERVICES = 8
 
 
 def run_yes(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
-    """One finding per question the solver answers yes (or cannot answer)."""
+    """One finding per question the solver answers yes (or cannot answer). These rules
+    ask about IAM principals outside the zone: when none can call any action of the
+    plain ones (no `where`, no grant calls: `gated`), one proof settles them all."""
+    if gated(rule):
+        outside = [r for r in RULES if r.check == "yes"]
+        gate = ctx.gate("outside", ctx.world, f"any iam principal {ctx.zone.outside}", outside)
+        if gate.verdict is Verdict.NO:
+            return []
     out = []
     for template in rule.asks:
         text = ctx.fill(template)
@@ -26,39 +34,56 @@ def run_yes(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
     return out
 
 
+def named_services(ctx: KeyAudit) -> set[str]:
+    """The service principals the key's policies and grants name."""
+    key = ctx.key
+    named = {
+        pr.value
+        for p in key.policies
+        for st in p.statements
+        for pr in st.principal or ()
+        if pr.kind == "Service"
+    }
+    return named | {s for g in key.grants for s in (g.grantee_service, g.grantee) if s}
+
+
 def run_deputy(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
     """One finding per service principal that can use the key with nothing tying it to
-    the zone: asked again with each service found barred, until the solver proves no
-    other service can."""
+    the zone: asked again with each named service found barred, until the solver proves
+    no other service can. A service nobody names stands for every service (a statement
+    for `*`): one finding for all of them."""
     out: list[AuditFinding] = []
     found: tuple[str, ...] = ()
+    named = named_services(ctx)
     text = ctx.fill(rule.asks[0])
     for _ in range(MAX_SERVICES):
         answer = ask_today(ctx.world, text, ctx.key, ctx.options.timeout, exclude=found)
         r = answer.counterexample
         service = r.principal if r is not None and answer.verdict is Verdict.YES else ""
+        anyone = bool(service) and service not in named
         finding = from_yes(
             rule,
             ctx.world,
             ctx.key,
             text,
             answer,
-            subject=service,
-            message=_deputy_message(ctx, service, r.action if r else ""),
+            subject="any service principal" if anyone else service,
+            message=_deputy_message(ctx, service, r.action if r else "", anyone),
         )
         if finding is None:
             return out
         out.append(finding)
-        if not service or service in found:
-            return out  # an unknown (or the same service again): nothing more to learn
+        if not service or anyone or service in found:
+            return out  # unknown, every service at once, or nothing more to learn
         found = (*found, service)
     return out
 
 
-def _deputy_message(ctx: KeyAudit, service: str, action: str) -> str:
+def _deputy_message(ctx: KeyAudit, service: str, action: str, anyone: bool) -> str:
     accounts = ", ".join(ctx.zone.accounts)
+    who = f"any service principal (here {service})" if anyone else service
     return (
-        f"{service} may call {action} with no aws:SourceAccount or aws:SourceArn tying it"
+        f"{who} may call {action} with no aws:SourceAccount or aws:SourceArn tying it"
         f" to {accounts}: it may act for any account's resources"
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -45,6 +46,7 @@ class KeyAudit:
     admins: tuple[str, ...]
     options: AuditOptions
     not_asked: list[str] = field(default_factory=list)
+    gates: dict[str, Answer] = field(default_factory=dict)
 
     def fill(self, template: str, **values: str) -> str:
         """A rule's question about this key."""
@@ -60,7 +62,29 @@ class KeyAudit:
 
     @cached_property
     def mentioned(self) -> tuple[str, ...]:
-        return mentioned_accounts(self.world)
+        """Every account the world mentions, and the zone's: a principal of none of them
+        is one of any account's at all."""
+        return tuple(sorted({*mentioned_accounts(self.world), *self.zone.accounts}))
+
+    def gate(
+        self,
+        name: str,
+        world: World,
+        who: str,
+        rules: Sequence[Rule],
+        exclude: tuple[str, ...] = (),
+    ) -> Answer:
+        """One question, asked once per key and `name`: can `who` call any action of the
+        gated `rules`' questions? Each of those asks a subset of it (the same callers,
+        fewer actions), so a "no" here proves all of them no at once; a "yes" or an
+        unknown decides nothing."""
+        if name not in self.gates:
+            actions = dict.fromkeys(
+                a for r in rules if gated(r) for t in r.asks for a in parsed(self.fill(t)).actions
+            )
+            text = f"can {who} {', '.join(actions)} on key {self.key.arn}"
+            self.gates[name] = ask_today(world, text, self.key, self.options.timeout, exclude)
+        return self.gates[name]
 
     def skip(self, rule: Rule, why: str) -> list[AuditFinding]:
         self.not_asked.append(f"{rule.id}: {why}")
@@ -72,6 +96,18 @@ class KeyAudit:
         users (the account principal administers the key, R1.4)."""
         roots = tuple(f"arn:aws:iam::{a}:root" for a in self.zone.accounts)
         return tuple(dict.fromkeys((*self.admins, *roots)))
+
+
+# grant calls carry kms:GrantIsForAWSResource, whose presence is open (10.22): a question
+# about them without the rule's own condition can take the solver far longer
+_GRANT_CALLS = ("kms:creategrant", "kms:revokegrant", "kms:listgrants")
+
+
+def gated(rule: Rule) -> bool:
+    """A rule a gate may settle: its questions have no `where` and no grant calls."""
+    return all(
+        " where " not in t and not any(g in t.lower() for g in _GRANT_CALLS) for t in rule.asks
+    )
 
 
 def narrowed(query: Query, key: Key) -> tuple[Query | None, str]:

@@ -30,11 +30,13 @@ from __future__ import annotations
 import types
 from dataclasses import replace
 
+from kmsprove.answer import Verdict
 from kmsprove.arn import parse_caller, partition_of
 from kmsprove.ast import Effect, Policy
-from kmsprove.questions.audit.context import KeyAudit, ask_today
+from kmsprove.questions.audit.context import KeyAudit, ask_today, gated
 from kmsprove.questions.audit.findings import AuditFinding, Status, from_yes
 from kmsprove.questions.audit.rules import Rule
+from kmsprove.questions.audit.table import RULES
 from kmsprove.world import Identity, Key, World
 
 
@@ -130,14 +132,21 @@ def direct(world: World, key: Key) -> World | None:
 
 
 def run_inzone(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
-    """A finding when a principal of the zone, no administrator, can (either view)."""
+    """A finding when a principal of the zone, no administrator, can (either view). The
+    in-zone rules ask the same callers: one question per view over the actions of the
+    plain ones (`gated`) proves them all absent when it is a "no"."""
     views = [closed(ctx.world, ctx.zone.accounts, ctx.admins)]
     views += [v for v in (direct(ctx.world, ctx.key),) if v is not None]
+    inzone = [r for r in RULES if r.check == "inzone"]
+    who = f"any principal {ctx.zone.inside}"
     out = []
     for template in rule.asks:
         text = ctx.fill(template)
         undecided = None
-        for view in views:
+        for n, view in enumerate(views):
+            gate = ctx.gate(f"inside-{n}", view, who, inzone, ctx.barred) if gated(rule) else None
+            if gate is not None and gate.verdict is Verdict.NO:
+                continue
             answer = ask_today(view, text, ctx.key, ctx.options.timeout, exclude=ctx.barred)
             found = from_yes(rule, ctx.world, ctx.key, text, answer)
             if found is not None and found.status is Status.FOUND:
