@@ -6,7 +6,13 @@ account (the confused deputy), and escalation over time (`ever`, with --trust).
 from __future__ import annotations
 
 from kmsprove.answer import Verdict
-from kmsprove.questions.audit.context import KeyAudit, ask_over_time, ask_today, gated
+from kmsprove.questions.audit.context import (
+    KeyAudit,
+    ask_over_time,
+    ask_today,
+    gated,
+    settles,
+)
 from kmsprove.questions.audit.findings import AuditFinding, from_yes
 from kmsprove.questions.audit.rules import Rule
 from kmsprove.questions.audit.table import RULES
@@ -19,15 +25,16 @@ def run_yes(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
     """One finding per question the solver answers yes (or cannot answer). These rules
     ask about IAM principals outside the zone: when none can call any action of the
     plain ones (no `where`, no grant calls: `gated`), one proof settles them all."""
+    gate = None
     if gated(rule):
         outside = [r for r in RULES if r.check == "yes"]
         gate = ctx.gate("outside", ctx.world, f"any iam principal {ctx.zone.outside}", outside)
-        if gate.verdict is Verdict.NO:
-            return []
     out = []
     for template in rule.asks:
         text = ctx.fill(template)
-        answer = ask_today(ctx.world, text, ctx.key, ctx.options.timeout)
+        answer = settles(gate, text) if gate is not None else None
+        if answer is None:
+            answer = ask_today(ctx.world, text, ctx.key, ctx.options.timeout)
         found = from_yes(rule, ctx.world, ctx.key, text, answer)
         if found is not None:
             out.append(found)

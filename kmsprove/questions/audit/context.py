@@ -98,6 +98,18 @@ class KeyAudit:
         return tuple(dict.fromkeys((*self.admins, *roots)))
 
 
+def settles(gate: Answer, text: str) -> Answer | None:
+    """The gate's answer as the answer to one of the questions it gates: its "no" proves
+    that question no, and a witness whose action the question asks is the question's
+    own witness (the same callers); otherwise (another action, an unknown) None."""
+    if gate.verdict is Verdict.NO:
+        return gate
+    r = gate.counterexample
+    if gate.verdict is Verdict.YES and r is not None and r.action in query_actions(parsed(text)):
+        return gate
+    return None
+
+
 # grant calls carry kms:GrantIsForAWSResource, whose presence is open (10.22): a question
 # about them without the rule's own condition can take the solver far longer
 _GRANT_CALLS = ("kms:creategrant", "kms:revokegrant", "kms:listgrants")

@@ -21,6 +21,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.questions.audit.rules import Rule, Severity
 from kmsprove.questions.check import letting_in
 from kmsprove.request import StatementRef
+from kmsprove.solve.decode import witness_world
 from kmsprove.solve.recheck import DISAGREE
 from kmsprove.world import Key, World
 
@@ -125,8 +126,7 @@ def recheck(world: World, answer: Answer) -> Answer:
     r = answer.counterexample
     if answer.verdict is not Verdict.YES or r is None or answer.trace:
         return answer  # a trace was replayed step by step from the world as given
-    base = answer.checked_world or world
-    there = replace(base, keys=world.keys, buckets=world.buckets)
+    there = witness_world(world, r, dict(answer.assumed))
     try:
         full = complete_request(there, r)
     except InputError as exc:

@@ -30,10 +30,9 @@ from __future__ import annotations
 import types
 from dataclasses import replace
 
-from kmsprove.answer import Verdict
 from kmsprove.arn import parse_caller, partition_of
 from kmsprove.ast import Effect, Policy
-from kmsprove.questions.audit.context import KeyAudit, ask_today, gated
+from kmsprove.questions.audit.context import KeyAudit, ask_today, gated, settles
 from kmsprove.questions.audit.findings import AuditFinding, Status, from_yes
 from kmsprove.questions.audit.rules import Rule
 from kmsprove.questions.audit.table import RULES
@@ -145,9 +144,9 @@ def run_inzone(ctx: KeyAudit, rule: Rule) -> list[AuditFinding]:
         undecided = None
         for n, view in enumerate(views):
             gate = ctx.gate(f"inside-{n}", view, who, inzone, ctx.barred) if gated(rule) else None
-            if gate is not None and gate.verdict is Verdict.NO:
-                continue
-            answer = ask_today(view, text, ctx.key, ctx.options.timeout, exclude=ctx.barred)
+            answer = settles(gate, text) if gate is not None else None
+            if answer is None:
+                answer = ask_today(view, text, ctx.key, ctx.options.timeout, exclude=ctx.barred)
             found = from_yes(rule, ctx.world, ctx.key, text, answer)
             if found is not None and found.status is Status.FOUND:
                 out.append(found)
