@@ -73,8 +73,14 @@ def _finding_text(f: AuditFinding, flags: Sequence[str]) -> list[str]:
     lines += [f"  {line}" for line in evidence(f)]
     a = f.answer
     if _is_witness(f) and a is not None and a.counterexample is not None and f.world:
-        shown = a.shown or a.counterexample
-        lines.append(f"  {reproduce_line(f.world, shown, a.rests_on_assumptions, None, flags)}")
+        if a.rests_on_assumptions:
+            lines.append(
+                "  witness: it rests on what is assumed above; `kmsprove query` of the question"
+                " below with `--save-witness DIR` writes a world and a request that reproduce one"
+            )
+        else:
+            shown = a.shown or a.counterexample
+            lines.append(f"  {reproduce_line(f.world, shown, False, None, flags)}")
     lines.append(f"  asked: {f.question}")
     lines.append(f"  fix: {f.rule.fix}")
     lines.append(f"  see: {f.rule.help_uri}")

@@ -341,3 +341,36 @@ def test_bad_input_is_positioned_and_writes_nothing(tmp_path: Path) -> None:
     assert (
         org.exit_code == 2 and "--zone org: the world does not say which organization" in org.stderr
     )
+
+
+def test_escalation_is_asked_with_trust_and_shows_its_trace(tmp_path: Path) -> None:
+    app = f"arn:aws:iam::{A}:role/App"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    extra = (
+        ',\n    {"Sid": "AppPolicies", "Effect": "Allow", "Principal": {"AWS": "'
+        + app
+        + '"}, "Action": "kms:PutKeyPolicy", "Resource": "*"}'
+    )
+    w = write_world(
+        tmp_path,
+        extra,
+        accounts={A: {"complete": True, "principals": {app: {"trust_policy": trust}}}},
+    )
+    code, doc = audit_json(w)
+    assert "escalation" not in rules_found(doc)
+    assert any("escalation: give --trust" in n for n in doc["not_asked"])
+    result = audit(w, "--trust", f"arn:aws:iam::{A}:root", "--admin", app)
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "  HIGH     escalation: " in out
+    assert f"    step 1: arn:aws:sts::{A}:assumed-role/App/" in out
+    assert "delete-or-disable" not in out  # App is an administrator now

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from kmsprove.answer import Answer, Verdict
-from kmsprove.arn import parse_caller
+from kmsprove.arn import parse_caller, partition_of
 from kmsprove.ast import Query
 from kmsprove.encode.universe import mentioned
 from kmsprove.evaluate.keystate import type_forbids
@@ -94,7 +94,8 @@ class KeyAudit:
     def barred(self) -> tuple[str, ...]:
         """Who the in-zone rules leave out: the key administrators and the zone's root
         users (the account principal administers the key, R1.4)."""
-        roots = tuple(f"arn:aws:iam::{a}:root" for a in self.zone.accounts)
+        part = partition_of(self.key.arn)
+        roots = tuple(f"arn:{part}:iam::{a}:root" for a in self.zone.accounts)
         return tuple(dict.fromkeys((*self.admins, *roots)))
 
 
