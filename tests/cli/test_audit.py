@@ -366,6 +366,7 @@ def test_escalation_is_asked_with_trust_and_shows_its_trace(tmp_path: Path) -> N
         accounts={A: {"complete": True, "principals": {app: {"trust_policy": trust}}}},
     )
     code, doc = audit_json(w)
+    assert code == 1  # App, no administrator yet, can re-police the key
     assert "escalation" not in rules_found(doc)
     assert any("escalation: give --trust" in n for n in doc["not_asked"])
     result = audit(w, "--trust", f"arn:aws:iam::{A}:root", "--admin", app)
