@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import click
 
+from kmsprove.cli.audit import audit
 from kmsprove.cli.check import check
 from kmsprove.cli.diff import diff
 from kmsprove.cli.explain import explain
@@ -30,7 +31,7 @@ def main() -> None:
     """Prove who can use an AWS KMS key."""
 
 
-for command in (validate, explain, query, check, diff, graph, collect):
+for command in (validate, explain, query, check, audit, diff, graph, collect):
     main.add_command(command)
 
 __all__ = ["DIFF_KINDS", "main"]

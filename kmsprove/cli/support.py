@@ -1,7 +1,9 @@
 """The CLI's plumbing that every command shares: the `--format` flag, the template
-flags (`READ_OPTIONS`), `graph`'s flags (`GRAPH_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress bar, and running a command body so
-bad input is one line per problem and exit 2 (`run`), the `--kind` choices, and
-writing witnesses. Click only; the commands are the package's other modules.
+flags (`READ_OPTIONS`), `graph`'s flags (`GRAPH_OPTIONS`), `audit`'s flags
+(`AUDIT_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress
+bar, and running a command body so bad input is one line per problem and exit 2
+(`run`), the `--kind` choices, and writing witnesses. Click only; the commands are the
+package's other modules.
 """
 
 from __future__ import annotations
@@ -74,6 +76,86 @@ def READ_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
         command(*args, options=(account, region, parameter, physical_id), **kwargs)
 
     for flag in reversed(_READ_FLAGS):
+        wrapper = flag(wrapper)
+    return wrapper
+
+
+_AUDIT_FLAGS = (  # `kmsprove audit`, given to the command as one `flags` dict
+    click.option(
+        "--zone",
+        default="account",
+        show_default=True,
+        help="The zone of trust: `account` (the key's), `org` (its organization), or"
+        " account ids `A,B` (with the key's).",
+    ),
+    click.option("--trust", multiple=True, help="A trusted principal (`ever`): asks escalation."),
+    click.option(
+        "--admin",
+        multiple=True,
+        help="A key administrator (default: those of key-policy statements whose Sid says so).",
+    ),
+    click.option(
+        "--fail-on",
+        type=click.Choice(["critical", "high", "medium", "low", "info"]),
+        default="medium",
+        show_default=True,
+        help="Exit 1 when a finding at or above this severity counts.",
+    ),
+    click.option(
+        "--suppressions",
+        type=click.Path(dir_okay=False),
+        help="A JSON or YAML list of {rule, key or sid, reason, expires}: findings that do"
+        " not count.",
+    ),
+    click.option(
+        "--baseline",
+        type=click.Path(dir_okay=False),
+        help="An earlier `--format json` report: only findings not in it count.",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json", "sarif"]),
+        default="text",
+        show_default=True,
+    ),
+    click.option(
+        "--sarif-output",
+        type=click.Path(dir_okay=False, writable=True),
+        help="Also write the SARIF log to this file.",
+    ),
+    click.option("--timeout", type=float, default=30.0, show_default=True, help="Per question."),
+    click.option(
+        "--jobs",
+        type=click.IntRange(min=1),
+        help="Worker processes for a directory of worlds or a world with many keys"
+        " (default: one per CPU).",
+    ),
+)
+AUDIT_FLAG_NAMES = (
+    "zone",
+    "trust",
+    "admin",
+    "fail_on",
+    "suppressions",
+    "baseline",
+    "fmt",
+    "sarif_output",
+    "timeout",
+    "jobs",
+)
+
+
+def AUDIT_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
+    """`kmsprove audit`'s flags, given to the command as one `flags` dict (the keyword
+    arguments of `kmsprove.questions.audit.estate.prepare`)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        flags = {name: kwargs.pop(name) for name in AUDIT_FLAG_NAMES}
+        command(*args, flags=flags, **kwargs)
+
+    for flag in reversed(_AUDIT_FLAGS):
         wrapper = flag(wrapper)
     return wrapper
 
