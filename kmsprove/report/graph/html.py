@@ -42,27 +42,38 @@ tr.highlighted td { background: #fdecea; }
 
 def render_html(graph: Graph, findings: Sequence[FindingRow] = ()) -> str:
     keys = ", ".join(graph.keys) or "no key"
+    return render_sections(f"Who reaches {keys}", [("", graph, findings)])
+
+
+def render_sections(title: str, sections: Sequence[tuple[str, Graph, Sequence[FindingRow]]]) -> str:
+    """One report of several graphs (an audit of a directory: one section per world),
+    each with its findings and edges; the first section's ids carry no suffix."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-        f"<title>kmsprove graph: {escape(keys)}</title>",
+        f"<title>kmsprove: {escape(title)}</title>",
         f"<style>{STYLE}</style>",
         "</head>",
         "<body>",
-        f"<h1>Who reaches {escape(keys)}</h1>",
+        f"<h1>{escape(title)}</h1>",
         _legend(),
-        '<section id="graph"><h2>Graph</h2>',
-        f'<div class="graph">{_svg(layout(graph))}</div>',
-        "<ul>" + "".join(f"<li>{escape(n)}</li>" for n in graph.notes) + "</ul>",
-        "</section>",
-        _findings(findings),
-        _edges(graph),
-        "</body>",
-        "</html>",
     ]
+    for n, (heading, graph, findings) in enumerate(sections):
+        tag = "" if n == 0 else f"-{n}"
+        if heading:
+            parts.append(f"<h2>{escape(heading)}</h2>")
+        parts += [
+            f'<section id="graph{tag}"><h2>Graph</h2>',
+            f'<div class="graph">{_svg(layout(graph))}</div>',
+            "<ul>" + "".join(f"<li>{escape(x)}</li>" for x in graph.notes) + "</ul>",
+            "</section>",
+            _findings(findings, tag),
+            _edges(graph, tag),
+        ]
+    parts += ["</body>", "</html>"]
     return "\n".join(parts)
 
 
@@ -151,7 +162,7 @@ def _full(e: Edge) -> str:
     return " | ".join(parts)
 
 
-def _findings(rows: Sequence[FindingRow]) -> str:
+def _findings(rows: Sequence[FindingRow], tag: str = "") -> str:
     head = "<tr><th>severity</th><th>rule</th><th>finding</th><th>where</th><th>principal</th><th>detail</th></tr>"
     if not rows:
         body = '<tr><td colspan="6">no findings given</td></tr>'
@@ -173,12 +184,12 @@ def _findings(rows: Sequence[FindingRow]) -> str:
             for r in rows
         )
     return (
-        '<section id="findings"><h2>Findings</h2>'
-        f'<table id="findings-table">{head}{body}</table></section>'
+        f'<section id="findings{tag}"><h2>Findings</h2>'
+        f'<table id="findings-table{tag}">{head}{body}</table></section>'
     )
 
 
-def _edges(graph: Graph) -> str:
+def _edges(graph: Graph, tag: str = "") -> str:
     head = (
         "<tr><th>#</th><th>from</th><th>to</th><th>kind</th><th>through</th>"
         "<th>operations</th><th>conditions</th><th>where</th><th>decided</th></tr>"
@@ -200,4 +211,4 @@ def _edges(graph: Graph) -> str:
         )
         cls = ' class="highlighted"' if e.highlighted else ""
         rows.append(f"<tr{cls}>" + "".join(f"<td>{escape(c)}</td>" for c in cells) + "</tr>")
-    return f'<section id="edges"><h2>Edges</h2><table>{head}{"".join(rows)}</table></section>'
+    return f'<section id="edges{tag}"><h2>Edges</h2><table>{head}{"".join(rows)}</table></section>'

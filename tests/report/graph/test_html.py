@@ -176,3 +176,39 @@ def test_without_findings_the_table_says_so(browser: webdriver.Chrome, tmp_path:
     labels = {t.text for t in browser.find_elements(By.CSS_SELECTOR, "svg g.node text")}
     assert "any principal of account 444455556666" in labels
     assert "arn:aws:iam::444455556666:role/Reader" in labels
+
+
+ESTATE = Path(__file__).resolve().parents[3] / "examples" / "estate"
+
+
+def test_the_audit_report_shows_each_worlds_graph_and_findings(
+    browser: webdriver.Chrome, tmp_path: Path
+) -> None:
+    """`kmsprove audit examples/estate --html FILE`, opened: a graph per world, its
+    findings table with a row per finding, the edges its findings name coloured."""
+    import json
+
+    from click.testing import CliRunner
+
+    from kmsprove.cli import main
+
+    report = tmp_path / "audit.html"
+    result = CliRunner().invoke(
+        main, ["audit", str(ESTATE), "--html", str(report), "--format", "json", "--jobs", "1"]
+    )
+    assert result.exit_code == 1, result.output
+    findings = json.loads(result.stdout)["findings"]
+    worlds = sorted({f["world"] for f in findings})
+    browser.get(report.as_uri())
+    graphs = browser.find_elements(By.CSS_SELECTOR, "section[id^=graph] svg")
+    assert len(graphs) == len(list(ESTATE.glob("*/world.json"))) == len(worlds)
+    for svg in graphs:
+        assert svg.rect["width"] > 100 and svg.rect["height"] > 50
+    tables = browser.find_elements(By.CSS_SELECTOR, "table[id^=findings-table]")
+    rows = [r for t in tables for r in t.find_elements(By.TAG_NAME, "tr")[1:]]
+    assert sorted(r.find_elements(By.TAG_NAME, "td")[1].text for r in rows) == sorted(
+        f["rule"] for f in findings
+    )
+    assert browser.find_elements(By.CSS_SELECTOR, "svg g.edge.highlighted path")
+    assert browser.save_screenshot(str(tmp_path / "audit.png"))
+    assert browser.execute_script("return performance.getEntriesByType('resource').length") == 0
