@@ -22,15 +22,33 @@ SCHEMA = json.loads((ROOT / "tests" / "support" / "data" / "sarif-schema-2.1.0.j
 KMSPROVE = shutil.which("kmsprove")
 
 
-def _hook() -> dict:
-    [hook] = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+def _hook(name: str = "kmsprove-check") -> dict:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    [hook] = [h for h in hooks if h["id"] == name]
     return hook
 
 
-def _hook_command(repo: Path) -> list[str]:
+def _hook_command(repo: Path, name: str = "kmsprove-check") -> list[str]:
     config = yaml.safe_load((repo / ".pre-commit-config.yaml").read_text())
-    [entry] = [h for r in config["repos"] for h in r["hooks"] if h["id"] == _hook()["id"]]
-    return [*shlex.split(_hook()["entry"]), *entry["args"]]
+    [entry] = [h for r in config["repos"] for h in r["hooks"] if h["id"] == name]
+    return [*shlex.split(_hook(name)["entry"]), *entry["args"]]
+
+
+def _open_to_everyone(repo: Path) -> Path:
+    """A commit that adds `Principal: "*"` Decrypt to the app key's policy."""
+    policy = repo / "kms" / "app-key" / "key-policy.json"
+    doc = json.loads(policy.read_text())
+    doc["Statement"].append(
+        {
+            "Sid": "Oops",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
+    policy.write_text(json.dumps(doc, indent=2))
+    return policy
 
 
 def _run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -55,18 +73,7 @@ def test_the_hook_passes_on_the_example_repository() -> None:
 def test_the_hook_fails_a_commit_that_opens_a_key_to_everyone(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     shutil.copytree(REPO, repo)
-    policy = repo / "kms" / "app-key" / "key-policy.json"
-    doc = json.loads(policy.read_text())
-    doc["Statement"].append(
-        {
-            "Sid": "Oops",
-            "Effect": "Allow",
-            "Principal": "*",
-            "Action": "kms:Decrypt",
-            "Resource": "*",
-        }
-    )
-    policy.write_text(json.dumps(doc, indent=2))
+    policy = _open_to_everyone(repo)
     result = _run(_hook_command(repo), repo)
     assert result.returncode == 1, result.stdout + result.stderr
     line = next(n for n, text in enumerate(policy.read_text().split("\n"), 1) if '"Oops"' in text)
@@ -100,7 +107,8 @@ def _run_action(
 ) -> tuple[int, Path]:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     inputs = {k: str(v.get("default", "")) for k, v in action["inputs"].items()}
-    inputs.update(world="kms", spec="kmsprove.spec", sarif=str(tmp / "out.sarif"), **given)
+    inputs.update({"world": "kms", "spec": "kmsprove.spec", "sarif": str(tmp / "out.sarif")})
+    inputs.update(given)
     outputs: dict[str, str] = {}
     github_output = tmp / "github_output"
     code = 0
@@ -169,3 +177,45 @@ def test_the_action_writes_the_graph_to_the_job_summary(tmp_path: Path) -> None:
     summary.write_text("")
     code, _ = _run_action(REPO, tmp_path, env)
     assert code == 0 and summary.read_text() == ""
+
+
+def test_the_audit_hook_passes_on_the_example_and_fails_a_key_opened_to_everyone(
+    tmp_path: Path,
+) -> None:
+    hook = _hook("kmsprove-audit")
+    assert hook["entry"].split()[:2] == ["kmsprove", "audit"] and hook["pass_filenames"] is False
+    result = _run(_hook_command(REPO, "kmsprove-audit"), REPO)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 findings" in result.stdout
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO, repo)
+    _open_to_everyone(repo)
+    result = _run(_hook_command(repo, "kmsprove-audit"), repo)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "CRITICAL public" in result.stdout and "kms/app-key/key-policy.json:" in result.stdout
+
+
+def test_the_action_in_audit_mode_writes_sarif_and_the_findings_to_the_summary(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    shutil.copytree(REPO, repo)
+    summary = tmp_path / "summary.md"
+    summary.write_text("")
+    env = {"GITHUB_STEP_SUMMARY": str(summary)}
+    code, sarif = _run_action(
+        repo, tmp_path, env, mode="audit", spec="", zone="org", **{"fail-on": "high"}
+    )
+    assert code == 0, summary.read_text()
+    assert summary.read_text().startswith("### kmsprove audit of `kms`\n\n```\n")
+    _open_to_everyone(repo)
+    summary.write_text("")
+    code, sarif = _run_action(
+        repo, tmp_path, env, mode="audit", spec="", zone="org", **{"fail-on": "high"}
+    )
+    assert code == 1
+    doc = json.loads(sarif.read_text())
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    rules = {r["ruleId"] for r in doc["runs"][0]["results"]}
+    assert "kmsprove/audit/public" in rules, rules
+    assert "CRITICAL public" in summary.read_text()
