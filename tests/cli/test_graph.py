@@ -138,3 +138,19 @@ def test_the_readme_example_is_what_the_command_prints() -> None:
     shown = [line[4:] for line in block[1:] if line.strip() != "..."]
     printed = _graph(CROSS).stdout.split("\n")
     assert [line for line in printed if line in shown] == shown
+
+
+def test_an_ever_question_draws_its_trace_and_a_plain_question_is_refused() -> None:
+    world = "tests/data/graph/default/world.json"
+    q = "can any principal outside account 111122223333 ever kms:Decrypt"
+    result = _graph(world, "--format", "dot", "--ever", q)
+    assert result.exit_code == 0, result.output
+    [dot] = pydot.graph_from_dot_data(result.stdout)
+    kinds = [e.get("kind").strip('"') for e in dot.get_edges()]
+    assert "trace" in kinds, kinds
+    plain = _graph(world, "--format", "dot")
+    [before] = pydot.graph_from_dot_data(plain.stdout)
+    assert "trace" not in [e.get("kind").strip('"') for e in before.get_edges()]
+    bad = _graph(world, "--ever", "can anyone kms:Decrypt")
+    assert bad.exit_code == 2 and bad.stdout == ""
+    assert bad.stderr.startswith("<cli>:1:1: error: --ever takes an `ever` question")
