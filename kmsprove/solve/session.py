@@ -41,7 +41,7 @@ Result = Sat | Unsat | Unknown
 Refine = Callable[[z3.ModelRef], Refinement]
 
 
-NO_LIMIT = 4294967295  # z3's own default for "timeout": no limit
+FIRST_SLICE = 2.0  # seconds of the first search before a restart with another seed
 
 
 def _ms(seconds: float) -> int:
@@ -153,16 +153,27 @@ class Session:
                 return Unsat()
             if result == z3.unknown:
                 break  # the tiers only get harder: go straight to the real question
-        left = _left(deadline)
-        if left is not None and left <= 0:
-            return Unknown("timeout")
-        solver.set("timeout", NO_LIMIT if left is None else _ms(left))
-        result = solver.check(*assumed)
-        if result == z3.sat:
-            return Sat(solver.model())
-        if result == z3.unsat:
-            return Unsat()
-        return Unknown(solver.reason_unknown() or "unknown")
+        # Restarts: Z3's running time on string constraints is heavy-tailed (the same
+        # question in another process, its terms numbered otherwise, can take seconds
+        # or minutes), so the deadline is spent in doubling slices, each with another
+        # random seed, rather than in one search that may be the unlucky one.
+        slice_, seed = FIRST_SLICE, 0
+        while True:
+            left = _left(deadline)
+            if left is not None and left <= 0:
+                return Unknown("timeout")
+            budget = slice_ if left is None else min(left, slice_)
+            solver.set("timeout", _ms(budget))
+            solver.set("random_seed", seed)
+            result = solver.check(*assumed)
+            if result == z3.sat:
+                return Sat(solver.model())
+            if result == z3.unsat:
+                return Unsat()
+            reason = solver.reason_unknown() or "unknown"
+            if reason not in ("timeout", "canceled"):
+                return Unknown(reason)  # what more time would not change
+            slice_, seed = slice_ * 2, seed + 1
 
 
 def _left(deadline: float | None) -> float | None:

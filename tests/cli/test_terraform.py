@@ -137,7 +137,7 @@ def test_the_examples_answer_what_their_policies_intend() -> None:
     complete = answers(DATA / "kms-complete" / "state.json", f"can principal {ME} kms:Decrypt")
     # key owner and users on every key; the DNSSEC key (SIGN_VERIFY) never decrypts
     dnssec = "arn:aws:kms:us-east-1:210987654321:key/8c704e51-3d6f-4a0c-9e9d-2f3a4b5c6d7e"
-    assert complete.pop(dnssec) == "no" and set(complete.values()) == {"yes"}
+    assert complete.pop(dnssec) == "no" and set(complete.values()) == {"yes"}, REASONS
     assert set(answers(DATA / "kms-grant" / "plan.json", COMPARED["kms-grant"][1][0]).values()) == {
         "yes"
     }
