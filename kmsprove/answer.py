@@ -178,7 +178,7 @@ class WhoFound:
     witness (a re-checked "yes"), or an unknown when the evaluator did not confirm it."""
 
     named: bool  # a principal the world names; False: a class of unnamed principals
-    type: str  # user | role (any of its sessions) | federated-user | root | service
+    type: str  # user | role (its sessions) | federated-user | root | service
     principal: str | None  # named: its ARN (a role's), or the service; a class: None,
     # except the federated users of a named IAM user (then the user's ARN)
     account: str | None  # its account; None: a service, or an account nobody mentions

@@ -10,7 +10,9 @@ unnamed users, role sessions or federated users of an open account or of the acc
 nothing mentions, a service (split by the account it acts for: `acts_for`). Its witness
 is re-checked (`kmsprove.solve.recheck`), and a blocking clause that the model breaks
 leaves that class out of every later question, so the loop ends. Unsat is the proof that
-nobody else can; the cost is one question per class found, plus that last one.
+nobody else can; the cost is one question per class found, plus that last one, or fewer:
+a witness's request is also tried, by the evaluator alone, for the named principals not
+found yet (`_probe`), and each it allows is found (and blocked) without a question.
 
 `--timeout` is the budget of the whole run: when it is spent the list found so far is
 the answer, and "nobody else" is unknown, never claimed.
@@ -20,26 +22,35 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import z3
 
 from kmsprove.answer import Answer, Verdict, WhoFound, WhoResult, WhoStatus
+from kmsprove.arn import parse_caller, partition_of
 from kmsprove.ast import Query
 from kmsprove.catalog import action_info, derived_keys
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
-from kmsprove.encode.question import acts_for, cond_formula, example_pins, is_trusted
+from kmsprove.encode.question import (
+    EXAMPLE_NAME,
+    acts_for,
+    cond_formula,
+    example_pins,
+    is_trusted,
+)
 from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Entry, Universe, build_universe
 from kmsprove.errors import InputError, SourcePos
+from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.evaluate.keystate import type_forbids
 from kmsprove.questions.hedge import unsettled
 from kmsprove.questions.today import open_accounts, query_actions, service_notes
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
-from kmsprove.solve.recheck import witness_answer
+from kmsprove.solve.recheck import as_sent, witness_answer
 from kmsprove.solve.session import Sat, Session, Unsat, deadline_in
 from kmsprove.solve.unresolved import unresolved_grant
 from kmsprove.syntax.query import parse_at
@@ -95,6 +106,9 @@ class _Search:
     acting: dict[str, z3.BoolRef]  # account -> "a service caller acts for it"
     found: list[WhoFound]
     tiers: list[list[z3.BoolRef]]  # readable witnesses first (`_readable`)
+    barred: set[int]  # entries trusted: never asked about
+    probing: bool  # try each witness on the named principals (`_probe`)
+    done: set[int] = field(default_factory=set)  # entries found (services aside)
     queries: int = 0
 
 
@@ -120,9 +134,11 @@ def who_key(
         facts = free_facts(u, key, sym)
     except Unmodelled as exc:
         return replace(base, reason=f"not modelled: {exc}")
-    barred = [sym.pid != e.index for e in u.entries if is_trusted(e, u, trusted)]
-    session = Session([*facts, allowed, *conds, *barred])
-    search = _Search(world, key, u, sym, session, acting, [], _readable(sym))
+    barred = {e.index for e in u.entries if is_trusted(e, u, trusted)}
+    session = Session([*facts, allowed, *conds, *[sym.pid != i for i in sorted(barred)]])
+    # a `where` condition may not hold once the caller changes: no probing then
+    probing = not query.conditions
+    search = _Search(world, key, u, sym, session, acting, [], _readable(sym), barred, probing)
     status, reason = _enumerate(search, deadline)
     return replace(
         base,
@@ -145,11 +161,66 @@ def _enumerate(s: _Search, deadline: float) -> tuple[WhoStatus, str]:
             return _proof(s)
         if not isinstance(result, Sat):
             return WhoStatus.UNKNOWN, _cut_short(s, f"solver: {result.reason}")
-        found, block = _class_of(s, result.model)
+        e, found, block = _class_of(s, result.model)
         if z3.is_false(result.model.eval(block, model_completion=True)):
             raise AssertionError("a class's blocking clause must exclude its own model")
-        s.found.append(found)
-        s.session.add(z3.Not(block))
+        _add(s, e, found, block)
+        if s.probing and found.confirmed:
+            hits = _probe(s, found.answer)
+            s.probing = bool(hits)  # one pass that finds nobody ends the probing
+            for hit, f in hits:
+                _add(s, hit, f, s.sym.pid == hit.index)
+
+
+def _add(s: _Search, e: Entry, found: WhoFound, block: z3.BoolRef) -> None:
+    s.found.append(found)
+    s.session.add(z3.Not(block))
+    if e.kind != "service":
+        s.done.add(e.index)
+
+
+def _probe(s: _Search, witness: Answer) -> list[tuple[Entry, WhoFound]]:
+    """The witness's request as its caller sent it, sent instead by each named principal
+    whose documents the world holds and that is not found yet: each one the evaluator
+    allows is found with that request, without a solver question (the evaluator's own
+    decision is its re-check). Principals alike (a thousand roles with one managed
+    policy) then cost one question, not one each. A service's request is not tried:
+    what it sends (aws:SourceArn) no IAM principal sends."""
+    sent = witness.shown or witness.counterexample
+    caller = parse_caller(sent.principal) if sent is not None else None
+    if sent is None or caller is None or caller.is_service:
+        return []
+    session = caller.session if caller.kind == "assumed-role" else EXAMPLE_NAME
+    out = []
+    for e in s.u.entries:
+        if e.index in s.done or e.index in s.barred or e.any_iam or e.name is None:
+            continue
+        if e.kind not in ("user", "session", "root") or e.arn is None or e.account is None:
+            continue
+        account = s.u.account_id(e.account)
+        principal = e.arn
+        if e.kind == "session":
+            principal = f"arn:{partition_of(e.arn)}:sts::{account}:assumed-role/{e.name}/{session}"
+        try:
+            full = complete_request(
+                s.world, replace(sent, principal=principal, federated_from=None)
+            )
+        except InputError:
+            continue  # the request carries a key this caller cannot send
+        decision = evaluate(s.world, full)
+        if decision.allowed:
+            answer = Answer(
+                Verdict.YES,
+                key=s.key.arn,
+                counterexample=full,
+                decision=decision,
+                open_accounts=witness.open_accounts,
+                reason=decision.reason,
+                checked_world=s.world,
+                shown=as_sent(s.world, full),
+            )
+            out.append((e, _found(e, account, None, answer)))
+    return out
 
 
 _RANK = ("root", "user", "role", "federated-user", "service")
@@ -201,7 +272,7 @@ def _proof(s: _Search) -> tuple[WhoStatus, str]:
     return WhoStatus.COMPLETE, "nobody else can (proved)"
 
 
-def _class_of(s: _Search, model: z3.ModelRef) -> tuple[WhoFound, z3.BoolRef]:
+def _class_of(s: _Search, model: z3.ModelRef) -> tuple[Entry, WhoFound, z3.BoolRef]:
     """The class of the model's caller, with its re-checked witness, and the blocking
     clause's formula ("the caller is in that class"), which holds in the model."""
     sym, u = s.sym, s.u
@@ -212,11 +283,11 @@ def _class_of(s: _Search, model: z3.ModelRef) -> tuple[WhoFound, z3.BoolRef]:
     if e.kind == "service":
         for acct, formula in s.acting.items():
             if z3.is_true(model.eval(formula, model_completion=True)):
-                return _found(e, None, acct, answer), z3.And(here, formula)
+                return e, _found(e, None, acct, answer), z3.And(here, formula)
         others = z3.Not(z3.Or(*s.acting.values()))
-        return _found(e, None, ANY_OTHER, answer), z3.And(here, others)
+        return e, _found(e, None, ANY_OTHER, answer), z3.And(here, others)
     account = None if e.account is None else u.account_id(e.account)
-    return _found(e, account, None, answer), here
+    return e, _found(e, account, None, answer), here
 
 
 def _found(e: Entry, account: str | None, acting_for: str | None, answer: Answer) -> WhoFound:

@@ -43,7 +43,7 @@ def describe(f: WhoFound) -> str:
             return f"{who}, acting for {_OTHER} (or naming none)"
         return f"{who}, acting for account {f.acting_for}"
     if f.named:
-        kind = {"user": "IAM user", "role": "role: any of its sessions", "root": "root user"}
+        kind = {"user": "IAM user", "role": "role: its sessions", "root": "root user"}
         return f"{f.principal} ({kind.get(f.type, f.type)})"
     if f.type == "federated-user" and f.principal:
         return f"federated users of {f.principal} (its GetFederationToken sessions)"

@@ -54,11 +54,11 @@ def test_the_cross_account_example_lists_each_principal_and_class_with_its_witne
     for line in (
         f"  arn:aws:iam::{A}:root (root user)",
         f"  arn:aws:iam::{B}:root (root user)",
-        f"  arn:aws:iam::{B}:role/Reader (role: any of its sessions)",
+        f"  arn:aws:iam::{B}:role/Reader (role: its sessions)",
         f"  unnamed role sessions of account {B}",
         f"  unnamed IAM users of account {A}",
         "  nobody else can (proved)",
-        "  solver questions: 10, time: ",
+        "  solver questions: ",
     ):
         assert any(x.startswith(line) for x in out.splitlines()), line
     assert "Auditor" not in out  # named, and no identity policy lets it decrypt
@@ -71,7 +71,7 @@ def test_json_gives_every_finding_its_request_and_the_proof() -> None:
     assert code == 0 and out["status"] == "complete"
     [key] = out["keys"]
     assert key["key"] == KEY and key["actions"] == ["kms:Decrypt"]
-    assert key["reason"] == "nobody else can (proved)" and key["queries"] == 10
+    assert key["reason"] == "nobody else can (proved)" and 1 <= key["queries"] <= 10
     assert set(key["assumptions"]) == {"open_accounts", "inputs"}
     assert all(set(f) == FOUND_FIELDS for f in key["found"])
     reader = next(f for f in key["found"] if f["principal"] == f"arn:aws:iam::{B}:role/Reader")
@@ -101,9 +101,9 @@ def test_a_bare_key_policy_is_read_as_query_reads_it() -> None:
     assert result.exit_code == 0, result.output
     assert "warning: the key's account is taken from this principal" in result.stderr
     assert "  input assumed: the key is arn:aws:kms:us-east-1:111122223333:key/" in result.stdout
-    assert f"  arn:aws:iam::{A}:role/KeyUser (role: any of its sessions)" in result.stdout
+    assert f"  arn:aws:iam::{A}:role/KeyUser (role: its sessions)" in result.stdout
     # every account is open: the administrator's identity policy may allow it (R1.4)
-    assert f"  arn:aws:iam::{A}:role/KeyAdmin (role: any of its sessions)" in result.stdout
+    assert f"  arn:aws:iam::{A}:role/KeyAdmin (role: its sessions)" in result.stdout
     arn = f"arn:aws:kms:eu-west-1:{A}:key/0987dcba-09fe-87dc-65ba-ab0987654321"
     result = who(CONSOLE, "kms:Decrypt", "--key-arn", arn)
     assert result.exit_code == 0 and f"(key {arn})" in result.stdout
@@ -113,7 +113,7 @@ def test_a_bare_key_policy_is_read_as_query_reads_it() -> None:
 def test_templates_and_plans_are_worlds_too() -> None:
     result = who(CDK, "kms:Decrypt on key alias/app-data")
     assert result.exit_code == 0, result.output
-    assert "role/kmsprove-stack-ReaderRoleC7E6A1D2-FEDPO4QGZA7O (role: any" in result.stdout
+    assert "role/kmsprove-stack-ReaderRoleC7E6A1D2-FEDPO4QGZA7O (role: its" in result.stdout
     # a grantee known only after apply: that key's list is unknown, never complete
     code, out = who_json(PLAN, "kms:Decrypt")
     assert code == 3 and out["status"] == "unknown"

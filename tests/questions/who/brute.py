@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,12 +27,14 @@ from typing import Any
 
 from kmsprove.answer import WhoFound
 from kmsprove.arn import is_service_role, parse_caller, unique_id_kind
-from kmsprove.catalog import value_shape
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.request import Context, Request
+from kmsprove.syntax.json import parse_json
+from kmsprove.syntax.tree import JObject
+from kmsprove.validate.request import check_request
 from kmsprove.world import World
 
 OUTSIDER = "999999999999"  # an account none of the test worlds mentions
@@ -322,25 +325,24 @@ IAM_ONLY = (
 SERVICE_ONLY = ("aws:sourcearn", "aws:sourceaccount")
 
 
-def sendable(caller: Caller, ctx: dict[str, Any]) -> bool:
-    """Principal tags come from the principal's identity (R5.3): only one whose identity
-    nobody wrote may have any; and every value has a shape AWS sends
-    (specs/value-shapes.json, as `kmsprove validate --kind request` checks)."""
+def sendable(caller: Caller, action: str, key: str, ctx: dict[str, Any]) -> bool:
+    """A request AWS could receive: `kmsprove validate --kind request` accepts it (the
+    keys its action carries, values of the shapes AWS sends); a service calling as itself
+    carries no key that describes an IAM caller, and principal tags come from the
+    principal's identity, so only one whose identity nobody wrote may have any."""
     barred = SERVICE_ONLY if not parse_caller(caller.principal).is_service else IAM_ONLY
     tags = any(k.lower().startswith("aws:principaltag/") for k in ctx)
     if any(k.lower() in barred for k in ctx) or (tags and not caller.free_tags):
         return False
-    for k, v in ctx.items():
-        pattern = value_shape(k)
-        if pattern and not all(
-            re.fullmatch(pattern, x) for x in ([v] if isinstance(v, str) else v)
-        ):
-            return False
-    return True
+    doc = {"principal": caller.principal, "action": action, "key": key, "context": ctx}
+    root = parse_json(json.dumps(doc))
+    assert isinstance(root, JObject)
+    req = Request(caller.principal, action, key=key, context=Context.of(ctx))
+    return not any(d.is_error for d in check_request(req, root))
 
 
 def allowed(world: World, caller: Caller, action: str, key: str, ctx: dict[str, Any]) -> bool:
-    if not sendable(caller, {**ctx, **caller.context}):
+    if not sendable(caller, action, key, {**ctx, **caller.context}):
         return False
     req = Request(
         caller.principal,

@@ -97,7 +97,8 @@ def _ask(doc: dict[str, Any], actions: str) -> WhoResult:
 
 def check(doc: dict[str, Any], actions: str, expected: set[Descriptor]) -> WhoResult:
     """`who` lists exactly `expected`, the brute force finds exactly those, every witness
-    is allowed and in its class, and it took one question per finding plus the proof."""
+    is allowed and in its class, and it took at most one question per finding plus the
+    proof."""
     result = _ask(doc, actions)
     assert result.status is WhoStatus.COMPLETE, result.reason
     listed = [descriptor_of_found(f) for f in result.found]
@@ -115,7 +116,8 @@ def check(doc: dict[str, Any], actions: str, expected: set[Descriptor]) -> WhoRe
         assert evaluate(a.checked_world, full).allowed, f
         ctx = full.context.as_json()
         assert descriptor_of_found(f) in descriptors(full.principal, ctx, names), f
-    assert result.queries == len(result.found) + 1
+    # one question per entry found and the proof, or fewer (the evaluator's probe)
+    assert 1 <= result.queries <= len(result.found) + 1
     return result
 
 
@@ -451,3 +453,17 @@ def test_bad_actions_are_positioned_in_the_text(text: str, col: int, message: st
     [d] = exc.value.diagnostics
     assert (d.pos.file, d.pos.line, d.pos.col) == ("<actions>", 1, col), str(d)
     assert message in d.message, str(d)
+
+
+def test_principals_alike_cost_one_question_not_one_each() -> None:
+    """Thirty roles with one identity policy (a managed policy attached to each): the
+    first one the solver finds, the evaluator's probe finds the others with its request."""
+    readers = {
+        f"arn:aws:iam::{A}:role/reader{i}": {"policies": [_ip("kms:Decrypt")]} for i in range(30)
+    }
+    others = {f"arn:aws:iam::{A}:role/other{i}": {"policies": [_ip("s3:*")]} for i in range(30)}
+    doc = _world(
+        _policy(ROOT_DELEGATION), {A: {"complete": True, "principals": {**readers, **others}}}
+    )
+    result = check(doc, "kms:Decrypt", {root(A), *(role(A, f"reader{i}") for i in range(30))})
+    assert result.queries <= 3
