@@ -161,3 +161,46 @@ def relation_of(new: FindingStatus, removed: FindingStatus) -> Relation:
         (FindingStatus.NONE, FindingStatus.FOUND): Relation.LESS,
         (FindingStatus.NONE, FindingStatus.NONE): Relation.EQUIVALENT,
     }[(new, removed)]
+
+
+# --------------------------------------------------------------------------
+# who: every principal and class of principals that can, and whether that is all
+
+
+class WhoStatus(enum.Enum):
+    COMPLETE = "complete"  # everyone listed can, and nobody else can (a proof)
+    UNKNOWN = "unknown"  # whether someone else can is not known (timeout, not modelled...)
+
+
+@dataclass(frozen=True)
+class WhoFound:
+    """One principal, or one class of unnamed principals, that can; `answer` is its
+    witness (a re-checked "yes"), or an unknown when the evaluator did not confirm it."""
+
+    named: bool  # a principal the world names; False: a class of unnamed principals
+    type: str  # user | role (its sessions) | federated-user | root | service
+    principal: str | None  # named: its ARN (a role's), or the service; a class: None,
+    # except the federated users of a named IAM user (then the user's ARN)
+    account: str | None  # its account; None: a service, or an account nobody mentions
+    acting_for: str | None  # a service: the account it acts for; "*": any other, or none
+    answer: Answer
+
+    @property
+    def confirmed(self) -> bool:
+        return self.answer.verdict is Verdict.YES
+
+
+@dataclass(frozen=True)
+class WhoResult:
+    """Who can use one key: `found` in the order found; COMPLETE proves nobody else can."""
+
+    key: str
+    actions: tuple[str, ...]  # the query's actions, wildcards expanded
+    status: WhoStatus
+    found: tuple[WhoFound, ...] = ()
+    reason: str = ""  # the proof's wording, or why it is unknown
+    open_accounts: tuple[str, ...] = ()
+    trusted: tuple[str, ...] = ()  # left out of the enumeration (`--trust`)
+    inputs_assumed: tuple[str, ...] = ()
+    queries: int = 0  # solver questions asked
+    seconds: float = 0.0

@@ -22,6 +22,7 @@ from kmsprove.cli.graph import graph
 from kmsprove.cli.query import query
 from kmsprove.cli.support import DIFF_KINDS
 from kmsprove.cli.validate import validate
+from kmsprove.cli.who import who
 from kmsprove.collect.cli import collect
 
 
@@ -31,7 +32,7 @@ def main() -> None:
     """Prove who can use an AWS KMS key."""
 
 
-for command in (validate, explain, query, check, audit, diff, graph, collect):
+for command in (validate, explain, query, who, check, audit, diff, graph, collect):
     main.add_command(command)
 
 __all__ = ["DIFF_KINDS", "main"]

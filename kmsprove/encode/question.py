@@ -101,18 +101,7 @@ def _who(query: Query, u: Universe, sym: Sym, service: z3.BoolRef) -> z3.BoolRef
             return z3.BoolVal(True)
         case WhoKind.OUTSIDE_ACCOUNTS | WhoKind.IN_ACCOUNTS:
             inside = z3.Or(*[sym.acct == lit(a) for a in who.accounts])
-            src_acct = sym.key("aws:SourceAccount")
-            src_arn = sym.key("aws:SourceArn")
-            pinned = z3.Or(
-                *[
-                    z3.Or(
-                        z3.And(src_acct.present, src_acct.value == lit(a)),
-                        z3.And(src_arn.present, z3.InRe(src_arn.value, arn_re(f"*:*:*:*:{a}:*"))),
-                    )
-                    for a in who.accounts
-                ]
-            )
-            inside = z3.If(service, pinned, inside)
+            inside = z3.If(service, acts_for(sym, who.accounts), inside)
             return z3.Not(inside) if who.kind is WhoKind.OUTSIDE_ACCOUNTS else inside
         case WhoKind.OUTSIDE_ORG:
             org = sym.key("aws:PrincipalOrgID")
@@ -133,6 +122,24 @@ def _who(query: Query, u: Universe, sym: Sym, service: z3.BoolRef) -> z3.BoolRef
                 or [z3.BoolVal(False)]
             )
     return z3.BoolVal(False)
+
+
+def acts_for(sym: Sym, accounts: tuple[str, ...]) -> z3.BoolRef:
+    """A service caller acts for one of `accounts`: the request's aws:SourceAccount is
+    one of them, or its aws:SourceArn is in one (the pins of R2.7's confused deputy)."""
+    if not accounts:
+        return z3.BoolVal(False)
+    src_acct = sym.key("aws:SourceAccount")
+    src_arn = sym.key("aws:SourceArn")
+    return z3.Or(
+        *[
+            z3.Or(
+                z3.And(src_acct.present, src_acct.value == lit(a)),
+                z3.And(src_arn.present, z3.InRe(src_arn.value, arn_re(f"*:*:*:*:{a}:*"))),
+            )
+            for a in accounts
+        ]
+    )
 
 
 def caller_arn_term(sym: Sym, u: Universe) -> z3.SeqRef:
