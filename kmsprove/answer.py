@@ -182,7 +182,7 @@ class WhoFound:
     principal: str | None  # named: its ARN (a role's), or the service; a class: None,
     # except the federated users of a named IAM user (then the user's ARN)
     account: str | None  # its account; None: a service, or an account nobody mentions
-    acting_for: str | None  # a service: the account it acts for; "*": any other, or none
+    acting_for: str | None  # a named service: the account it acts for; "*": any other or none
     answer: Answer
 
     @property

@@ -9,7 +9,7 @@ pre-checks that drop universe entries a question can never match (`keeps`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import z3
 
@@ -140,6 +140,19 @@ def acts_for(sym: Sym, accounts: tuple[str, ...]) -> z3.BoolRef:
             for a in accounts
         ]
     )
+
+
+def acting_flags(
+    sym: Sym, accounts: Sequence[str]
+) -> tuple[dict[str, z3.BoolRef], list[z3.BoolRef]]:
+    """For each account, a Boolean that holds when a service caller acts for it
+    (`acts_for`), and the facts that define them. A clause over these Booleans, added
+    to a solver that was already asked (`kmsprove.questions.who` excludes "service S
+    acting for A"), brings no new string constraint to it: Z3 internalizes a new
+    regular-expression membership when the solver is next pushed, outside any time
+    limit, and that has been seen to run for minutes."""
+    flags = {a: z3.Bool(f"{sym.prefix}.acts_for.{a}") for a in accounts}
+    return flags, [flags[a] == acts_for(sym, (a,)) for a in accounts]
 
 
 def caller_arn_term(sym: Sym, u: Universe) -> z3.SeqRef:

@@ -7,7 +7,8 @@ caller is outside everything found so far. The model's caller is a universe entr
 (`kmsprove.encode.universe`: finitely many classes that together cover every real
 principal): a named principal (a role stands for its sessions), an account's root, the
 unnamed users, role sessions or federated users of an open account or of the accounts
-nothing mentions, a service (split by the account it acts for: `acts_for`). Its witness
+nothing mentions, a named service (split by the account it acts for: `acting_flags`),
+any other service. Its witness
 is re-checked (`kmsprove.solve.recheck`), and a blocking clause that the model breaks
 leaves that class out of every later question, so the loop ends. Unsat is the proof that
 nobody else can; the cost is one question per class found, plus that last one, or fewer:
@@ -35,7 +36,7 @@ from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.question import (
     EXAMPLE_NAME,
-    acts_for,
+    acting_flags,
     cond_formula,
     example_pins,
     is_trusted,
@@ -130,8 +131,8 @@ def who_key(
         allowed = encode_allowed(world, key, u, sym)
         conds = [cond_formula(c, sym) for c in query.conditions]
         # before the facts: the keys it reads get their derivations there
-        acting = {a: acts_for(sym, (a,)) for a in u.accounts}
-        facts = free_facts(u, key, sym)
+        acting, defined = acting_flags(sym, u.accounts)
+        facts = [*free_facts(u, key, sym), *defined]
     except Unmodelled as exc:
         return replace(base, reason=f"not modelled: {exc}")
     barred = {e.index for e in u.entries if is_trusted(e, u, trusted)}
@@ -280,12 +281,14 @@ def _class_of(s: _Search, model: z3.ModelRef) -> tuple[Entry, WhoFound, z3.BoolR
     here = sym.pid == e.index
     answer = witness_answer(s.world, u, sym, s.key, model, None, open_accounts(s.world, u))
     answer = replace(answer, key=s.key.arn, notes=service_notes(s.key, answer))
-    if e.kind == "service":
+    if e.kind == "service" and e.name is not None:
         for acct, formula in s.acting.items():
             if z3.is_true(model.eval(formula, model_completion=True)):
                 return e, _found(e, None, acct, answer), z3.And(here, formula)
         others = z3.Not(z3.Or(*s.acting.values()))
         return e, _found(e, None, ANY_OTHER, answer), z3.And(here, others)
+    # a service nobody names is one class, whomever it acts for: `Principal: "*"` let
+    # it in, which says enough (and its names make the string solver slow)
     account = None if e.account is None else u.account_id(e.account)
     return e, _found(e, account, None, answer), here
 

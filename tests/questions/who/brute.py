@@ -282,9 +282,9 @@ def descriptors(principal: str, context: dict[str, Any], names: Names) -> frozen
         for a in (src, arn.split(":")[4] if arn and arn.count(":") >= 5 else None):
             if a in names.accounts:
                 acting.add(a)
-        return frozenset(
-            (named, "service", None, principal if named else None, a) for a in acting or {"*"}
-        )
+        if not named:  # a service nobody names is one class, whomever it acts for
+            return frozenset({(False, "service", None, None, None)})
+        return frozenset((True, "service", None, principal, a) for a in acting or {"*"})
     acct = c.account if c.account in names.accounts else None
     if c.kind == "root":
         return frozenset({(acct is not None, "root", acct, "root" if acct else None, None)})
