@@ -1,5 +1,7 @@
 """Benchmark `who`: the console default key policy and a complete account of 1,000 roles
-and users with identity policies, a few of which may decrypt.
+and users with identity policies, a few of which may decrypt: with one identity policy
+(the evaluator's probe finds them from one witness), or each only with its own
+encryption context (no two alike: one solver question each).
 
     python bench/who_bench.py              # `who` through the library and the CLI
     python bench/who_bench.py --baseline   # also one `query` per principal (issue 13's
@@ -41,14 +43,23 @@ def _ip(*actions: str) -> dict:
     }
 
 
-def world(principals: int, every: int) -> dict:
-    """`principals` roles and users; one in `every` may decrypt, the others read S3, encrypt
-    or describe keys."""
+def _own_context(i: int) -> dict:
+    """Decrypt only with the principal's own encryption context: no two alike."""
+    policy = _ip("kms:Decrypt")
+    policy["Statement"][0]["Condition"] = {"StringEquals": {"kms:EncryptionContext:team": f"t{i}"}}
+    return policy
+
+
+def world(principals: int, every: int, alike: bool = True) -> dict:
+    """`principals` roles and users; one in `every` may decrypt (with one identity policy,
+    or each with its own encryption context), the others read S3, encrypt or describe
+    keys."""
     others = (_ip("s3:*"), _ip("kms:Encrypt", "kms:DescribeKey"), _ip("kms:Describe*", "s3:Get*"))
     ps: dict[str, dict] = {}
     for i in range(principals):
         kind = "user" if i % 4 == 0 else "role"
-        policy = _ip("kms:Decrypt", "s3:*") if i % every == 0 else others[i % 3]
+        reader = _ip("kms:Decrypt", "s3:*") if alike else _own_context(i)
+        policy = reader if i % every == 0 else others[i % 3]
         ps[f"arn:aws:iam::{A}:{kind}/p{i}"] = {"policies": [policy]}
     ps[f"arn:aws:iam::{A}:role/KeyAdmin"] = {"policies": []}
     ps[f"arn:aws:iam::{A}:role/KeyUser"] = {"policies": []}
@@ -62,8 +73,14 @@ def world(principals: int, every: int) -> dict:
 def main() -> None:
     baseline = "--baseline" in sys.argv[1:]
     print("who can kms:Decrypt (console default policy, complete account):")
-    for principals, every in ((100, 10), (1000, 100), (1000, 20)):
-        doc = world(principals, every)
+    for principals, every, alike in (
+        (100, 10, True),
+        (1000, 100, True),
+        (1000, 20, True),
+        (1000, 100, False),
+        (1000, 20, False),
+    ):
+        doc = world(principals, every, alike)
         t = time.perf_counter()
         w = load_world_json(doc)
         load = time.perf_counter() - t
@@ -79,11 +96,12 @@ def main() -> None:
             done = subprocess.run(cli, capture_output=True, text=True, cwd=HERE.parent)
             whole = time.perf_counter() - t
             assert done.returncode == 0, done.stderr
+        how = "alike" if alike else "each its own context"
         print(
-            f"  {principals:5d} principals, {len(r.found):3d} found, {r.queries:3d} questions:"
+            f"  {principals:5d} principals, {len(r.found):3d} found ({how}), {r.queries:3d} questions:"
             f" load {load:.2f} s, who {solve:.2f} s, whole CLI run {whole:.2f} s"
         )
-        if baseline and principals == 1000:
+        if baseline and principals == 1000 and alike:
             t = time.perf_counter()
             for arn in doc["accounts"][A]["principals"]:
                 q = Query(Who(WhoKind.PRINCIPAL, pattern=arn), ("kms:Decrypt",))

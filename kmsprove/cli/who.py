@@ -16,7 +16,7 @@ from kmsprove.cli.support import FORMAT, KEY_ARN, READ_OPTIONS, run, save_witnes
 @FORMAT
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="In all, seconds.")
 @click.option("--trust", multiple=True, help="A trusted principal: left out of the list.")
-@click.option("--save-witness", type=click.Path(file_okay=False), help="As for query.")
+@click.option("--save-witness", type=click.Path(file_okay=False), help="Witnesses to DIR/N/.")
 @READ_OPTIONS
 @KEY_ARN
 def who(world: str, actions: tuple[str, ...], fmt: str, timeout: float, **kw: Any) -> None:

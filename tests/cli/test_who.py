@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner, Result
 
@@ -167,3 +168,22 @@ def test_bad_input_is_positioned_and_prints_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 2 and result.stdout == ""
     assert result.stderr.startswith(f"{bad}:1:"), result.stderr
     assert " error: " in result.stderr
+
+
+def test_the_readme_transcript_is_what_who_prints(monkeypatch: Any) -> None:
+    """README, "Who can": every line of its transcript that elides nothing is a line of
+    the output, in the same order."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Who can\n", 1)[1].split("\n## ", 1)[0]
+    block = section.split("    $ kmsprove who ", 1)[1].split("\n\n", 1)[0]
+    command, *shown = block.split("\n")
+    monkeypatch.chdir(ROOT)
+    result = who(*command.split())
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    at = 0
+    for line in (x[4:] for x in shown):
+        if "..." in line or line.lstrip().startswith("solver questions:"):
+            continue
+        assert line in lines[at:], line
+        at = lines.index(line, at) + 1
