@@ -129,7 +129,10 @@ def test_a_public_example_answers_as_its_hand_written_world(
     folder: str, pair: tuple[str, str], query: str
 ) -> None:
     tf, hand = (DATA / folder / name for name in pair)
-    assert answers(tf, query) == answers(hand, query), REASONS
+    # a composed S3 read is the heaviest question here (2-3 s alone): room for a loaded
+    # CI machine, so that only a real difference fails
+    got, want = answers(tf, query, "--timeout", "120"), answers(hand, query, "--timeout", "120")
+    assert got == want, f"{tf}: {REASONS[str(tf)]}\n{hand}: {REASONS[str(hand)]}"
 
 
 def test_the_examples_answer_what_their_policies_intend() -> None:
