@@ -10,11 +10,9 @@ the others are still audited; the run's exit code is then BAD_INPUT.
 from __future__ import annotations
 
 import datetime
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TypeVar
@@ -29,6 +27,7 @@ from kmsprove.questions.audit.findings import AuditFinding, Status, Suppression
 from kmsprove.questions.audit.rules import Severity
 from kmsprove.questions.audit.suppress import apply, read_baseline, read_suppressions
 from kmsprove.questions.check.estate import Unit, plan
+from kmsprove.questions.workers import in_workers
 
 
 @dataclass(frozen=True)
@@ -149,23 +148,7 @@ def run_audit(
     ready: Prepared, advance: Callable[[int], None] = lambda n: None
 ) -> list[AuditReport]:
     """Every unit's report, in the order of the units."""
-    run = partial(run_unit, ready.job)
-    units, jobs = ready.units, ready.workers
-    out = []
-    if jobs <= 1 or len(units) <= 1:
-        for u in units:
-            out.append(run(u))
-            advance(1)
-        return out
-    # forkserver, as `check` does: a worker forked from a process with threads can
-    # inherit a lock held mid-operation and hang for ever
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for r in pool.map(run, units, chunksize=max(1, len(units) // (jobs * 8))):
-            out.append(r)
-            advance(1)
-    return out
+    return in_workers(partial(run_unit, ready.job), ready.units, ready.workers, advance)
 
 
 def settle(

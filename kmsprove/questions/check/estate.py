@@ -12,11 +12,9 @@ which wins over findings as everywhere else.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -27,6 +25,7 @@ from kmsprove.inputs import load_world_of_directory, world_files
 from kmsprove.inputs.key_policy_world import WorldInput, load_world_input
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.check import check_world, read_spec
+from kmsprove.questions.workers import in_workers
 from kmsprove.world import World
 
 
@@ -184,22 +183,7 @@ def run_estate(
     advance: Callable[[int], None] = lambda n: None,
 ) -> list[UnitReport]:
     """Every unit's report, in the order of `units`."""
-    run = partial(run_unit, job)
-    out = []
-    if jobs <= 1 or len(units) <= 1:
-        for u in units:
-            out.append(run(u))
-            advance(1)
-        return out
-    # forkserver, not fork: a worker forked from a process with threads (a caller's
-    # server, z3's timer) can inherit a lock held mid-operation and hang for ever
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        for r in pool.map(run, units, chunksize=max(1, len(units) // (jobs * 8))):
-            out.append(r)
-            advance(1)
-    return out
+    return in_workers(partial(run_unit, job), units, jobs, advance)
 
 
 def totals(reports: Sequence[UnitReport]) -> dict[str, int]:
