@@ -6,15 +6,12 @@ tests/conftest.py), JSON, SARIF validated against the SARIF 2.1.0 schema, suppre
 from __future__ import annotations
 
 import json
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from kmsprove.cli import main
-from tests.support.cli import listing
+from tests.support.cli import invoke, invoke_json, listing, sarif_validator
 
 A, B = "111122223333", "444455556666"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -52,22 +49,11 @@ def write_world(tmp: Path, *extra: str, name: str = "world.json", **top: Any) ->
 
 
 def audit(*args: str) -> Result:
-    result = CliRunner().invoke(main, ["audit", *args])
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+    return invoke("audit", *args)
 
 
 def audit_json(*args: str) -> tuple[int, dict[str, Any]]:
-    result = audit(*args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout)
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA.read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return invoke_json("audit", *args)
 
 
 def rules_found(doc: dict[str, Any]) -> list[str]:
@@ -166,7 +152,7 @@ def test_sarif_is_schema_valid_with_a_rule_per_kind_and_the_statement_as_locatio
     result = audit(w, "--format", "sarif", "--sarif-output", str(out))
     assert result.exit_code == 1
     doc = json.loads(result.stdout)
-    _validator().validate(doc)
+    sarif_validator().validate(doc)
     assert json.loads(out.read_text()) == doc
     run = doc["runs"][0]
     rules = run["tool"]["driver"]["rules"]
@@ -186,7 +172,7 @@ def test_sarif_is_schema_valid_with_a_rule_per_kind_and_the_statement_as_locatio
 def test_sarif_keeps_unknowns_open_and_suppressed_findings_suppressed(tmp_path: Path) -> None:
     w = write_world(tmp_path / "u", unknowns=[{"reason": "refused", "key": KEY}])
     doc = json.loads(audit(w, "--format", "sarif").stdout)
-    _validator().validate(doc)
+    sarif_validator().validate(doc)
     results = doc["runs"][0]["results"]
     assert results and all(r["kind"] == "open" and r["level"] == "none" for r in results)
     notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
@@ -195,7 +181,7 @@ def test_sarif_keeps_unknowns_open_and_suppressed_findings_suppressed(tmp_path: 
     supp = tmp_path / "s.json"
     supp.write_text(json.dumps([{"rule": "external-decrypt", "sid": "Partner", "reason": "ok"}]))
     doc = json.loads(audit(w2, "--format", "sarif", "--suppressions", str(supp)).stdout)
-    _validator().validate(doc)
+    sarif_validator().validate(doc)
     (r,) = [r for r in doc["runs"][0]["results"] if r["ruleId"].endswith("external-decrypt")]
     assert r["suppressions"] == [{"kind": "external", "justification": "ok"}]
 

@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from kmsprove.cli import main
+from tests.support.cli import invoke, invoke_json, sarif_validator
 
 A, B = "111122223333", "444455556666"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -80,29 +78,18 @@ def write_spec(tmp: Path, *lines: str, name: str = "spec.txt") -> str:
 
 
 def run(*args: str) -> Result:
-    result = CliRunner().invoke(main, ["check", *args])
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+    return invoke("check", *args)
 
 
 def run_json(*args: str) -> tuple[int, dict[str, Any]]:
-    result = run(*args, "--format", "json")
-    return result.exit_code, json.loads(result.stdout)
-
-
-@cache
-def _validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SCHEMA.read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
+    return invoke_json("check", *args)
 
 
 def run_sarif(*args: str) -> tuple[int, dict[str, Any]]:
     """The SARIF log of a run, validated against the SARIF 2.1.0 schema."""
     result = run(*args, "--format", "sarif")
     doc = json.loads(result.stdout)
-    _validator().validate(doc)
+    sarif_validator().validate(doc)
     return result.exit_code, doc
 
 
