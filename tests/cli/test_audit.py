@@ -16,7 +16,6 @@ from tests.support.cli import invoke, invoke_json, listing, sarif_validator
 A, B = "111122223333", "444455556666"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "tests" / "support" / "data" / "sarif-schema-2.1.0.json"
 DATA = REPO / "tests" / "data" / "audit"
 
 # statement 2 (line 11, column 5) gives account B Decrypt: the external-decrypt finding

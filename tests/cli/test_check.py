@@ -23,7 +23,6 @@ ADMIN = f"arn:aws:iam::{A}:role/KeyAdmin"
 APP = f"arn:aws:iam::{A}:role/App"
 OUTSIDE = f"can any principal outside account {A} kms:Decrypt"
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA = REPO / "tests" / "support" / "data" / "sarif-schema-2.1.0.json"
 
 # Line 11 lets the key administrator rewrite the policy; line 12 (when `partner`)
 # gives account B Decrypt. Both statements start at column 5.
