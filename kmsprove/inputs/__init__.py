@@ -216,12 +216,11 @@ def load_world_notes(
 ) -> tuple[World, list[Diagnostic]]:
     """A world, and what its reader assumed for the user to see: a template's warnings
     (defaults, generated names, what is unresolved); a world file's warnings are
-    `validate`'s to show. Raise `InputError` with every error."""
-    loaded = read(str(path), "world", options)
-    if loaded.errors or not isinstance(loaded.value, World):
-        raise InputError(loaded.errors or loaded.diagnostics)
+    `validate`'s to show. Raise `InputError` with every error, and when the template
+    flags were given for a file that is no template."""
+    world, loaded = _read_world(path, options)
     check_options_used(options, [loaded], [str(path)])
-    return loaded.value, template_notes(loaded)
+    return world, template_notes(loaded)
 
 
 def load_world_of_directory(
@@ -230,10 +229,15 @@ def load_world_of_directory(
     """One world of a directory: as `load_world_notes`, but `--account`/`--region`
     apply to the templates and plans among the directory's files, which world files
     beside them ignore."""
+    world, loaded = _read_world(path, options)
+    return world, template_notes(loaded)
+
+
+def _read_world(path: str | Path, options: ReadOptions) -> tuple[World, Loaded]:
     loaded = read(str(path), "world", options)
     if loaded.errors or not isinstance(loaded.value, World):
         raise InputError(loaded.errors or loaded.diagnostics)
-    return loaded.value, template_notes(loaded)
+    return loaded.value, loaded
 
 
 def template_notes(loaded: Loaded) -> list[Diagnostic]:
