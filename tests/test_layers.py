@@ -70,13 +70,14 @@ def test_only_encode_text_converts_strings_for_z3() -> None:
     for path in _modules():
         if _relative(path) == "kmsprove/encode/text.py":
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
             if not isinstance(node, ast.Attribute):
                 continue
             by_z3 = isinstance(node.value, ast.Name) and node.value.id == "z3"
             if node.attr == "as_string" or (by_z3 and node.attr == "StringVal"):
                 found.append(f"{_relative(path)}:{node.lineno}: .{node.attr}")
-        for call in ast.walk(ast.parse(path.read_text())):
+        for call in ast.walk(tree):
             f = call.func if isinstance(call, ast.Call) else None
             if (
                 isinstance(f, ast.Attribute)
