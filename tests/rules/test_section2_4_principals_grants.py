@@ -370,3 +370,25 @@ def test_r2_10_principals_in_one_element_are_ored(tmp_path):
     assert decide(w, USER_A).allowed
     assert decide(w, "cloudtrail.amazonaws.com").allowed
     assert not decide(w, f"arn:aws:iam::{A}:user/bob").allowed
+
+
+def test_r2_10_principals_listed_in_one_element_are_ored(tmp_path):
+    from tests.support.builders import decide_both
+
+    other = f"arn:aws:iam::{A}:role/other"
+    kp = policy(stmt(principal=[ROLE_B, ROLE_A], action="kms:Decrypt"))
+    reads = {"policies": [allow_ip()]}
+    w = make_world(
+        tmp_path,
+        kp,
+        principals={ROLE_A: {}, other: reads},
+        accounts={B: {"principals": {ROLE_B: reads}}},
+    )
+    for caller, allowed in (
+        (SESSION_A, True),
+        (SESSION_B, True),
+        (f"arn:aws:sts::{A}:assumed-role/other/s", False),
+    ):
+        decision, verdict = decide_both(w, caller)
+        assert decision.allowed is allowed, caller
+        assert (verdict.value == "yes") is allowed, caller

@@ -395,3 +395,47 @@ def test_r9_4_kms_service_linked_role_synchronizes_past_scps(tmp_path):
     assert not decide(
         w2, f"arn:aws:sts::{A}:assumed-role/app/s", "kms:SynchronizeMultiRegionKey"
     ).allowed
+
+
+def test_r9_3_key_policies_are_regional_and_iam_policies_global():
+    """Two replicas' worth of Regions, one key id: each key answers to its own policy
+    (Regional), while one identity policy with `arn:aws:kms:*:...` covers both."""
+    from kmsprove.inputs.world_file import load_world_json
+    from tests.support.builders import decide_both
+
+    kid = "mrk-1234abcd12ab34cd56ef1234567890ab"
+    east, west = (f"arn:aws:kms:{r}:{A}:key/{kid}" for r in ("us-east-1", "eu-west-1"))
+    delegate = policy(stmt(principal=ROOT_A))
+    names_role = policy(stmt(principal=ROOT_A), stmt(principal=ROLE_A, action="kms:Decrypt"))
+    global_ip = allow_ip(resource=f"arn:aws:kms:*:{A}:key/*")
+    w = load_world_json(
+        {
+            "version": 1,
+            "keys": [
+                {"arn": east, "policy": names_role, "multi_region": True},
+                {"arn": west, "policy": delegate, "multi_region": True},
+            ],
+            "accounts": {A: {"complete": True, "principals": {ROLE_A: {"policies": []}}}},
+        }
+    )
+    # the role is named by the us-east-1 key's policy only
+    assert all(
+        x.allowed if hasattr(x, "allowed") else x.value == "yes"
+        for x in decide_both(w, SESSION_A, key=east)
+    )
+    d, v = decide_both(w, SESSION_A, key=west)
+    assert not d.allowed and v.value == "no"
+    # one identity policy, any Region: both keys delegate to the account
+    w2 = load_world_json(
+        {
+            "version": 1,
+            "keys": [
+                {"arn": east, "policy": delegate, "multi_region": True},
+                {"arn": west, "policy": delegate, "multi_region": True},
+            ],
+            "accounts": {A: {"complete": True, "principals": {ROLE_A: {"policies": [global_ip]}}}},
+        }
+    )
+    for key in (east, west):
+        d, v = decide_both(w2, SESSION_A, key=key)
+        assert d.allowed and v.value == "yes", key
