@@ -142,6 +142,12 @@ def _grant_id(model: z3.ModelRef, sym: Sym, action: str, key: Key) -> str | None
     chosen = _s(model, sym.grant_id)
     if chosen or action == "kms:RetireGrant":
         return chosen or None
+    return some_grant_id(key)
+
+
+def some_grant_id(key: Key) -> str:
+    """A grant id a RevokeGrant of `key` may name: which one does not change its
+    authorization (R4.7), so a grant of the key, else the docs' example id."""
     return next((g.grant_id for g in key.grants if g.grant_id), EXAMPLE_GRANT_ID)
 
 

@@ -10,7 +10,7 @@ from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
 from kmsprove.catalog import action_matches, required_keys, shape_examples
 from kmsprove.evaluate.match import glob_like
 from kmsprove.request import Context, Request
-from kmsprove.solve.decode import EXAMPLE_GRANT_ID
+from kmsprove.solve.decode import some_grant_id
 from kmsprove.world import Identity, Key, World
 
 FRESH_ACCOUNT = "999999999999"  # an account no document names: stands for any outsider
@@ -216,11 +216,8 @@ def final_request(query: Query, caller: str, action: str, key: Key, ec: dict[str
         examples = shape_examples(name)
         if name.lower() not in given and examples:
             pairs[name] = examples[0]
-    # nor is RevokeGrant sent without the grant it revokes; which one does not change
-    # its authorization (R4.7): a grant of the key, else the docs' example id
-    grant_id = None
-    if action == "kms:RevokeGrant":
-        grant_id = next((g.grant_id for g in key.grants if g.grant_id), EXAMPLE_GRANT_ID)
+    # nor is RevokeGrant sent without the grant it revokes
+    grant_id = some_grant_id(key) if action == "kms:RevokeGrant" else None
     return Request(caller, action, key=key.arn, context=Context.of(pairs), grant_id=grant_id)
 
 
