@@ -20,11 +20,11 @@ from tests.cli.test_check import (
     KEY,
     OUTSIDE,
     PARTNER,
-    SCHEMA,
     VARIABLE,
     write_spec,
     write_world,
 )
+from tests.support.cli import SARIF_SCHEMA as SCHEMA
 
 
 @pytest.fixture(scope="module")
