@@ -17,7 +17,7 @@ from kmsprove.cli import main
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs import load_world
-from kmsprove.questions.diff import diff_files, place_key_policy
+from kmsprove.questions.diff import diff_files, load_side, place_key_policy
 from kmsprove.request import Context, Request
 from tests.support.cli import listing
 
@@ -113,7 +113,6 @@ def test_every_witness_is_allowed_by_exactly_one_side(tmp_path: Path) -> None:
     old = write(tmp_path, "old.json", kp("kms:Decrypt"))
     new = write(tmp_path, "new.json", kp("kms:Encrypt"))
     result = diff_files(old, new, None, "anyone", 30)
-    from kmsprove.questions.diff import load_side
     from kmsprove.solve.decode import witness_world
 
     worlds = [place_key_policy(load_side(p, "key-policy")) for p in (old, new)]  # type: ignore[arg-type]
@@ -127,6 +126,33 @@ def test_every_witness_is_allowed_by_exactly_one_side(tmp_path: Path) -> None:
             w = witness_world(w, f.request, f.assumed)
             decisions.append(evaluate(w, complete_request(w, f.request)).allowed)
         assert decisions == [True, False]
+
+
+def test_naming_a_role_is_more_than_delegating_to_iam(tmp_path: Path) -> None:
+    """A key policy statement naming a role of the key's account allows it with no
+    identity policy (R1.5); the account principal lets IAM decide (R1.4). The role's
+    identity policy is the same unknown document on both sides: once "it allows
+    everything" was assumed on each side, which made the two equivalent."""
+    role = f"arn:aws:iam::{A}:role/App"
+    direct = {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt"}
+    old = write(tmp_path, "old.json", kp())
+    new = write(tmp_path, "new.json", kp(extra=[{**direct, "Resource": "*"}]))
+    code, out, _ = run(tmp_path, old, new)
+    assert (code, out["relation"]) == (1, "more-permissive")
+    w = out["new_access"]
+    assert (w["principal"].split("/")[:2], w["action"]) == (
+        [f"arn:aws:sts::{A}:assumed-role", "App"],
+        "kms:Decrypt",
+    )
+    # the role holds no identity policy allowing it: nothing is assumed about it
+    assert out["directions"]["new_access"]["assumed"] == []
+    request = Request(w["principal"], w["action"], key=w["key"], context=Context.of(w["context"]))
+    for path, allowed in ((new, True), (old, False)):
+        world = place_key_policy(load_side(path, "key-policy"))  # type: ignore[arg-type]
+        assert evaluate(world, complete_request(world, request)).allowed is allowed
+    # the other way round: removing the statement takes the role's direct use away
+    code, out, _ = run(tmp_path, new, old)
+    assert (code, out["relation"]) == (0, "less-permissive")
 
 
 def test_who_restricts_the_callers_compared(tmp_path: Path) -> None:

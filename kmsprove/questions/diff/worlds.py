@@ -174,6 +174,10 @@ def world_pair(
     uo, absent_o = side_universe(u, old, ko or key)
     un, absent_n = side_universe(u, new, kn or key)
     sym = new_sym(infos, set_bound=set_bound_for(union))
+    # an unnamed caller holds the same identity policy in both worlds: whether it allows
+    # the request is one unknown for both sides, not "it does" on each (which would hide
+    # every difference between a key policy's direct allow and its delegation to IAM)
+    sym.open_iam = z3.Bool("req.open_iam_allows")
     open_keys(sym)
     endpoints = sorted(set(old.vpc_endpoints) | set(new.vpc_endpoints))
     if endpoints:  # a call may come through any endpoint either world has a policy for
