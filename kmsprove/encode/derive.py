@@ -209,7 +209,7 @@ def action_facts(sym: Sym, u: Universe) -> list[z3.BoolRef]:
             )
     via = sym.key("kms:viaservice")
     # SERVICE.REGION.amazonaws.com (R5.2): a real service and Region, or one a document names
-    out.append(z3.Implies(via.present, endpoint(via.value, u)))
+    out.append(z3.Implies(via.present, endpoint(via.value, u, sym.prefix)))
     out.append(
         _set(
             sym,
