@@ -8,6 +8,13 @@ Readable witnesses. Callers may give *tiers* of pins (example names, fewer conte
 keys): each tier is tried first, briefly, as an assumption. A model found under a tier
 is the one shown to people; an unsat whose core holds no tier's assumption is a proof
 without the pins, so the unpinned search is skipped.
+
+Soft pins (`ask(soft=...)`, diff): pins by level, each one given up alone when an
+unsat core holds it (lowest level first), so a witness keeps every pin it can and an
+unsat whose core holds none is a proof at once. A check the incremental solver cannot
+settle within `INCREMENTAL_TRY` is asked again of a fresh solver holding the same
+formulas as assertions: with no assumption, Z3 preprocesses them (substituting what
+each principal class fixes) and its string solver is several times faster.
 """
 
 from __future__ import annotations
@@ -42,6 +49,8 @@ Refine = Callable[[z3.ModelRef], Refinement]
 
 
 FIRST_SLICE = 2.0  # seconds of the first search before a restart with another seed
+INCREMENTAL_TRY = 0.05  # seconds an incremental check of soft pins gets before a fresh one
+CASE_TRY = 0.15  # seconds of a fresh check before the question is split into its cases
 
 
 def _ms(seconds: float) -> int:
@@ -58,20 +67,26 @@ class Session:
 
     def __init__(self, formulas: Iterable[z3.BoolRef] = ()) -> None:
         self._solver = z3.Solver()
-        self._solver.add(*formulas)
+        self._facts = list(formulas)  # what binds every question, for a fresh solver
+        self._solver.add(*self._facts)
         self._names = 0
 
     def add(self, *formulas: z3.BoolRef) -> None:
         """Facts for every later question (a blocking clause, say)."""
+        self._facts += formulas
         self._solver.add(*formulas)
 
     def _literal(self, what: str) -> z3.BoolRef:
         self._names += 1
         return z3.Bool(f"kmsprove!{what}{self._names}")
 
-    def _under(self, scope: z3.BoolRef | None, facts: Sequence[z3.BoolRef]) -> None:
+    def _under(
+        self, scope: z3.BoolRef | None, facts: Sequence[z3.BoolRef], live: list[z3.BoolRef]
+    ) -> None:
+        """`facts` for this question (`live` keeps them for a fresh solver)."""
         if not facts:
             return
+        live += facts
         if scope is None:
             self._solver.add(*facts)
         else:
@@ -85,10 +100,16 @@ class Session:
         first_try: float = 5.0,
         refine: Refine | None = None,
         last: bool = False,
+        soft: Sequence[Sequence[z3.BoolRef]] | None = None,
+        cases: Sequence[z3.BoolRef] = (),
     ) -> Result:
         """Is `extra` satisfiable with the facts? `deadline` is a `time.monotonic()` value
         (None: no limit); each tier gets at most `first_try` seconds of it. `last`: no
         question follows, so this one's facts are asserted as they are, not in a scope.
+        `soft`: pins by level, tried in place of `tiers` (the module docstring).
+        `cases`: formulas whose disjunction the facts imply (one per principal class,
+        say); a question the soft pins leave open is asked case by case, each one
+        small enough for the string solver where their disjunction is not.
 
         `refine` adds facts lazily: a model it finds fault with is not an answer; its
         facts join the question and the search starts again (it must run out of facts
@@ -98,36 +119,194 @@ class Session:
         pinned question fails do those facts themselves join it."""
         scope = None if last else self._literal("scope")
         assumed: list[z3.BoolRef] = [] if scope is None else [scope]
-        self._under(scope, extra)
+        live: list[z3.BoolRef] = []  # this question's facts, as a fresh solver needs them
+        self._under(scope, extra, live)
         pin: z3.BoolRef | None = None  # the literal the current pins hang on
+        pinned: list[z3.BoolRef] = []  # the current pins
         deferred: list[z3.BoolRef] = []  # facts those pins stand for
         pinning = True  # pins are tried until they fail once
         try:
             while True:
-                result = self._check(tiers, deadline, first_try, assumed)
+                if soft is None:
+                    result = self._check(tiers, deadline, first_try, assumed)
+                else:
+                    result = self._soft(soft, cases, deadline, first_try, assumed, [*live, *pinned])
                 if pin is not None and not isinstance(result, Sat):
                     # the pins failed: ask again with the facts themselves
                     assumed.remove(pin)
-                    self._under(scope, deferred)
-                    pin, deferred, pinning = None, [], False
+                    self._under(scope, deferred, live)
+                    pin, pinned, deferred, pinning = None, [], [], False
                     continue
                 if refine is None or not isinstance(result, Sat):
                     return result
                 more = refine(result.model)
                 if not more:
                     return result
-                self._under(scope, more.facts)
+                self._under(scope, more.facts, live)
                 if more.pins and pinning:
                     if pin is None:
                         pin = self._literal("pins")
                         assumed.append(pin)
                     self._solver.add(z3.Implies(pin, z3.And(*more.pins)))
+                    pinned += more.pins
                     deferred += more.instead
                 else:
-                    self._under(scope, more.instead)
+                    self._under(scope, more.instead, live)
         finally:
             if scope is not None:
                 self._solver.add(z3.Not(scope))  # this question's facts bind no later one
+
+    def _soft(
+        self,
+        soft: Sequence[Sequence[z3.BoolRef]],
+        cases: Sequence[z3.BoolRef],
+        deadline: float | None,
+        first_try: float,
+        assumed: Sequence[z3.BoolRef],
+        live: Sequence[z3.BoolRef],
+    ) -> Result:
+        """The question under soft pins (`_relax`), then case by case, then as it is."""
+        result = self._relax(soft, deadline, CASE_TRY if cases else first_try, assumed, live)
+        if not _open(result):
+            return result
+        if cases:
+            result = self._split(soft, cases, deadline, first_try, assumed, live)
+            if not _open(result):
+                return result
+        return self._search(deadline, assumed, live)
+
+    def _split(
+        self,
+        soft: Sequence[Sequence[z3.BoolRef]],
+        cases: Sequence[z3.BoolRef],
+        deadline: float | None,
+        first_try: float,
+        assumed: Sequence[z3.BoolRef],
+        live: Sequence[z3.BoolRef],
+    ) -> Result:
+        """Each case under the soft pins: a model of one is a model; an unsat of every
+        one is a proof (the facts imply their disjunction); cases left open are asked
+        again with doubling time until the deadline."""
+        todo: list[tuple[z3.BoolRef, z3.BoolRef]] = []
+        for case in cases:
+            literal = self._literal("case")
+            self._solver.add(z3.Implies(literal, case))
+            todo.append((literal, case))
+        budget = first_try
+        while todo:
+            left: list[tuple[z3.BoolRef, z3.BoolRef]] = []
+            for literal, case in todo:
+                result = self._relax(soft, deadline, budget, [*assumed, literal], [*live, case])
+                if isinstance(result, Sat):
+                    return result
+                if _open(result):
+                    if _spent(deadline):
+                        return Unknown("timeout")
+                    left.append((literal, case))
+                elif isinstance(result, Unknown):
+                    return result  # what more time would not change
+            todo, budget = left, budget * 2
+        return Unsat()
+
+    def _relax(
+        self,
+        soft: Sequence[Sequence[z3.BoolRef]],
+        deadline: float | None,
+        budget: float,
+        assumed: Sequence[z3.BoolRef],
+        live: Sequence[z3.BoolRef],
+    ) -> Result:
+        """The question under as many soft pins as fit: each unsat core gives up its
+        lowest-level pins; an unsat core without one is a proof. A check the
+        incremental solver leaves open goes to a fresh one (`budget` seconds); if
+        that one says unsat (no core), the lowest level goes whole; if it cannot tell,
+        or no pin is left, the answer is unknown ("timeout")."""
+        on: list[tuple[int, z3.BoolRef, z3.BoolRef]] = []  # (level, literal, pin)
+        for level, pins in enumerate(soft):
+            for p in pins:
+                literal = self._literal("soft")
+                self._solver.add(z3.Implies(literal, p))
+                on.append((level, literal, p))
+        solver = self._solver
+        while on:
+            left = _left(deadline)
+            if left is not None and left <= 0:
+                return Unknown("timeout")
+            solver.set(
+                "timeout", _ms(INCREMENTAL_TRY if left is None else min(left, INCREMENTAL_TRY))
+            )
+            result = solver.check(*assumed, *[x[1] for x in on])
+            if result == z3.sat:
+                return Sat(solver.model())
+            if result == z3.unsat:
+                core = solver.unsat_core()
+                hit = [x for x in on if any(z3.eq(c, x[1]) for c in core)]
+                if not hit:
+                    return Unsat()
+                lowest = min(x[0] for x in hit)
+                on = [x for x in on if x[0] != lowest or not any(x is h for h in hit)]
+                continue
+            seconds = budget if left is None else min(left, budget)
+            fresh = self._fresh([*live, *[x[2] for x in on]], seconds, 0)
+            if not isinstance(fresh, Unsat):
+                return fresh
+            lowest = min(x[0] for x in on)
+            on = [x for x in on if x[0] != lowest]
+        # no pin left: the question as it is, briefly (it is often easy without them)
+        left = _left(deadline)
+        if left is not None and left <= 0:
+            return Unknown("timeout")
+        seconds = budget if left is None else min(left, budget)
+        solver.set("timeout", _ms(min(seconds, INCREMENTAL_TRY)))
+        result = solver.check(*assumed)
+        if result == z3.sat:
+            return Sat(solver.model())
+        if result == z3.unsat:
+            return Unsat()
+        return self._fresh(live, seconds, 0)
+
+    def _fresh(self, formulas: Sequence[z3.BoolRef], seconds: float, seed: int) -> Result:
+        """One check by a solver holding the facts and `formulas` as assertions (no
+        assumption, so Z3 solves it as one problem, preprocessing included)."""
+        solver = z3.Solver()
+        solver.set("timeout", _ms(seconds))
+        solver.set("random_seed", seed)
+        solver.add(*self._facts, *formulas)
+        result = solver.check()
+        if result == z3.sat:
+            return Sat(solver.model())
+        if result == z3.unsat:
+            return Unsat()
+        return Unknown(solver.reason_unknown() or "unknown")
+
+    def _search(
+        self, deadline: float | None, assumed: Sequence[z3.BoolRef], live: Sequence[z3.BoolRef]
+    ) -> Result:
+        """The question itself in doubling slices, each with another seed (see
+        `_check`), asked in turn of the incremental solver (which keeps what it
+        learnt) and of a fresh one."""
+        slice_, seed = FIRST_SLICE / 2, 0
+        while True:
+            left = _left(deadline)
+            if left is not None and left <= 0:
+                return Unknown("timeout")
+            budget = slice_ if left is None else min(left, slice_)
+            if seed % 2 == 0:
+                self._solver.set("timeout", _ms(budget))
+                self._solver.set("random_seed", seed)
+                r = self._solver.check(*assumed)
+                result: Result = (
+                    Sat(self._solver.model())
+                    if r == z3.sat
+                    else Unsat()
+                    if r == z3.unsat
+                    else Unknown(self._solver.reason_unknown() or "unknown")
+                )
+            else:
+                result = self._fresh(live, budget, seed)
+            if not isinstance(result, Unknown) or result.reason not in ("timeout", "canceled"):
+                return result
+            slice_, seed = slice_ * 2 if seed % 2 else slice_, seed + 1
 
     def _check(
         self,
@@ -178,6 +357,16 @@ class Session:
 
 def _left(deadline: float | None) -> float | None:
     return None if deadline is None else deadline - time.monotonic()
+
+
+def _spent(deadline: float | None) -> bool:
+    left = _left(deadline)
+    return left is not None and left <= 0
+
+
+def _open(result: Result) -> bool:
+    """An unknown that more time (or another way of asking) may settle."""
+    return isinstance(result, Unknown) and result.reason in ("timeout", "canceled")
 
 
 def solve(

@@ -56,7 +56,7 @@ from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.text import lit, lit_re, text_of
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
 from kmsprove.inputs.documents import policy_from_value
-from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable
+from kmsprove.questions.diff.pair import Pair, Probe, Witness, entry_cases, readable
 from kmsprove.request import Request
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.decode import decode
@@ -298,7 +298,7 @@ def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:
         sym.name == lit(SUBJECT_NAME),
         sym.session == lit("example"),
     ]
-    return [*readable(sym, u, subject), *readable(sym, u)]
+    return readable(sym, u, (), subject)
 
 
 def _key_pair(ctx: _Ctx, u: Universe, key: Key, infos: list[ActionInfo]) -> Pair:
@@ -309,7 +309,8 @@ def _key_pair(ctx: _Ctx, u: Universe, key: Key, infos: list[ActionInfo]) -> Pair
     allowed_n = encode_allowed(ctx.base, key, _holding(u, new), sym)
     facts = [*free_facts(u, key, sym), who_formula(ctx.query, u, sym)]
     recheck = partial(_witness, sym, u, ctx.base, ctx.policies, key.arn)
-    return Pair(sym, facts, allowed_o, allowed_n, recheck, key.arn, ctx.caveat, _tiers(sym, u))
+    soft, cases = _tiers(sym, u), entry_cases(sym, u)
+    return Pair(sym, facts, allowed_o, allowed_n, recheck, key.arn, ctx.caveat, soft, {}, (), cases)
 
 
 def _iam_pair(ctx: _Ctx, u: Universe, resource: str, infos: list[ActionInfo]) -> Pair:
@@ -330,7 +331,10 @@ def _iam_pair(ctx: _Ctx, u: Universe, resource: str, infos: list[ActionInfo]) ->
     facts = [*free_facts(u, None, sym), who_formula(ctx.query, u, sym)]
     recheck = partial(_witness, sym, u, ctx.base, ctx.policies, resource)
     where = resource if resource != "*" else "requests on no key"
-    return Pair(sym, facts, allows(old), allows(new), recheck, where, ctx.caveat, _tiers(sym, u))
+    soft, cases = _tiers(sym, u), entry_cases(sym, u)
+    return Pair(
+        sym, facts, allows(old), allows(new), recheck, where, ctx.caveat, soft, {}, (), cases
+    )
 
 
 def _witness(

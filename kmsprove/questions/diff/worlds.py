@@ -38,7 +38,7 @@ from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
 from kmsprove.encode.text import text_of
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
-from kmsprove.questions.diff.pair import Pair, Witness, is_entry, readable
+from kmsprove.questions.diff.pair import Pair, Witness, entry_cases, is_entry, readable
 from kmsprove.request import Request
 from kmsprove.solve.bounds import set_bound_for
 from kmsprove.solve.decode import decode
@@ -208,12 +208,14 @@ def world_pair(
         n = side_check(new, _with_ids(req_n, model, sym, endpoints), wit_n)
         return Witness(req_n, o, n, {**wit_o, **wit_n})
 
-    tiers = readable(sym, u)
+    soft = readable(sym, u, (sym_o, sym_n))
     # a grant to an unresolved unique id covers nobody on either side, yet its principal
     # may be any class: a difference through it (or capping it) would go unseen
     names = [i.name for i in infos]
     caveat = caveat or unresolved_grant(ko, u, names) or unresolved_grant(kn, u, names)
-    return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, tiers, who, (sym_o, sym_n))
+    cases = entry_cases(sym, u)
+    shaped = (sym_o, sym_n)
+    return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, soft, who, shaped, cases)
 
 
 def share_own_keys(sym_o: Sym, sym_n: Sym) -> None:
