@@ -87,6 +87,9 @@ class Sym:
     # choice); a diff shares one Boolean between its two sides, as the policy is the
     # same document in both
     open_iam: z3.BoolRef | None = None
+    # the key's tags are unknown (an identity-policy diff compares on every key of a
+    # class of ARNs, whatever its tags): aws:ResourceTag/<t> are the solver's to choose
+    free_resource_tags: bool = False
     prefix: str = "ctx"  # symbol names: a composed request's second call gets its own
 
     def key(self, name: str) -> CtxVar:

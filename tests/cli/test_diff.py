@@ -188,6 +188,34 @@ def test_identity_policy_widened_to_every_region(tmp_path: Path) -> None:
     assert w["principal"] == f"arn:aws:sts::{A}:assumed-role/Subject/example"
 
 
+def test_identity_policy_tag_condition_compares_tagged_keys(tmp_path: Path) -> None:
+    """ABAC (aws:ResourceTag/Project): each key class is compared whatever its tags,
+    not only untagged (which made every tag condition fail on both sides: unknown)."""
+    here = f"arn:aws:kms:*:{A}:key/*"
+
+    def tagged(value: str) -> dict[str, Any]:
+        return ip(
+            {
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": here,
+                "Condition": {"StringEquals": {"aws:ResourceTag/Project": value}},
+            }
+        )
+
+    old, new = (
+        write(tmp_path, "old.json", tagged("Alpha")),
+        write(tmp_path, "new.json", tagged("Beta")),
+    )
+    code, out, _ = run(tmp_path, old, new)
+    assert (code, out["relation"]) == (1, "incomparable")
+    assert out["new_access"]["context"]["aws:ResourceTag/Project"] == "Beta"
+    assert out["removed_access"]["context"]["aws:ResourceTag/Project"] == "Alpha"
+    key = out["new_access"]["key"]
+    assumed = out["directions"]["new_access"]["assumed"]
+    assert f"{key}: the key is tagged Project=Beta (any key of its class may be)" in assumed
+
+
 def test_identity_policy_gaining_an_action_on_no_key(tmp_path: Path) -> None:
     use = {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"}
     listing_keys = {"Effect": "Allow", "Action": "kms:ListKeys", "Resource": "*"}

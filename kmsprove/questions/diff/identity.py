@@ -81,9 +81,8 @@ KEY_PROPERTY_TESTS = (
     "kms:keyorigin",
     "kms:multiregion",  # and kms:MultiRegionKeyType
     "kms:resourcealiases",
-    "aws:resourcetag/",
     "kms:requestalias",
-)
+)  # not aws:ResourceTag: the keys' tags are free (`Sym.free_resource_tags`)
 _NAME = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), lit_re("-"))
 ID_RE = {
     "key": z3.Plus(_NAME),
@@ -304,6 +303,7 @@ def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:
 def _key_pair(ctx: _Ctx, u: Universe, key: Key, infos: list[ActionInfo]) -> Pair:
     old, new = ctx.policies
     sym = new_sym(infos, set_bound=ctx.bound)
+    sym.free_resource_tags = True  # any key of the class: whatever tags it carries
     open_keys(sym)
     allowed_o = encode_allowed(ctx.base, key, _holding(u, old), sym)
     allowed_n = encode_allowed(ctx.base, key, _holding(u, new), sym)
@@ -346,14 +346,30 @@ def _witness(
     model: z3.ModelRef,
 ) -> Witness:
     req, assumed = decode(model, sym, u, base.keys[0])
+    notes: dict[str, str] = {}
     if ":key/" in resource:
         req = replace(req, key=resource)
+        tags = _resource_tags(req)
+        if tags:  # the class's key, carrying the tags the solver chose
+            keys = tuple(replace(k, tags=tags) if k.arn == resource else k for k in base.keys)
+            base = replace(base, keys=keys)
+            shown = ", ".join(f"{k}={v}" for k, v in tags)
+            notes[resource] = f"the key is tagged {shown} (any key of its class may be)"
     else:  # IAM alone decides: on an alias ARN, or on no resource (`*`)
         req = replace(req, key=None, resource=resource if resource != "*" else None)
     holder = next(iter(assumed))  # the callers are unnamed: decode names their identity
     old, new = (side_check(_with_holder(base, req, holder, p), req, {}) for p in policies)
     note = "its only identity policy is the one compared (OLD's on one side, NEW's on the other)"
-    return Witness(req, old, new, {holder: note})
+    return Witness(req, old, new, {holder: note, **notes})
+
+
+def _resource_tags(req: Request) -> tuple[tuple[str, str], ...]:
+    """The key tags a witness's aws:ResourceTag/<t> values say the key carries."""
+    return tuple(
+        (req.context.names[low].split("/", 1)[1], vals[0])
+        for low, vals in sorted(req.context.values.items())
+        if low.startswith("aws:resourcetag/") and vals
+    )
 
 
 def _with_holder(base: World, req: Request, arn: str, policy: Policy) -> World:
