@@ -50,7 +50,7 @@ Refine = Callable[[z3.ModelRef], Refinement]
 
 FIRST_SLICE = 2.0  # seconds of the first search before a restart with another seed
 INCREMENTAL_TRY = 0.05  # seconds an incremental check of soft pins gets before a fresh one
-CASE_TRY = 0.15  # seconds of a fresh check before the question is split into its cases
+BARE_TRY = 0.1  # seconds a fresh solver gets for the question without pins, looking for a proof
 
 
 def _ms(seconds: float) -> int:
@@ -166,7 +166,9 @@ class Session:
         live: Sequence[z3.BoolRef],
     ) -> Result:
         """The question under soft pins (`_relax`), then case by case, then as it is."""
-        result = self._relax(soft, deadline, CASE_TRY if cases else first_try, assumed, live)
+        # with cases, a whole question the incremental solver cannot settle at once
+        # goes to them: each is small, and a fresh solver on the whole often is not
+        result = self._relax(soft, deadline, 0 if cases else first_try, assumed, live)
         if not _open(result):
             return result
         if cases:
@@ -219,8 +221,9 @@ class Session:
         """The question under as many soft pins as fit: each unsat core gives up its
         lowest-level pins; an unsat core without one is a proof. A check the
         incremental solver leaves open goes to a fresh one (`budget` seconds); if
-        that one says unsat (no core), the lowest level goes whole; if it cannot tell,
-        or no pin is left, the answer is unknown ("timeout")."""
+        that one says unsat (it has no core to say why), the question is asked of a
+        fresh solver without pins (an unsat there is a proof, a model a fallback) and
+        the lowest level goes whole; an open fresh check ends it: unknown."""
         on: list[tuple[int, z3.BoolRef, z3.BoolRef]] = []  # (level, literal, pin)
         for level, pins in enumerate(soft):
             for p in pins:
@@ -228,10 +231,11 @@ class Session:
                 self._solver.add(z3.Implies(literal, p))
                 on.append((level, literal, p))
         solver = self._solver
+        bare: Result | None = None  # the question without pins, once a fresh solver asked
         while on:
             left = _left(deadline)
             if left is not None and left <= 0:
-                return Unknown("timeout")
+                return bare if isinstance(bare, Sat) else Unknown("timeout")
             solver.set(
                 "timeout", _ms(INCREMENTAL_TRY if left is None else min(left, INCREMENTAL_TRY))
             )
@@ -246,24 +250,33 @@ class Session:
                 lowest = min(x[0] for x in hit)
                 on = [x for x in on if x[0] != lowest or not any(x is h for h in hit)]
                 continue
+            if budget <= 0:
+                return Unknown("timeout")  # no fresh check asked for
             seconds = budget if left is None else min(left, budget)
             fresh = self._fresh([*live, *[x[2] for x in on]], seconds, 0)
             if not isinstance(fresh, Unsat):
-                return fresh
+                return bare if isinstance(bare, Sat) and _open(fresh) else fresh
+            if bare is None:  # briefly: unpinned, a model can take long; a proof seldom does
+                bare = self._fresh(live, min(seconds, BARE_TRY), 0)
+                if isinstance(bare, Unsat) or (isinstance(bare, Unknown) and not _open(bare)):
+                    return bare  # a proof, or what more pins would not settle
             lowest = min(x[0] for x in on)
             on = [x for x in on if x[0] != lowest]
+        if isinstance(bare, Sat):
+            return bare
         # no pin left: the question as it is, briefly (it is often easy without them)
         left = _left(deadline)
         if left is not None and left <= 0:
             return Unknown("timeout")
-        seconds = budget if left is None else min(left, budget)
-        solver.set("timeout", _ms(min(seconds, INCREMENTAL_TRY)))
+        solver.set("timeout", _ms(INCREMENTAL_TRY if left is None else min(left, INCREMENTAL_TRY)))
         result = solver.check(*assumed)
         if result == z3.sat:
             return Sat(solver.model())
         if result == z3.unsat:
             return Unsat()
-        return self._fresh(live, seconds, 0)
+        if budget <= 0:
+            return Unknown("timeout")
+        return self._fresh(live, budget if left is None else min(left, budget), 0)
 
     def _fresh(self, formulas: Sequence[z3.BoolRef], seconds: float, seed: int) -> Result:
         """One check by a solver holding the facts and `formulas` as assertions (no
