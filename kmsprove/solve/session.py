@@ -44,12 +44,23 @@ class Unknown:
 
 
 Result = Sat | Unsat | Unknown
+
+
+@dataclass(frozen=True)
+class _Pin:
+    """A soft pin of a question: its level (lowest given up first), its literal."""
+
+    level: int
+    literal: z3.BoolRef
+    pin: z3.BoolRef
+
+
 # a model -> what it got wrong (nothing: the model stands)
 Refine = Callable[[z3.ModelRef], Refinement]
 
 
 FIRST_SLICE = 2.0  # seconds of the first search before a restart with another seed
-INCREMENTAL_TRY = 0.05  # seconds an incremental check of soft pins gets before a fresh one
+INCREMENTAL_TRY = 0.02  # seconds an incremental check of soft pins gets before a fresh one
 BARE_TRY = 0.1  # seconds a fresh solver gets for the question without pins, looking for a proof
 
 
@@ -166,20 +177,26 @@ class Session:
         live: Sequence[z3.BoolRef],
     ) -> Result:
         """The question under soft pins (`_relax`), then case by case, then as it is."""
+        pins: list[_Pin] = []  # one literal per pin, for every attempt of this question
+        for level, formulas in enumerate(soft):
+            for p in formulas:
+                literal = self._literal("soft")
+                self._solver.add(z3.Implies(literal, p))
+                pins.append(_Pin(level, literal, p))
         # with cases, a whole question the incremental solver cannot settle at once
         # goes to them: each is small, and a fresh solver on the whole often is not
-        result = self._relax(soft, deadline, 0 if cases else first_try, assumed, live)
+        result = self._relax(pins, deadline, 0 if cases else first_try, assumed, live)
         if not _open(result):
             return result
         if cases:
-            result = self._split(soft, cases, deadline, first_try, assumed, live)
+            result = self._split(pins, cases, deadline, first_try, assumed, live)
             if not _open(result):
                 return result
         return self._search(deadline, assumed, live)
 
     def _split(
         self,
-        soft: Sequence[Sequence[z3.BoolRef]],
+        pins: Sequence[_Pin],
         cases: Sequence[z3.BoolRef],
         deadline: float | None,
         first_try: float,
@@ -198,7 +215,7 @@ class Session:
         while todo:
             left: list[tuple[z3.BoolRef, z3.BoolRef]] = []
             for literal, case in todo:
-                result = self._relax(soft, deadline, budget, [*assumed, literal], [*live, case])
+                result = self._relax(pins, deadline, budget, [*assumed, literal], [*live, case])
                 if isinstance(result, Sat):
                     return result
                 if _open(result):
@@ -212,7 +229,7 @@ class Session:
 
     def _relax(
         self,
-        soft: Sequence[Sequence[z3.BoolRef]],
+        pins: Sequence[_Pin],
         deadline: float | None,
         budget: float,
         assumed: Sequence[z3.BoolRef],
@@ -224,12 +241,7 @@ class Session:
         that one says unsat (it has no core to say why), the question is asked of a
         fresh solver without pins (an unsat there is a proof, a model a fallback) and
         the lowest level goes whole; an open fresh check ends it: unknown."""
-        on: list[tuple[int, z3.BoolRef, z3.BoolRef]] = []  # (level, literal, pin)
-        for level, pins in enumerate(soft):
-            for p in pins:
-                literal = self._literal("soft")
-                self._solver.add(z3.Implies(literal, p))
-                on.append((level, literal, p))
+        on = list(pins)
         solver = self._solver
         bare: Result | None = None  # the question without pins, once a fresh solver asked
         while on:
@@ -239,29 +251,29 @@ class Session:
             solver.set(
                 "timeout", _ms(INCREMENTAL_TRY if left is None else min(left, INCREMENTAL_TRY))
             )
-            result = solver.check(*assumed, *[x[1] for x in on])
+            result = solver.check(*assumed, *[x.literal for x in on])
             if result == z3.sat:
                 return Sat(solver.model())
             if result == z3.unsat:
-                core = solver.unsat_core()
-                hit = [x for x in on if any(z3.eq(c, x[1]) for c in core)]
+                core = {c.get_id() for c in solver.unsat_core()}
+                hit = [x for x in on if x.literal.get_id() in core]
                 if not hit:
                     return Unsat()
-                lowest = min(x[0] for x in hit)
-                on = [x for x in on if x[0] != lowest or not any(x is h for h in hit)]
+                lowest = min(x.level for x in hit)
+                on = [x for x in on if x.level != lowest or x.literal.get_id() not in core]
                 continue
             if budget <= 0:
                 return Unknown("timeout")  # no fresh check asked for
             seconds = budget if left is None else min(left, budget)
-            fresh = self._fresh([*live, *[x[2] for x in on]], seconds, 0)
+            fresh = self._fresh([*live, *[x.pin for x in on]], seconds, 0)
             if not isinstance(fresh, Unsat):
                 return bare if isinstance(bare, Sat) and _open(fresh) else fresh
             if bare is None:  # briefly: unpinned, a model can take long; a proof seldom does
                 bare = self._fresh(live, min(seconds, BARE_TRY), 0)
                 if isinstance(bare, Unsat) or (isinstance(bare, Unknown) and not _open(bare)):
                     return bare  # a proof, or what more pins would not settle
-            lowest = min(x[0] for x in on)
-            on = [x for x in on if x[0] != lowest]
+            lowest = min(x.level for x in on)
+            on = [x for x in on if x.level != lowest]
         if isinstance(bare, Sat):
             return bare
         # no pin left: the question as it is, briefly (it is often easy without them)

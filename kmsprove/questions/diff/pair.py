@@ -22,9 +22,10 @@ from kmsprove.catalog import derived_keys
 from kmsprove.encode.question import example_pins
 from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
-from kmsprove.request import Request
+from kmsprove.request import EC_PREFIX, Request
 from kmsprove.solve.recheck import DISAGREE, SideCheck
 from kmsprove.solve.session import Result, Session, Unknown, Unsat
 
@@ -161,4 +162,26 @@ def readable(
     session = is_entry(sym, [e.index for e in u.entries if e.kind == "session"])
     counts = {id(v.present): v.count for s in (syms or (sym,)) for v in s.ctx.values() if v.multi}
     ones = [c <= 1 for c in counts.values() if c is not None]
-    return [[*quiet, session], ones, [z3.And(*example_pins(sym))], *[[z3.And(*n)] for n in names]]
+    return [
+        [*quiet, session],
+        [*ones, *_named_context_keys(sym)],
+        [z3.And(*example_pins(sym))],
+        *[[z3.And(*n)] for n in names],
+    ]
+
+
+def _named_context_keys(sym: Sym) -> list[z3.BoolRef]:
+    """Each encryption-context key the request sends is one a policy names, as it
+    spells it (`aws:s3:arn`, not the `AWS:S3:ARn` its case-insensitive test allows):
+    readable, and a literal where the string solver would search a pattern."""
+    keys = sym.ctx.get("kms:encryptioncontextkeys")
+    named = [
+        v.display[len(EC_PREFIX) :]
+        if v.display.lower().startswith(EC_PREFIX)
+        else low[len(EC_PREFIX) :]
+        for low, v in sym.ctx.items()
+        if low.startswith(EC_PREFIX)
+    ]
+    if keys is None or not named:
+        return []
+    return [z3.Implies(a, z3.Or(*[e == lit(n) for n in named])) for a, e in keys.members()]
