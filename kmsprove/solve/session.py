@@ -305,33 +305,38 @@ class Session:
         return Unknown(solver.reason_unknown() or "unknown")
 
     def _search(
-        self, deadline: float | None, assumed: Sequence[z3.BoolRef], live: Sequence[z3.BoolRef]
+        self,
+        deadline: float | None,
+        assumed: Sequence[z3.BoolRef],
+        live: Sequence[z3.BoolRef] | None = None,
     ) -> Result:
-        """The question itself in doubling slices, each with another seed (see
-        `_check`), asked in turn of the incremental solver (which keeps what it
-        learnt) and of a fresh one."""
-        slice_, seed = FIRST_SLICE / 2, 0
+        """The question itself in doubling slices, each with another random seed: Z3's
+        time on string constraints is heavy-tailed (the same question in another
+        process, its terms numbered otherwise, can take seconds or minutes), so the
+        deadline is spent in restarts rather than in one search that may be the
+        unlucky one. Given `live` (the question's facts), the slices go in turn to
+        the incremental solver (which keeps what it learnt) and to a fresh one."""
+        slice_, seed = (FIRST_SLICE if live is None else FIRST_SLICE / 2), 0
         while True:
             left = _left(deadline)
             if left is not None and left <= 0:
                 return Unknown("timeout")
             budget = slice_ if left is None else min(left, slice_)
-            if seed % 2 == 0:
-                self._solver.set("timeout", _ms(budget))
-                self._solver.set("random_seed", seed)
-                r = self._solver.check(*assumed)
-                result: Result = (
-                    Sat(self._solver.model())
-                    if r == z3.sat
-                    else Unsat()
-                    if r == z3.unsat
-                    else Unknown(self._solver.reason_unknown() or "unknown")
-                )
-            else:
+            if live is not None and seed % 2:
                 result = self._fresh(live, budget, seed)
-            if not isinstance(result, Unknown) or result.reason not in ("timeout", "canceled"):
-                return result
-            slice_, seed = slice_ * 2 if seed % 2 else slice_, seed + 1
+            else:
+                solver = self._solver
+                solver.set("timeout", _ms(budget))
+                solver.set("random_seed", seed)
+                r = solver.check(*assumed)
+                reason = solver.reason_unknown() or "unknown" if r == z3.unknown else ""
+                result = (
+                    Sat(solver.model()) if r == z3.sat else Unknown(reason) if reason else Unsat()
+                )
+            if not _open(result):
+                return result  # an answer, or what more time would not change
+            slice_ = slice_ if live is not None and seed % 2 == 0 else slice_ * 2
+            seed += 1
 
     def _check(
         self,
@@ -357,27 +362,7 @@ class Session:
                 return Unsat()
             if result == z3.unknown:
                 break  # the tiers only get harder: go straight to the real question
-        # Restarts: Z3's running time on string constraints is heavy-tailed (the same
-        # question in another process, its terms numbered otherwise, can take seconds
-        # or minutes), so the deadline is spent in doubling slices, each with another
-        # random seed, rather than in one search that may be the unlucky one.
-        slice_, seed = FIRST_SLICE, 0
-        while True:
-            left = _left(deadline)
-            if left is not None and left <= 0:
-                return Unknown("timeout")
-            budget = slice_ if left is None else min(left, slice_)
-            solver.set("timeout", _ms(budget))
-            solver.set("random_seed", seed)
-            result = solver.check(*assumed)
-            if result == z3.sat:
-                return Sat(solver.model())
-            if result == z3.unsat:
-                return Unsat()
-            reason = solver.reason_unknown() or "unknown"
-            if reason not in ("timeout", "canceled"):
-                return Unknown(reason)  # what more time would not change
-            slice_, seed = slice_ * 2, seed + 1
+        return self._search(deadline, assumed)
 
 
 def _left(deadline: float | None) -> float | None:

@@ -406,6 +406,26 @@ def test_text_output(tmp_path: Path) -> None:
     )
     assert "  NEW allows it: " in result.output and "  OLD denies it: " in result.output
     assert "removed access: none (proved)" in result.output
+    # the witness rests on the partner role's assumed identity policy: no explain line
+    # can send it, and diff has no --save-witness to offer (it once said to use one)
+    assert "  witness: it rests on what is assumed above" in result.output
+    assert "--save-witness" not in result.output and "reproduce:" not in result.output
+
+
+def test_text_output_reproduces_a_witness_resting_on_nothing(tmp_path: Path) -> None:
+    role = f"arn:aws:iam::{A}:role/App"
+    direct = {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt"}
+    old = write(tmp_path, "old.json", kp())
+    new = write(tmp_path, "new.json", kp(extra=[{**direct, "Resource": "*"}]))
+    result = CliRunner().invoke(main, ["diff", old, new])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    [line] = [x for x in lines if x.startswith("  reproduce: ")]
+    assert f"explain {new} --key-arn {KEY} --principal arn:aws:sts::{A}:assumed-role/App/" in line
+    [against] = [x for x in lines if x.startswith("  denied by the other side: ")]
+    args = shlex.split(against.split(": ", 1)[1])[1:]
+    denied = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert json.loads(denied.stdout)["decision"] == "deny"  # (the conftest runs `line`)
 
 
 def test_readme_example(tmp_path: Path, monkeypatch: Any) -> None:
