@@ -96,11 +96,20 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
     for g in key.grants:
         groups[(g.operations, g.ec_subset, g.ec_equals, g.source_arn)].append(g)
     parts = []
+    cover: dict[tuple[str | None, str | None], z3.BoolRef | None] = {}  # per grantee
+
+    def coverage(g: Grant) -> z3.BoolRef | None:
+        who = (g.grantee, g.grantee_service)
+        if who not in cover:
+            c = _coverage(g, u, sym)
+            cover[who] = None if z3.is_false(c) else c
+        return cover[who]
+
     for (ops, _, _, source_arn), members in groups.items():
         action = sym.is_action({f"kms:{op}" for op in ops})
         if z3.is_false(action):
             continue
-        covered = [c for c in (_coverage(g, u, sym) for g in members) if not z3.is_false(c)]
+        covered = [c for c in map(coverage, members) if c is not None]
         if not covered:
             continue  # its grantees are outside the universe the query asks about
         who = z3.Or(*covered)

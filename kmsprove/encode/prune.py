@@ -1,0 +1,57 @@
+"""The part of a key a question can touch, decided before any formula is built.
+
+A key that many teams share has tens of thousands of grants and a key policy full of
+statements for other accounts; a question names a few actions. A grant whose
+operations include none of them, or a key-policy statement whose `Action` matches none
+of them, can neither allow nor deny the request (R1.4, R4.2), so it is dropped here
+and with it every principal and account only it mentions: those callers fall in the
+classes of unmentioned principals (`kmsprove.encode.universe`), which is what they are
+for this question. AWS's Block Public Access analysis decides most of a policy the
+same way, syntactically, before its SMT call.
+
+What stays: every grant when RetireGrant is asked (any grant's retiring principal may
+retire it, R4.7), every statement of every policy other than the key's (identity
+policies, SCPs, bucket policies), which the universe's other classes read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import z3
+
+from kmsprove.ast import Policy
+from kmsprove.encode.layers import action_part
+from kmsprove.encode.symbolic import Sym
+from kmsprove.world import Key, World
+
+
+def _policy(policy: Policy, sym: Sym) -> Policy:
+    kept = tuple(st for st in policy.statements if not z3.is_false(action_part(st, sym)))
+    return policy if len(kept) == len(policy.statements) else replace(policy, statements=kept)
+
+
+def key_for(key: Key, sym: Sym) -> Key:
+    """`key` without the grants and key-policy statements none of `sym`'s actions reach."""
+    names = {a.name for a in sym.actions}
+    grants = key.grants
+    if "kms:RetireGrant" not in names:
+        reach: dict[tuple[str, ...], bool] = {}  # a few operation lists among 50,000 grants
+        for g in key.grants:
+            if g.operations not in reach:
+                reach[g.operations] = any(f"kms:{op}" in names for op in g.operations)
+        grants = tuple(g for g in key.grants if reach[g.operations])
+    policy = _policy(key.policy, sym)
+    ram = None if key.ram_policy is None else _policy(key.ram_policy, sym)
+    if len(grants) == len(key.grants) and policy is key.policy and ram is key.ram_policy:
+        return key
+    return replace(key, grants=grants, policy=policy, ram_policy=ram)
+
+
+def world_for(world: World, key: Key, sym: Sym) -> tuple[World, Key]:
+    """The world with `key` cut down to what `sym`'s actions reach (`key_for`)."""
+    cut = key_for(key, sym)
+    if cut is key:
+        return world, key
+    keys = tuple(cut if k is key else k for k in world.keys)
+    return replace(world, keys=keys), cut
