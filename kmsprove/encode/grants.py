@@ -78,7 +78,8 @@ def child_within(g: Grant, sym: Sym) -> z3.BoolRef:
     return z3.And(*parts)
 
 
-def _coverage(g: Grant, u: Universe, sym: Sym) -> z3.BoolRef:
+def coverage(g: Grant, u: Universe, sym: Sym) -> z3.BoolRef:
+    """Whether the grant's grantee covers the caller (R4.3)."""
     if g.grantee_service is not None:
         return is_entry(
             sym, [e.index for e in u.entries if e.kind == "service" and e.name == g.grantee_service]
@@ -98,10 +99,10 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
     parts = []
     cover: dict[tuple[str | None, str | None], z3.BoolRef | None] = {}  # per grantee
 
-    def coverage(g: Grant) -> z3.BoolRef | None:
+    def covering(g: Grant) -> z3.BoolRef | None:
         who = (g.grantee, g.grantee_service)
         if who not in cover:
-            c = _coverage(g, u, sym)
+            c = coverage(g, u, sym)
             cover[who] = None if z3.is_false(c) else c
         return cover[who]
 
@@ -109,7 +110,7 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
         action = sym.is_action({f"kms:{op}" for op in ops})
         if z3.is_false(action):
             continue
-        covered = [c for c in map(coverage, members) if c is not None]
+        covered = [c for c in map(covering, members) if c is not None]
         if not covered:
             continue  # its grantees are outside the universe the query asks about
         who = z3.Or(*covered)
@@ -162,7 +163,7 @@ def retire_formula(
         if "RetireGrant" in g.operations and (
             g.grantee_service is not None or (g.grantee or "").startswith("arn:")
         ):
-            routes.append(_coverage(g, u, sym))  # a service shown as grantee names nobody here
+            routes.append(coverage(g, u, sym))  # a service shown as grantee names nobody here
         not_service = z3.Not(is_service)
         if g.issuing_account:
             same = caller_account == lit(g.issuing_account)

@@ -12,6 +12,11 @@ same way, syntactically, before its SMT call.
 What stays: every grant when RetireGrant is asked (any grant's retiring principal may
 retire it, R4.7), every statement of every policy other than the key's (identity
 policies, SCPs, bucket policies), which the universe's other classes read.
+
+`may_allow` is the syntactic "no": KMS allows a request only when a key-policy Allow
+statement covers its caller (by name, account, wildcard or service) or a grant does
+(R1.1, R1.4, R4.2); when no statement or grant left covers any class of the question's
+universe, nothing can be allowed, and no formula needs building.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ from dataclasses import replace
 
 import z3
 
-from kmsprove.ast import Policy
+from kmsprove.ast import Effect, Policy
+from kmsprove.encode.grants import coverage
 from kmsprove.encode.layers import action_part
+from kmsprove.encode.principals import principal_vias
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.universe import Universe
 from kmsprove.world import Key, World
 
 
@@ -55,3 +63,17 @@ def world_for(world: World, key: Key, sym: Sym) -> tuple[World, Key]:
         return world, key
     keys = tuple(cut if k is key else k for k in world.keys)
     return replace(world, keys=keys), cut
+
+
+def may_allow(key: Key, u: Universe, sym: Sym) -> bool:
+    """Whether some key-policy Allow statement or grant of `key` covers a class of `u`
+    (False: no request of `sym`'s actions by those classes is allowed). RetireGrant
+    has routes of its own (R4.7): always True."""
+    if "kms:RetireGrant" in {a.name for a in sym.actions}:
+        return True
+    for policy in key.policies:
+        for st in policy.statements:
+            allow = st.effect is Effect.ALLOW and st.principal is not None
+            if allow and st.principal and principal_vias(st.principal, u, sym):
+                return True
+    return any(not z3.is_false(coverage(g, u, sym)) for g in key.grants)

@@ -13,22 +13,26 @@ import z3
 
 from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_arn, parse_caller
-from kmsprove.ast import Query
+from kmsprove.ast import Query, WhoKind
 from kmsprove.catalog import action_info, expand
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
-from kmsprove.encode.prune import world_for
+from kmsprove.encode.prune import may_allow, world_for
 from kmsprove.encode.question import cond_formula, example_pins, is_trusted, keeps, who_formula
 from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe, build_universe, restrict
+from kmsprove.errors import InputError
+from kmsprove.evaluate import evaluate
+from kmsprove.evaluate.context import complete_request
 from kmsprove.evaluate.keystate import type_forbids
 from kmsprove.evaluate.principals import is_service_name
+from kmsprove.questions.requests import as_caller, conds_hold, covered, final_request
 from kmsprove.request import Layer
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
-from kmsprove.solve.recheck import witness_answer
+from kmsprove.solve.recheck import as_sent, caller_exists, witness_answer
 from kmsprove.solve.session import Result, Sat, Unsat, deadline_in, solve
 from kmsprove.solve.unresolved import unresolved_grant
 from kmsprove.world import Key, World
@@ -92,6 +96,13 @@ def solve_today(
     seen, cut = world_for(world, key, sym)
     u = build_universe(seen, cut, query)
     restrict(u, keeps(seen, query, u))
+    opens = open_accounts(world, u)
+    if not may_allow(cut, u, sym):  # no statement or grant left covers these callers
+        return conclude(world, u, sym, key, Unsat(), None, opens)
+    if not exclude:
+        found = concrete_yes(world, query, key, names, opens)
+        if found is not None:
+            return found
     deadline = deadline_in(timeout)
     held: Answer | None = None  # an unknown part's answer, if no later part says yes
     for n, piece in enumerate(parts(u)):
@@ -108,13 +119,61 @@ def solve_today(
         result = search(sym, formulas, deadline, None)
         if isinstance(result, Unsat):
             continue
-        answer = conclude(world, piece, sym, key, result, None, open_accounts(world, u))
+        answer = conclude(world, piece, sym, key, result, None, opens)
         if answer.verdict is Verdict.YES:
             return answer
         held = held or answer
     if held is not None:
         return held
-    return conclude(world, u, sym, key, Unsat(), None, open_accounts(world, u))
+    return conclude(world, u, sym, key, Unsat(), None, opens)
+
+
+def _candidates(world: World, query: Query, key: Key) -> list[str]:
+    """Callers whose plain request settles a "yes" when the evaluator allows it: the
+    one principal the question names, the root users of the accounts it names, the
+    key account's root user for `anyone`."""
+    who = query.who
+    match who.kind:
+        case WhoKind.PRINCIPAL:
+            pattern = who.pattern or ""
+            return [] if set("*?") & set(pattern) else [as_caller(pattern)]
+        case WhoKind.IN_ACCOUNTS:
+            return [f"arn:aws:iam::{a}:root" for a in who.accounts]
+        case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
+            return [f"arn:aws:iam::{key.account}:root"]
+    return []
+
+
+def concrete_yes(
+    world: World, query: Query, key: Key, actions: list[str], opens: tuple[str, ...]
+) -> Answer | None:
+    """A "yes" decided without a formula: a candidate caller's request (`_candidates`,
+    with the values the question's `where` pins) that the evaluator allows and that the
+    question covers. None: the solver decides (a denied candidate proves nothing)."""
+    for caller in _candidates(world, query, key):
+        for action in actions:
+            req = final_request(query, caller, action, key, {})
+            if not caller_exists(world, req):
+                continue
+            try:
+                full = complete_request(world, req)
+            except InputError:
+                continue  # a value the question pins that this request cannot carry
+            if not (covered(world, query, full.principal) and conds_hold(query, full)):
+                continue
+            decision = evaluate(world, full)
+            if decision.allowed:
+                answer = Answer(
+                    Verdict.YES,
+                    counterexample=full,
+                    decision=decision,
+                    open_accounts=opens,
+                    reason=decision.reason,
+                    checked_world=world,
+                    shown=as_sent(world, full),
+                )
+                return replace(answer, notes=service_notes(key, answer))
+    return None
 
 
 def _formulas(

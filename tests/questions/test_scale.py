@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from kmsprove.answer import Verdict
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.catalog import action_info
+from kmsprove.encode import question
 from kmsprove.encode.prune import world_for
 from kmsprove.encode.symbolic import new_sym
 from kmsprove.encode.universe import build_universe
@@ -335,3 +336,96 @@ def test_a_request_the_shared_world_allows_is_allowed_by_aws_rules() -> None:
         context=Context.of({"kms:EncryptionContext:partner": "p0"}),
     )
     assert not evaluate(world, complete_request(world, consumer)).allowed
+
+
+def _shortcuts_off(mp: pytest.MonkeyPatch) -> None:
+    """The plain run: no syntactic "no", no concrete "yes", no `where` restriction."""
+    mp.setattr(today, "may_allow", lambda key, u, sym: True)
+    mp.setattr(today, "concrete_yes", lambda *args: None)
+    mp.setattr(question, "_where_may_hold", lambda query, ea: True)
+
+
+WHERE_QUESTIONS = (
+    'can anyone kms:ScheduleKeyDeletion where aws:PrincipalAccount != "111122223333"',
+    'can anyone kms:Decrypt where kms:CallerAccount == "444455556666"',
+    'can anyone kms:Decrypt where aws:PrincipalAccount == "999999999999"',
+    "can principal arn:aws:iam::111122223333:root kms:PutKeyPolicy",
+    "can any principal in account 444455556666 kms:Decrypt",
+    "can any principal outside account 111122223333 kms:CreateGrant",
+    'can anyone kms:Encrypt where kms:EncryptionContext:Dept == "IT"',
+)
+
+
+@settings(max_examples=25, deadline=None)
+@given(worlds(), st.sampled_from(WHERE_QUESTIONS))
+def test_shortcuts_answer_as_the_solver(doc: dict[str, Any], text: str) -> None:
+    """On generated worlds: the syntactic "no" (`may_allow`), the concrete "yes"
+    (`concrete_yes`) and the `where` restriction on the caller's account give the
+    verdict the solver gives without them."""
+    try:
+        world = load_world_json(doc)
+    except InputError:
+        return
+    query = parse_query(text)
+    fast = [a.verdict for a in ask(world, query, timeout=20)]
+    with pytest.MonkeyPatch.context() as mp:
+        _shortcuts_off(mp)
+        slow = [a.verdict for a in ask(world, query, timeout=20)]
+    for f, s in zip(fast, slow, strict=True):
+        if Verdict.UNKNOWN not in (f, s):
+            assert f == s, (text, f, s)
+
+
+def test_where_on_the_callers_account_restricts_the_callers() -> None:
+    """`aws:PrincipalAccount != A` leaves out A's principals (their value is A, R5.3)
+    and keeps services (the key is absent for them, so `!=` holds)."""
+    partner = _partner(5)
+    statements = [
+        {
+            "Sid": "Root",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    world = load_world_json(
+        {
+            "version": 1,
+            "keys": [{"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": statements}}],
+        }
+    )
+    q = f'can anyone kms:Decrypt where aws:PrincipalAccount != "{A}"'
+    assert _one(world, q).verdict is Verdict.NO
+    statements.append(
+        {
+            "Sid": "Partner",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{partner}:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
+    world = load_world_json(
+        {
+            "version": 1,
+            "keys": [{"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": statements}}],
+        }
+    )
+    yes = _one(world, q)
+    assert yes.verdict is Verdict.YES and _allowed(world, yes)
+    assert f":{partner}:" in yes.counterexample.principal
+    # ScheduleKeyDeletion is not among the operations KMS runs across accounts (R3.2)
+    across = f'can anyone kms:ScheduleKeyDeletion where aws:PrincipalAccount != "{A}"'
+    assert _one(world, across).verdict is Verdict.NO
+
+
+def test_the_concrete_yes_is_the_named_principals_plain_request() -> None:
+    world = shared_world()
+    answer = _one(world, f"can principal arn:aws:iam::{A}:root kms:PutKeyPolicy")
+    assert answer.verdict is Verdict.YES
+    assert answer.counterexample.principal == f"arn:aws:iam::{A}:root"
+    assert _allowed(world, answer)
+    # a role of the complete account the account does not list cannot be the caller
+    absent = _one(world, f"can principal arn:aws:iam::{A}:role/nobody kms:PutKeyPolicy")
+    assert absent.verdict is Verdict.NO, absent.reason
