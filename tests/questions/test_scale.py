@@ -8,6 +8,7 @@ run of the same question."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -429,3 +430,17 @@ def test_the_concrete_yes_is_the_named_principals_plain_request() -> None:
     # a role of the complete account the account does not list cannot be the caller
     absent = _one(world, f"can principal arn:aws:iam::{A}:role/nobody kms:PutKeyPolicy")
     assert absent.verdict is Verdict.NO, absent.reason
+
+
+def test_an_accounts_identities_replaced_in_place_index_as_rebuilt() -> None:
+    """`Account.with_principals` (the replay's step) gives the account a rebuild gives."""
+    world = shared_world(roles=30)
+    acct = world.accounts[A]
+    old = acct.principals[f"arn:aws:iam::{A}:role/app-3"]
+    new = replace(old, policies=())
+    added = replace(old, arn=f"arn:aws:iam::{A}:role/extra")
+    mine = acct.with_principals({old.arn: new, added.arn: added})
+    rebuilt = replace(acct, principals={**acct.principals, old.arn: new, added.arn: added})
+    assert mine == rebuilt
+    assert dict(mine.by_name) == dict(rebuilt.by_name)
+    assert mine.by_name[("role", "app-3")].policies == ()
