@@ -444,3 +444,17 @@ def test_an_accounts_identities_replaced_in_place_index_as_rebuilt() -> None:
     assert mine == rebuilt
     assert dict(mine.by_name) == dict(rebuilt.by_name)
     assert mine.by_name[("role", "app-3")].policies == ()
+
+
+def test_thousands_of_open_accounts_are_summarised_in_text_and_listed_in_json() -> None:
+    """A shared key names an account per partner: text shows the first few and the
+    count of the rest, JSON every one."""
+    from kmsprove.report.answer import answers_json, render_answers
+
+    world = shared_world(grants=120, statements=2)
+    answers = ask(world, parse_query(f"can any principal outside account {A} kms:Encrypt"), 60)
+    opens = answers[0].open_accounts
+    assert len(opens) > 25
+    text = render_answers(answers, world.file)
+    assert f"and {len(opens) - 20:,} more" in text and opens[25] not in text
+    assert answers_json(answers)["assumptions"]["open_accounts"] == list(opens)
