@@ -13,7 +13,7 @@ import z3
 
 from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_arn, parse_caller
-from kmsprove.ast import Query, WhoKind
+from kmsprove.ast import Effect, Query, WhoKind
 from kmsprove.catalog import action_info, expand
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import free_facts, open_keys
@@ -93,14 +93,14 @@ def solve_today(
     sym = new_sym(actions, set_bound=bound)
     # what the question's actions cannot reach is dropped first, with the principals
     # and accounts only it names (a shared key's grants to thousands of accounts)
-    seen, cut = world_for(world, key, sym)
+    seen, cut = world_for(world, key, sym, query)
     u = build_universe(seen, cut, query)
     restrict(u, keeps(seen, query, u))
     opens = open_accounts(world, u)
     if not may_allow(cut, u, sym):  # no statement or grant left covers these callers
         return conclude(world, u, sym, key, Unsat(), None, opens)
     if not exclude:
-        found = concrete_yes(world, query, key, names, opens)
+        found = concrete_yes(world, query, key, names, opens, cut)
         if found is not None:
             return found
     deadline = deadline_in(timeout)
@@ -128,51 +128,67 @@ def solve_today(
     return conclude(world, u, sym, key, Unsat(), None, opens)
 
 
-def _candidates(world: World, query: Query, key: Key) -> list[str]:
+CONCRETE_TRIES = 8  # plain requests tried before the solver (each one evaluation)
+
+
+def _candidates(query: Query, key: Key, cut: Key) -> list[str]:
     """Callers whose plain request settles a "yes" when the evaluator allows it: the
     one principal the question names, the root users of the accounts it names, the
-    key account's root user for `anyone`."""
+    key account's root user for `anyone`; then the principals the key-policy Allow
+    statements left for the question's actions name (a partner account's root user,
+    a named role through a session)."""
     who = query.who
+    out: list[str] = []
     match who.kind:
         case WhoKind.PRINCIPAL:
             pattern = who.pattern or ""
             return [] if set("*?") & set(pattern) else [as_caller(pattern)]
         case WhoKind.IN_ACCOUNTS:
-            return [f"arn:aws:iam::{a}:root" for a in who.accounts]
+            out = [f"arn:aws:iam::{a}:root" for a in who.accounts]
         case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
-            return [f"arn:aws:iam::{key.account}:root"]
-    return []
+            out = [f"arn:aws:iam::{key.account}:root"]
+    for policy in cut.policies:
+        for st in policy.statements:
+            if st.effect is Effect.ALLOW:
+                out += [as_caller(p.value) for p in st.principal or () if p.kind == "AWS"]
+    return list(dict.fromkeys(c for c in out if c.startswith("arn:")))
 
 
 def concrete_yes(
-    world: World, query: Query, key: Key, actions: list[str], opens: tuple[str, ...]
+    world: World,
+    query: Query,
+    key: Key,
+    actions: list[str],
+    opens: tuple[str, ...],
+    cut: Key,
 ) -> Answer | None:
     """A "yes" decided without a formula: a candidate caller's request (`_candidates`,
     with the values the question's `where` pins) that the evaluator allows and that the
     question covers. None: the solver decides (a denied candidate proves nothing)."""
-    for caller in _candidates(world, query, key):
-        for action in actions:
-            req = final_request(query, caller, action, key, {})
-            if not caller_exists(world, req):
-                continue
-            try:
-                full = complete_request(world, req)
-            except InputError:
-                continue  # a value the question pins that this request cannot carry
-            if not (covered(world, query, full.principal) and conds_hold(query, full)):
-                continue
-            decision = evaluate(world, full)
-            if decision.allowed:
-                answer = Answer(
-                    Verdict.YES,
-                    counterexample=full,
-                    decision=decision,
-                    open_accounts=opens,
-                    reason=decision.reason,
-                    checked_world=world,
-                    shown=as_sent(world, full),
-                )
-                return replace(answer, notes=service_notes(key, answer))
+    callers = [c for c in _candidates(query, key, cut) if covered(world, query, c)]
+    tries = [(c, a) for c in callers for a in actions]
+    for caller, action in tries[:CONCRETE_TRIES]:
+        req = final_request(query, caller, action, key, {})
+        if not caller_exists(world, req):
+            continue
+        try:
+            full = complete_request(world, req)
+        except InputError:
+            continue  # a value the question pins that this request cannot carry
+        if not (covered(world, query, full.principal) and conds_hold(query, full)):
+            continue
+        decision = evaluate(world, full)
+        if decision.allowed:
+            answer = Answer(
+                Verdict.YES,
+                counterexample=full,
+                decision=decision,
+                open_accounts=opens,
+                reason=decision.reason,
+                checked_world=world,
+                shown=as_sent(world, full),
+            )
+            return replace(answer, notes=service_notes(key, answer))
     return None
 
 

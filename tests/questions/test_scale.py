@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from kmsprove.answer import Verdict
 from kmsprove.ast import Query, Who, WhoKind
 from kmsprove.catalog import action_info
-from kmsprove.encode import question
+from kmsprove.encode import prune, question
 from kmsprove.encode.prune import world_for
 from kmsprove.encode.symbolic import new_sym
 from kmsprove.encode.universe import build_universe
@@ -311,7 +311,7 @@ def test_parts_and_cuts_answer_as_the_whole(doc: dict[str, Any], query: Query) -
         mp.setattr(today, "HEAVY", 1)
         split = [a.verdict for a in ask(world, query, timeout=20)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(today, "world_for", lambda w, k, s: (w, k))
+        mp.setattr(today, "world_for", lambda w, k, s, q: (w, k))
         uncut = [a.verdict for a in ask(world, query, timeout=20)]
     for p, s, u in zip(plain, split, uncut, strict=True):
         if Verdict.UNKNOWN not in (p, s, u):
@@ -344,6 +344,7 @@ def _shortcuts_off(mp: pytest.MonkeyPatch) -> None:
     mp.setattr(today, "may_allow", lambda key, u, sym: True)
     mp.setattr(today, "concrete_yes", lambda *args: None)
     mp.setattr(question, "_where_may_hold", lambda query, ea: True)
+    mp.setattr(prune, "_excluded", lambda st, query: False)
 
 
 WHERE_QUESTIONS = (
@@ -354,14 +355,21 @@ WHERE_QUESTIONS = (
     "can any principal in account 444455556666 kms:Decrypt",
     "can any principal outside account 111122223333 kms:CreateGrant",
     'can anyone kms:Encrypt where kms:EncryptionContext:Dept == "IT"',
+    # statements under StringEquals on the org, the caller's account, kms:ViaService
+    "can any principal outside org o-aaaaaaaaaa kms:Decrypt",
+    "can any principal outside account 111122223333 kms:Decrypt",
+    "can any principal outside account 444455556666,777788889999 kms:Decrypt",
+    'can anyone kms:Decrypt where kms:ViaService != "s3.us-east-1.amazonaws.com"',
+    "can anyone kms:Decrypt where not has kms:ViaService",
 )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(worlds(), st.sampled_from(WHERE_QUESTIONS))
 def test_shortcuts_answer_as_the_solver(doc: dict[str, Any], text: str) -> None:
     """On generated worlds: the syntactic "no" (`may_allow`), the concrete "yes"
-    (`concrete_yes`) and the `where` restriction on the caller's account give the
+    (`concrete_yes`), the `where` restriction on the caller's account and the Allow
+    statements whose conditions the question rules out (`prune._excluded`) give the
     verdict the solver gives without them."""
     try:
         world = load_world_json(doc)
@@ -458,3 +466,78 @@ def test_thousands_of_open_accounts_are_summarised_in_text_and_listed_in_json() 
     text = render_answers(answers, world.file)
     assert f"and {len(opens) - 20:,} more" in text and opens[25] not in text
     assert answers_json(answers)["assumptions"]["open_accounts"] == list(opens)
+
+
+def _key_world(*statements: dict[str, Any], org: bool = False) -> Any:
+    accounts = {A: {"organization": ORG}} if org else {}
+    return load_world_json(
+        {
+            "version": 1,
+            "keys": [
+                {"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": list(statements)}}
+            ],
+            "accounts": accounts,
+        }
+    )
+
+
+def _anyone_if(op: str, key: str, *values: str) -> dict[str, Any]:
+    return {
+        "Effect": "Allow",
+        "Principal": "*",
+        "Action": "kms:Decrypt",
+        "Resource": "*",
+        "Condition": {op: {key: list(values)}},
+    }
+
+
+@pytest.mark.parametrize(
+    ("statement", "question", "verdict"),
+    [
+        # the caller's account must be A: nobody outside A; B is outside A
+        (_anyone_if("StringEquals", "kms:CallerAccount", A), f"outside account {A}", "no"),
+        (
+            _anyone_if("StringEquals", "kms:CallerAccount", _partner(1)),
+            f"outside account {A}",
+            "yes",
+        ),
+        (
+            _anyone_if("StringEquals", "aws:PrincipalAccount", A, _partner(1)),
+            f"outside account {A}",
+            "yes",
+        ),
+        # IfExists: a service caller has no kms:CallerAccount and passes (R6.5)
+        (_anyone_if("StringEqualsIfExists", "kms:CallerAccount", A), f"outside account {A}", "yes"),
+        # the caller's organization must be O: nobody outside O
+        (_anyone_if("StringEquals", "aws:PrincipalOrgID", ORG), f"outside org {ORG}", "no"),
+        (
+            _anyone_if("StringEquals", "aws:PrincipalOrgID", "o-other00000"),
+            f"outside org {ORG}",
+            "yes",
+        ),
+    ],
+)
+def test_statements_whose_conditions_the_question_rules_out(
+    statement: dict[str, Any], question: str, verdict: str
+) -> None:
+    world = _key_world(statement, org=True)
+    answer = _one(world, f"can any principal {question} kms:Decrypt")
+    assert answer.verdict.value == verdict, answer.reason
+    if verdict == "yes":
+        assert _allowed(world, answer)
+
+
+@pytest.mark.parametrize(
+    ("where", "verdict"),
+    [
+        ('kms:ViaService != "s3.us-east-1.amazonaws.com"', "no"),
+        ('kms:ViaService != "ec2.us-east-1.amazonaws.com"', "yes"),
+        ("not has kms:ViaService", "no"),
+    ],
+)
+def test_statements_whose_conditions_the_where_rules_out(where: str, verdict: str) -> None:
+    world = _key_world(_anyone_if("StringEquals", "kms:ViaService", "s3.us-east-1.amazonaws.com"))
+    answer = _one(world, f"can anyone kms:Decrypt where {where}")
+    assert answer.verdict.value == verdict, answer.reason
+    if verdict == "yes":
+        assert _allowed(world, answer)
