@@ -30,7 +30,7 @@ from kmsprove.evaluate.context import complete_request
 from kmsprove.evaluate.keystate import type_forbids
 from kmsprove.evaluate.principals import is_service_name
 from kmsprove.questions.requests import as_caller, conds_hold, covered, final_request
-from kmsprove.request import Layer
+from kmsprove.request import Context, Layer
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.recheck import as_sent, caller_exists, witness_answer
 from kmsprove.solve.session import Result, Sat, Unsat, deadline_in, solve
@@ -165,13 +165,29 @@ def concrete_yes(
     """A "yes" decided without a formula: a candidate caller's request (`_candidates`,
     with the values the question's `where` pins) that the evaluator allows and that the
     question covers. None: the solver decides (a denied candidate proves nothing)."""
-    callers = [c for c in _candidates(query, key, cut) if covered(world, query, c)]
+    callers = [
+        c
+        for c in _candidates(query, key, cut)
+        # a root user, or a principal the world lists: an unlisted role's path (and so
+        # its aws:PrincipalArn) is the solver's to choose
+        if covered(world, query, c) and (c.endswith(":root") or world.identity(c) is not None)
+    ]
     tries = [(c, a) for c in callers for a in actions]
     for caller, action in tries[:CONCRETE_TRIES]:
-        req = final_request(query, caller, action, key, {})
-        if not caller_exists(world, req):
+        plain = final_request(replace(query, conditions=()), caller, action, key, {})
+        if not caller_exists(world, plain):
             continue
         try:
+            derived = complete_request(world, plain).context
+            # the question's pins, but never over what AWS derives for this caller
+            # (aws:PrincipalIsAWSService is "false" for a user, whatever the `where`)
+            pinned = final_request(query, caller, action, key, {})
+            own = {
+                name: list(vals)
+                for low, vals in pinned.context.values.items()
+                if derived.get(name := pinned.context.names[low]) is None
+            }
+            req = replace(plain, context=Context.of({**plain.context.as_json(), **own}))
             full = complete_request(world, req)
         except InputError:
             continue  # a value the question pins that this request cannot carry

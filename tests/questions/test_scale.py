@@ -541,3 +541,23 @@ def test_statements_whose_conditions_the_where_rules_out(where: str, verdict: st
     assert answer.verdict.value == verdict, answer.reason
     if verdict == "yes":
         assert _allowed(world, answer)
+
+
+def test_a_concrete_caller_never_carries_a_pinned_value_aws_derives_otherwise() -> None:
+    """`where aws:PrincipalIsAWSService == "true"` asks about services: a partner's
+    root user, whose value AWS derives as "false", is no witness (it once was, with the
+    pin pasted over the derived value)."""
+    world = _key_world(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{_partner(3)}:root"},
+            "Action": "kms:Decrypt",
+            "Resource": "*",
+        }
+    )
+    q = f'can any principal outside account {A} kms:Decrypt where aws:PrincipalIsAWSService == "true"'
+    answer = _one(world, q)
+    assert answer.verdict is Verdict.NO, answer.counterexample
+    plain = _one(world, f"can any principal outside account {A} kms:Decrypt")
+    assert plain.verdict is Verdict.YES
+    assert plain.counterexample.principal == f"arn:aws:iam::{_partner(3)}:root"
