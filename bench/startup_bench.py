@@ -1,0 +1,111 @@
+"""Benchmark the CLI's start-up: whole `kmsprove` runs on a small example, against `--help`.
+
+    python bench/startup_bench.py [--runs 15] [--imports]
+
+Runs each command in a fresh process (the `kmsprove` console script beside this Python,
+else `python -m kmsprove.cli` from the checkout) once to warm the file cache and write
+the `.pyc` files, then `--runs` times, and prints the median and the fastest run of each
+and the median's ratio to the median of `kmsprove --help`. `PYTHONDONTWRITEBYTECODE` is
+dropped from the children's environment: a user's install has its `.pyc` files, and
+compiling would otherwise be timed on every run.
+
+With `--imports`, also prints for each command the packages whose import took longest
+(`python -X importtime`, each module's own time, summed per kmsprove subpackage, per
+other package and for the standard library): where the time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORLD = str(ROOT / "examples" / "cross-account" / "world.json")
+YES = "can any principal outside account 111122223333 kms:Decrypt"
+NO = "can any principal outside account 111122223333,444455556666 kms:Decrypt"
+READER = "arn:aws:sts::444455556666:assumed-role/Reader/s1"
+
+COMMANDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("--help", ("--help",)),
+    ("query (yes)", ("query", WORLD, YES)),
+    ("query (no)", ("query", WORLD, NO)),
+    ("validate", ("validate", WORLD)),
+    ("explain", ("explain", WORLD, "--principal", READER, "--action", "kms:Decrypt")),
+)
+
+
+def kmsprove_command() -> tuple[list[str], dict[str, str]]:
+    """How to start `kmsprove`, and the environment to start it in."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    script = Path(sys.executable).with_name("kmsprove")
+    if script.exists():
+        return [str(script)], env
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
+    return [sys.executable, "-m", "kmsprove.cli"], env
+
+
+def time_runs(argv: list[str], env: dict[str, str], runs: int) -> list[float]:
+    """Wall-clock seconds of `runs` runs of `argv`, after one untimed run."""
+    out = []
+    for i in range(runs + 1):
+        t0 = time.perf_counter()
+        done = subprocess.run(argv, env=env, capture_output=True, check=False)
+        elapsed = time.perf_counter() - t0
+        if done.returncode not in (0, 1):  # yes, no, allow and deny exit 0 or 1
+            sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode()}")
+        if i:
+            out.append(elapsed)
+    return out
+
+
+def slowest_imports(
+    args: tuple[str, ...], env: dict[str, str], top: int = 8
+) -> list[tuple[str, int]]:
+    """The groups of modules whose imports took longest (`-X importtime` self times, in
+    microseconds): each of kmsprove's subpackages, each other package, the standard library."""
+    entry = "import sys; from kmsprove.cli import main; sys.argv[0] = 'kmsprove'; main()"
+    cmd = [sys.executable, "-X", "importtime", "-c", entry, *args]
+    err = subprocess.run(cmd, env=env, capture_output=True, check=False).stderr.decode()
+    totals: dict[str, int] = {}
+    for line in err.splitlines():
+        if not line.startswith("import time:") or line.count("|") != 2:
+            continue
+        own, _, name = line.removeprefix("import time:").split("|")
+        if not own.strip().isdigit():
+            continue  # the header line
+        parts = name.strip().split(".")
+        if parts[0] == "kmsprove":
+            group = ".".join(parts[:2])
+        elif parts[0] in sys.stdlib_module_names or parts[0].startswith("_"):
+            group = "(standard library)"
+        else:
+            group = parts[0]
+        totals[group] = totals.get(group, 0) + int(own)
+    return sorted(totals.items(), key=lambda kv: -kv[1])[:top]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--imports", action="store_true", help="also show the slowest imports")
+    a = ap.parse_args()
+    base, env = kmsprove_command()
+    print(f"{' '.join(base)}, median of {a.runs} runs (fastest in brackets)")
+    medians: dict[str, float] = {}
+    for label, args in COMMANDS:
+        times = time_runs([*base, *args], env, a.runs)
+        medians[label] = statistics.median(times)
+        ratio = medians[label] / medians["--help"]
+        print(f"  {label:<12} {medians[label]:.3f} s  ({min(times):.3f} s)  {ratio:.1f}x --help")
+        if a.imports:
+            for name, us in slowest_imports(args, env):
+                print(f"      import {name:<24} {us / 1000:6.1f} ms")
+
+
+if __name__ == "__main__":
+    main()
