@@ -4,8 +4,9 @@
 
 Runs each command in a fresh process (the `kmsprove` console script beside this Python,
 else `python -m kmsprove.cli` from the checkout) once to warm the file cache and write
-the `.pyc` files, then `--runs` times, and prints the median and the fastest run of each
-and the median's ratio to the median of `kmsprove --help`. `PYTHONDONTWRITEBYTECODE` is
+the `.pyc` files, then `--runs` times (round by round, every command in each round),
+and prints the median and the fastest run of each and the median's ratio to the median
+of `kmsprove --help`. `PYTHONDONTWRITEBYTECODE` is
 dropped from the children's environment: a user's install has its `.pyc` files, and
 compiling would otherwise be timed on every run.
 
@@ -49,18 +50,26 @@ def kmsprove_command() -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "kmsprove.cli"], env
 
 
-def time_runs(argv: list[str], env: dict[str, str], runs: int) -> list[float]:
-    """Wall-clock seconds of `runs` runs of `argv`, after one untimed run."""
-    out = []
+def run_once(argv: list[str], env: dict[str, str]) -> float:
+    """Wall-clock seconds of one run of `argv`; a run that fails stops the benchmark."""
+    t0 = time.perf_counter()
+    done = subprocess.run(argv, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if done.returncode not in (0, 1):  # yes, no, allow and deny exit 0 or 1
+        sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode()}")
+    return elapsed
+
+
+def time_commands(base: list[str], env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Each command's times over `runs` rounds, after one untimed round; a round runs
+    every command once, so a busy spell on a shared machine slows all of them alike."""
+    times: dict[str, list[float]] = {label: [] for label, _ in COMMANDS}
     for i in range(runs + 1):
-        t0 = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, check=False)
-        elapsed = time.perf_counter() - t0
-        if done.returncode not in (0, 1):  # yes, no, allow and deny exit 0 or 1
-            sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode()}")
-        if i:
-            out.append(elapsed)
-    return out
+        for label, args in COMMANDS:
+            elapsed = run_once([*base, *args], env)
+            if i:
+                times[label].append(elapsed)
+    return times
 
 
 def slowest_imports(
@@ -96,12 +105,12 @@ def main() -> None:
     a = ap.parse_args()
     base, env = kmsprove_command()
     print(f"{' '.join(base)}, median of {a.runs} runs (fastest in brackets)")
-    medians: dict[str, float] = {}
+    times = time_commands(base, env, a.runs)
+    help_median = statistics.median(times["--help"])
     for label, args in COMMANDS:
-        times = time_runs([*base, *args], env, a.runs)
-        medians[label] = statistics.median(times)
-        ratio = medians[label] / medians["--help"]
-        print(f"  {label:<12} {medians[label]:.3f} s  ({min(times):.3f} s)  {ratio:.1f}x --help")
+        median = statistics.median(times[label])
+        ratio = median / help_median
+        print(f"  {label:<12} {median:.3f} s  ({min(times[label]):.3f} s)  {ratio:.1f}x --help")
         if a.imports:
             for name, us in slowest_imports(args, env):
                 print(f"      import {name:<24} {us / 1000:6.1f} ms")

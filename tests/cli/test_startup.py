@@ -3,8 +3,10 @@
 A fresh interpreter runs the command and lists what it imported: `--help` loads no
 stage, no z3 and no parser; a command given a world file loads neither the
 CloudFormation nor the Terraform reader, nor YAML; only a question loads z3; lark is
-never imported (the parsers are generated, `kmsprove.syntax.lark_standalone`).
-Module lists, not timings: a timed assertion would fail on a busy machine."""
+never imported (the parsers are generated, `kmsprove.syntax.lark_standalone`). And
+the script's entry, which skips the interpreter's teardown, keeps every exit status and
+all the output. Module lists, not timings: a timed assertion would fail on a busy
+machine."""
 
 from __future__ import annotations
 
@@ -105,3 +107,33 @@ def test_a_template_loads_its_reader(tmp_path: Path) -> None:
     modules = imported(tmp_path, "validate", TEMPLATE)
     assert {"kmsprove.inputs.cloudformation", "yaml"} <= modules
     assert loaded(modules, ("kmsprove.inputs.terraform", *SOLVING, "lark")) == []
+
+
+def _script(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m kmsprove.cli ARGS`, the entry the `kmsprove` script calls."""
+    path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path)}
+    return subprocess.run(
+        [sys.executable, "-m", "kmsprove.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def test_the_script_ends_with_the_command_status_and_all_its_output() -> None:
+    """`entry` skips the interpreter's teardown, never the output or the exit status."""
+    query = "can any principal outside account 111122223333 kms:Decrypt"
+    answered = _script("query", WORLD, query, "--format", "json")
+    assert answered.returncode == 0, answered.stderr
+    assert json.loads(answered.stdout)["answer"] == "yes"
+    bad = _script("query", WORLD, query.replace("Decrypt", "Decryp"))
+    assert bad.returncode == 2 and bad.stdout == ""
+    assert "matches no KMS action" in bad.stderr
+    unknown = _script("query", WORLD, query, "--timeout", "0.000001")
+    assert unknown.returncode == 3 and unknown.stdout.startswith("unknown")
+    usage = _script("no-such-command")
+    assert usage.returncode == 2 and "No such command" in usage.stderr
