@@ -12,7 +12,10 @@ compiling would otherwise be timed on every run.
 
 With `--imports`, also prints for each command the packages whose import took longest
 (`python -X importtime`, each module's own time, summed per kmsprove subpackage, per
-other package and for the standard library): where the time goes.
+other package and for the standard library); with `--phases`, the yes query's steps
+timed inside one process (each group of imports, z3's context, parsing, reading the
+world, the question, and the part of the imports spent creating dataclasses): where
+the time goes.
 """
 
 from __future__ import annotations
@@ -98,10 +101,70 @@ def slowest_imports(
     return sorted(totals.items(), key=lambda kv: -kv[1])[:top]
 
 
+# The yes query's run, step by step in one process, as `kmsprove query` does it
+# (kmsprove/cli/query.py): what each import and each stage costs. argv: WORLD QUERY.
+_PHASES = """
+import sys, time
+marks = [("", time.perf_counter())]
+def mark(what):
+    marks.append((what, time.perf_counter()))
+import dataclasses
+made = [0.0]  # seconds spent creating dataclasses, inside the imports below
+_process_class = dataclasses._process_class
+def timed(*args, **kwargs):
+    t0 = time.perf_counter()
+    try:
+        return _process_class(*args, **kwargs)
+    finally:
+        made[0] += time.perf_counter() - t0
+dataclasses._process_class = timed
+mark("import dataclasses (and inspect)")
+import click; mark("import click")
+import kmsprove.cli; mark("import kmsprove.cli (every command's options)")
+import kmsprove.answer, kmsprove.world, kmsprove.request; mark("import the vocabulary (ast, world, ...)")
+from kmsprove.inputs.key_policy_world import load_world_input
+from kmsprove.inputs.options import read_options
+from kmsprove.syntax.query import parse_query; mark("import inputs and syntax (the parsers)")
+import z3; mark("import z3")
+z3.main_ctx(); mark("z3's context")
+from kmsprove.questions.ask import ask
+from kmsprove.report.answer import render_answers, shortened; mark("import encode, evaluate, solve, questions, report")
+query = parse_query(sys.argv[2]); mark("parse the query")
+given = load_world_input(sys.argv[1], read_options(None, None, (), (), key_arn=None)); mark("read the world")
+answers = shortened(ask(given.world, query, 30.0, ()), None); mark("ask (encode, solve, re-check)")
+render_answers(answers, sys.argv[1], [], given.options.flags()); mark("render")
+for (_, t0), (what, t1) in zip(marks, marks[1:]):
+    print(f"{what}\t{(t1 - t0) * 1000:.2f}")
+print(f"of which creating dataclasses\t{made[0] * 1000:.2f}")
+"""
+
+
+def phases(env: dict[str, str], runs: int) -> list[tuple[str, float]]:
+    """Median milliseconds of each step of the yes query in one process (`_PHASES`), and
+    of starting an interpreter that does nothing (`python -c pass`)."""
+    steps: dict[str, list[float]] = {"start and end `python -c pass`": []}
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _PHASES, WORLD, YES],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for line in out.splitlines():
+            what, ms = line.split("\t")
+            steps.setdefault(what, []).append(float(ms))
+        steps["start and end `python -c pass`"].append(
+            1000 * run_once([sys.executable, "-c", "pass"], env)
+        )
+    return [(what, statistics.median(ms)) for what, ms in steps.items()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--imports", action="store_true", help="also show the slowest imports")
+    ap.add_argument("--phases", action="store_true", help="also time the yes query's steps")
     a = ap.parse_args()
     base, env = kmsprove_command()
     print(f"{' '.join(base)}, median of {a.runs} runs (fastest in brackets)")
@@ -114,6 +177,10 @@ def main() -> None:
         if a.imports:
             for name, us in slowest_imports(args, env):
                 print(f"      import {name:<24} {us / 1000:6.1f} ms")
+    if a.phases:
+        print(f"query (yes), step by step in one process (median of {a.runs} runs):")
+        for what, ms in phases(env, a.runs):
+            print(f"  {ms:6.1f} ms  {what}")
 
 
 if __name__ == "__main__":

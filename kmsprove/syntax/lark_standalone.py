@@ -272,17 +272,23 @@ class MissingVariableError(LarkError):
 
 
 import sys, re
-import logging
 from dataclasses import dataclass
 from typing import Generic, AnyStr
 
-logger: logging.Logger = logging.getLogger("lark")
-logger.addHandler(logging.StreamHandler())
+class _Logger:  ## kmsprove: `logging` imported when lark first logs (tools/generate_parsers.py)
+    def __getattr__(self, name):
+        import logging
+        logger = logging.getLogger("lark")
+        if not logger.handlers:
+            logger.addHandler(logging.StreamHandler())
+            logger.setLevel(logging.CRITICAL)
+        return getattr(logger, name)
+
+logger = _Logger()
 ##
 
 ##
 
-logger.setLevel(logging.CRITICAL)
 
 
 NO_VALUE = object()
