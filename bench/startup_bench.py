@@ -5,8 +5,9 @@
 Runs each command in a fresh process (the `kmsprove` console script beside this Python,
 else `python -m kmsprove.cli` from the checkout) once to warm the file cache and write
 the `.pyc` files, then `--runs` times (round by round, every command in each round),
-and prints the median and the fastest run of each and the median's ratio to the median
-of `kmsprove --help`. `PYTHONDONTWRITEBYTECODE` is
+and prints the median and the fastest wall-clock time of each, its CPU time (user and
+system: less swayed by other processes on a shared machine), and the ratios of the
+medians to those of `kmsprove --help`. `PYTHONDONTWRITEBYTECODE` is
 dropped from the children's environment: a user's install has its `.pyc` files, and
 compiling would otherwise be timed on every run.
 
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,25 +55,31 @@ def kmsprove_command() -> tuple[list[str], dict[str, str]]:
     return [sys.executable, "-m", "kmsprove.cli"], env
 
 
-def run_once(argv: list[str], env: dict[str, str]) -> float:
-    """Wall-clock seconds of one run of `argv`; a run that fails stops the benchmark."""
+def run_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one run of `argv`; a run that fails
+    stops the benchmark."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):  # yes, no, allow and deny exit 0 or 1
         sys.exit(f"{' '.join(argv)} exited {done.returncode}:\n{done.stderr.decode()}")
-    return elapsed
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return elapsed, cpu
 
 
-def time_commands(base: list[str], env: dict[str, str], runs: int) -> dict[str, list[float]]:
-    """Each command's times over `runs` rounds, after one untimed round; a round runs
-    every command once, so a busy spell on a shared machine slows all of them alike."""
-    times: dict[str, list[float]] = {label: [] for label, _ in COMMANDS}
+def time_commands(
+    base: list[str], env: dict[str, str], runs: int
+) -> dict[str, list[tuple[float, float]]]:
+    """Each command's (wall, CPU) times over `runs` rounds, after one untimed round; a
+    round runs every command once, so a busy spell on a shared machine slows all alike."""
+    times: dict[str, list[tuple[float, float]]] = {label: [] for label, _ in COMMANDS}
     for i in range(runs + 1):
         for label, args in COMMANDS:
-            elapsed = run_once([*base, *args], env)
+            measured = run_once([*base, *args], env)
             if i:
-                times[label].append(elapsed)
+                times[label].append(measured)
     return times
 
 
@@ -155,7 +163,7 @@ def phases(env: dict[str, str], runs: int) -> list[tuple[str, float]]:
             what, ms = line.split("\t")
             steps.setdefault(what, []).append(float(ms))
         steps["start and end `python -c pass`"].append(
-            1000 * run_once([sys.executable, "-c", "pass"], env)
+            1000 * run_once([sys.executable, "-c", "pass"], env)[0]
         )
     return [(what, statistics.median(ms)) for what, ms in steps.items()]
 
@@ -167,13 +175,18 @@ def main() -> None:
     ap.add_argument("--phases", action="store_true", help="also time the yes query's steps")
     a = ap.parse_args()
     base, env = kmsprove_command()
-    print(f"{' '.join(base)}, median of {a.runs} runs (fastest in brackets)")
+    print(f"{' '.join(base)}, medians of {a.runs} runs: wall clock (fastest), CPU time")
     times = time_commands(base, env, a.runs)
-    help_median = statistics.median(times["--help"])
+    help_wall = statistics.median(w for w, _ in times["--help"])
+    help_cpu = statistics.median(c for _, c in times["--help"])
     for label, args in COMMANDS:
-        median = statistics.median(times[label])
-        ratio = median / help_median
-        print(f"  {label:<12} {median:.3f} s  ({min(times[label]):.3f} s)  {ratio:.1f}x --help")
+        wall = statistics.median(w for w, _ in times[label])
+        fastest = min(w for w, _ in times[label])
+        cpu = statistics.median(c for _, c in times[label])
+        print(
+            f"  {label:<12} {wall:.3f} s ({fastest:.3f} s) {wall / help_wall:.1f}x --help,"
+            f"  CPU {cpu:.3f} s {cpu / help_cpu:.1f}x"
+        )
         if a.imports:
             for name, us in slowest_imports(args, env):
                 print(f"      import {name:<24} {us / 1000:6.1f} ms")
