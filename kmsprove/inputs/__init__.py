@@ -2,9 +2,10 @@
 
 `FORMATS` lists every input format (`Format(name, kinds, sniff, load)`): how to tell it
 from the file's content (`sniff`, in `kmsprove.inputs.sniff`), which `--kind` values it
-can be read as, and how to read it (a template's reader is imported when one is read). `read(path, kind)` serves every command (validate, explain, query, check,
-diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
-`--kind` choices are `KINDS`. A format is one module plus one row here
+can be read as, and how to read it (a template's reader is imported when one is read).
+`read(path, kind)` serves every command (validate, explain, query, check, diff, estate
+runs), so the same file gives the same diagnostics everywhere; the CLI's `--kind`
+choices are `KINDS`. A format is one module, its sniffer and one row here
 (docs/extending.md). `ReadOptions` (`--account`, `--region`) reach every reader through
 the `Peek`; a format whose input says where everything is ignores them.
 
