@@ -1,4 +1,5 @@
-"""Data files shipped with kmsprove: `grammar/*.lark` and `specs/*.json`.
+"""Data files shipped with kmsprove: `specs/*.json` (and `grammar/*.lark`, shipped for
+reference: the parsers run from `kmsprove.syntax.lark_standalone`, generated from them).
 
 Installed, they are the subpackages `kmsprove.grammar` and `kmsprove.specs`
 (see pyproject.toml). Imported from a source checkout that shadows the

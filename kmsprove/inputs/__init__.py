@@ -1,10 +1,11 @@
 """Inputs: the only package that reads files. One table of formats, one way to read.
 
 `FORMATS` lists every input format (`Format(name, kinds, sniff, load)`): how to tell it
-from the file's content (`sniff`), which `--kind` values it can be read as, and how to
-read it. `read(path, kind)` serves every command (validate, explain, query, check,
-diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
-`--kind` choices are `KINDS`. A format is one module plus one row here
+from the file's content (`sniff`, in `kmsprove.inputs.sniff`), which `--kind` values it
+can be read as, and how to read it (a template's reader is imported when one is read).
+`read(path, kind)` serves every command (validate, explain, query, check, diff, estate
+runs), so the same file gives the same diagnostics everywhere; the CLI's `--kind`
+choices are `KINDS`. A format is one module, its sniffer and one row here
 (docs/extending.md). `ReadOptions` (`--account`, `--region`) reach every reader through
 the `Peek`; a format whose input says where everything is ignores them.
 
@@ -48,27 +49,48 @@ from kmsprove.errors import (
     sort_diagnostics,
     suggest,
 )
-from kmsprove.inputs.aws_cli import is_authorization_details
-from kmsprove.inputs.cloudformation import is_template, load_template, sniff_template
 from kmsprove.inputs.files import head_bytes, read_text
 from kmsprove.inputs.json_formats import (
-    POLICY_KINDS,
     load_grants,
-    load_plan,
     load_policy,
     load_request,
     load_world_file,
+)
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
+from kmsprove.inputs.peek import Format, Loaded, Peek
+from kmsprove.inputs.sniff import (
+    POLICY_KINDS,
+    is_authorization_details,
+    is_template,
     sniff_get_key_policy,
     sniff_grants,
     sniff_policy,
     sniff_request,
+    sniff_template,
     sniff_terraform,
     sniff_world,
 )
-from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
-from kmsprove.inputs.peek import Format, Loaded, Peek
 from kmsprove.syntax.tree import JNode
 from kmsprove.world import World
+
+
+# The template readers are imported when a template is read, not with this table: a
+# command given a world file or a policy needs neither them nor YAML (start-up).
+def load_template(peek: Peek, kind: str) -> Loaded:
+    """A CloudFormation template, as a world (`kmsprove.inputs.cloudformation`)."""
+    # start-up: the CloudFormation reader, only for a template
+    from kmsprove.inputs import cloudformation
+
+    return cloudformation.load_template(peek, kind)
+
+
+def load_plan(peek: Peek, kind: str) -> Loaded:
+    """`terraform show -json` output, as a world (`kmsprove.inputs.terraform`)."""
+    # start-up: the Terraform reader, only for a plan or a state
+    from kmsprove.inputs import terraform
+
+    return terraform.load_plan(peek, kind)
+
 
 FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), sniff_world, load_world_file, re.compile(rb'"keys"\s*:')),

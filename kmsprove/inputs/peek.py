@@ -18,7 +18,6 @@ from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.request import Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JNode
-from kmsprove.syntax.yaml import parse_yaml
 from kmsprove.world import World
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -50,6 +49,9 @@ class Peek:
         """The YAML tree of a file that is not JSON (templates are often YAML)."""
         if self.tree is not None or self.json is not None:
             return None
+        # start-up: PyYAML (about 10 ms), only for a file that is not JSON
+        from kmsprove.syntax.yaml import parse_yaml
+
         try:
             return parse_yaml(self.text, self.path)
         except InputError as exc:
