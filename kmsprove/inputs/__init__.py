@@ -50,7 +50,7 @@ from kmsprove.errors import (
 )
 from kmsprove.inputs.aws_cli import is_authorization_details
 from kmsprove.inputs.cloudformation import is_template, load_template, sniff_template
-from kmsprove.inputs.files import head_bytes, read_text
+from kmsprove.inputs.files import Source, head_bytes, read_text
 from kmsprove.inputs.json_formats import (
     POLICY_KINDS,
     load_grants,
@@ -134,8 +134,9 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
     bad input."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
+    sources: list[Source] = []
     try:
-        peek = Peek(path, read_text(path), options=options)
+        peek = Peek(path, read_text(path, sources=sources), options=options, sources=sources)
     except InputError as exc:
         return Loaded(kind or "", None, tuple(exc.diagnostics))
     if peek.json is None and not is_template(peek.yaml):
@@ -158,7 +159,8 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
         why = f"this is a CloudFormation template, not {kind}: read it as a world"
         return Loaded(kind, None, (error(SourcePos(path), why),))
 
-    return replace(fmt.load(peek, kind), format=fmt.name)
+    # the reader added the documents the file names to `sources`
+    return replace(fmt.load(peek, kind), format=fmt.name, sources=tuple(sources))
 
 
 def is_template_read(loaded: Loaded) -> bool:
@@ -225,12 +227,12 @@ def load_world_notes(
 
 def load_world_of_directory(
     path: str | Path, options: ReadOptions = NO_OPTIONS
-) -> tuple[World, list[Diagnostic]]:
+) -> tuple[World, list[Diagnostic], tuple[Source, ...]]:
     """One world of a directory: as `load_world_notes`, but `--account`/`--region`
     apply to the templates and plans among the directory's files, which world files
-    beside them ignore."""
+    beside them ignore; and every file it was read from (`Loaded.sources`)."""
     world, loaded = _read_world(path, options)
-    return world, template_notes(loaded)
+    return world, template_notes(loaded), loaded.sources
 
 
 def _read_world(path: str | Path, options: ReadOptions) -> tuple[World, Loaded]:

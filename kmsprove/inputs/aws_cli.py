@@ -22,7 +22,7 @@ def is_authorization_details(node: JNode) -> bool:
 
 def read_authorization_details(reader: Reader, acct_id: str, node: JNode) -> dict[str, Identity]:
     """Users, roles, groups and managed policies of one account (a complete account)."""
-    details = _AuthorizationDetails(reader.path)
+    details = _AuthorizationDetails(reader.path, reader.sources)  # one list of files read
     details.diags = reader.diags  # one list: the world's diagnostics
     return details.details(acct_id, node)
 

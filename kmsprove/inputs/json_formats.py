@@ -31,7 +31,7 @@ def sniff_world(peek: Peek) -> str | None:
 def load_world_file(peek: Peek, kind: str) -> Loaded:
     if peek.json is None:
         return Loaded(kind, None, tuple(peek.problems))
-    world, diags = WorldLoader(Path(peek.path)).load(root=peek.json)
+    world, diags = WorldLoader(Path(peek.path), peek.sources).load(root=peek.json)
     return Loaded(kind, world, tuple(diags))
 
 

@@ -1,0 +1,215 @@
+"""Check estates run incrementally: the outcomes the results cache holds are served
+from it, only the rest is computed, by any executor (`kmsprove.questions.workers`).
+
+The cache holds one entry per (unit, expectation): the expectation's outcomes on the
+unit's keys and its share of the unit's time. A unit whose entries are all there is
+not sent to any worker; a unit with some missing is sent with those expectations only;
+a new or changed world is sent whole. The report of every unit is then put together in
+spec order, so a served outcome stands where a computed one would (each takes the
+expectation of this run's spec: its line may have moved). An entry with an unknown
+outcome is never stored (a timeout must not be served for ever), nor is a unit that
+was bad input (it is cheap to say again).
+
+A unit's time is kept in whole microseconds, split evenly between the expectations
+computed together, so a fully served run reports the seconds of the run that
+computed it, to the digit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from typing import TypeGuard
+
+from kmsprove.answer import CheckStatus, Outcome
+from kmsprove.ast import Expectation
+from kmsprove.errors import Diagnostic
+from kmsprove.inputs.files import Source
+from kmsprove.questions.cache import ResultsCache, UnitFiles, key_of
+from kmsprove.questions.check.estate import (
+    Job,
+    Unit,
+    UnitReport,
+    failed,
+    read_unit,
+    run_unit,
+    spec_of,
+)
+from kmsprove.questions.workers import Executor
+
+Entry = tuple[tuple[Outcome, ...], int]  # an expectation's outcomes, its microseconds
+
+
+def entry_name(job: Job, exp: Expectation) -> str:
+    """What an entry is about besides the unit: the expectation's text, the timeout, and
+    the trusted principals where they count (an `ever` question)."""
+    trusted = "\n".join(job.trusted) if exp.query.ever else ""
+    return key_of(
+        "check", "yes" if exp.expect else "no", exp.query.text, repr(job.timeout), trusted
+    )
+
+
+@dataclass
+class _Plan:
+    """One unit: its key, what the cache served, what is left to compute."""
+
+    unit: Unit
+    spec: tuple[Expectation, ...]
+    key: str | None = None
+    head: tuple[int, tuple[Diagnostic, ...]] | None = None  # its keys and reader's warnings
+    served: dict[int, Entry] = field(default_factory=dict)  # spec index -> entry
+
+    @property
+    def missing(self) -> tuple[Expectation, ...]:
+        return tuple(e for n, e in enumerate(self.spec) if n not in self.served)
+
+
+def run_estate(
+    units: Sequence[Unit],
+    job: Job,
+    executor: Executor,
+    advance: Callable[[int], None] = lambda n: None,
+    cache: ResultsCache | None = None,
+) -> list[UnitReport]:
+    """Every unit's report, in the order of `units`: from the cache where it holds every
+    outcome, else computed by `executor` (then stored in the cache)."""
+    run = partial(run_unit, job)
+    if cache is None and not executor.remote:
+        return executor.map(run, units, advance)
+    plans = [_Plan(u, spec_of(u, job)) for u in units]
+    if cache is not None:
+        _serve(plans, job, cache)
+    todo = [p for p in plans if p.missing or p.head is None]  # head: keys, warnings
+    advance(len(plans) - len(todo))
+    sent = [replace(p.unit, spec=p.missing if p.served else p.unit.spec) for p in todo]
+    if executor.remote:  # workers elsewhere: each unit carries its world, read here
+        read = [read_unit(u, job.options) for u in sent]
+        done = iter(executor.map(run, [u for u in read if isinstance(u, Unit)], advance))
+        results = [
+            next(done) if isinstance(u, Unit) else failed(s, u)
+            for u, s in zip(read, sent, strict=True)
+        ]
+    else:
+        results = executor.map(run, sent, advance)
+    computed = dict(zip(map(id, todo), results, strict=True))
+    reports = [_report(p, computed.get(id(p)), job, cache) for p in plans]
+    if cache is not None:
+        cache.flush()
+    return reports
+
+
+def _serve(plans: Sequence[_Plan], job: Job, cache: ResultsCache) -> None:
+    """Each unit's key, and the entries the cache holds for it (one batch of look-ups)."""
+    for p, k in zip(
+        plans, cache.unit_keys([_files(p.unit) for p in plans], job.options), strict=True
+    ):
+        p.key = k
+        if p.unit.loaded is not None:
+            p.head = (len(p.unit.loaded.keys), ())
+    names = {id(p): [entry_name(job, e) for e in p.spec] for p in plans}
+    wanted = [key_of("head", p.key) for p in plans if p.key and p.head is None]
+    wanted += [key_of("entry", p.key, n) for p in plans if p.key for n in names[id(p)]]
+    found = cache.lookup(wanted)
+    for p in plans:
+        if p.key is None:
+            continue
+        if p.head is None:
+            head = found.get(key_of("head", p.key))
+            p.head = head if _is_head(head) else None
+        if p.head is None:
+            continue
+        for n, name in enumerate(names[id(p)]):
+            entry = found.get(key_of("entry", p.key, name))
+            if _is_entry(entry):
+                p.served[n] = entry
+
+
+def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
+    """The unit as the cache sees it (`UnitFiles`)."""
+    keys = None if unit.loaded is None else tuple(k.arn for k in unit.loaded.keys)
+    return unit.world, keys, unit.sources if sources is None else sources
+
+
+def _is_head(value: object) -> TypeGuard[tuple[int, tuple[Diagnostic, ...]]]:
+    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int)
+
+
+def _is_entry(value: object) -> TypeGuard[Entry]:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and isinstance(value[1], int)
+        and all(isinstance(o, Outcome) for o in value[0])
+    )
+
+
+def _report(
+    p: _Plan, computed: UnitReport | None, job: Job, cache: ResultsCache | None
+) -> UnitReport:
+    """The unit's report: served entries and computed outcomes in spec order."""
+    if computed is not None and (computed.errors or cache is None):
+        return computed
+    if computed is None:  # all served
+        assert p.head is not None
+        keys, warnings = p.head
+        entries = {n: _as(e, p.spec[n]) for n, e in p.served.items()}
+        return _assembled(p, entries, keys, warnings, computed)
+    missing = [n for n in range(len(p.spec)) if n not in p.served]
+    groups = _grouped(computed.outcomes, [p.spec[n] for n in missing])
+    if groups is None:  # outcomes not of the expectations asked: report them as they are
+        return computed
+    total = round(computed.seconds * 1_000_000)
+    shares = [total // len(missing)] * len(missing)
+    shares[0] += total - sum(shares)
+    entries = {n: _as(e, p.spec[n]) for n, e in p.served.items()}
+    entries.update({n: (g, s) for n, g, s in zip(missing, groups, shares, strict=True)})
+    _store(p, computed, job, cache, {n: entries[n] for n in missing})
+    return _assembled(p, entries, computed.keys, computed.warnings, computed)
+
+
+def _as(entry: Entry, exp: Expectation) -> Entry:
+    """A served entry, its outcomes about this run's expectation (its line may differ)."""
+    return tuple(replace(o, expectation=exp) for o in entry[0]), entry[1]
+
+
+def _assembled(
+    p: _Plan,
+    entries: dict[int, Entry],
+    keys: int,
+    warnings: tuple[Diagnostic, ...],
+    computed: UnitReport | None,
+) -> UnitReport:
+    outcomes = tuple(o for n in range(len(p.spec)) for o in entries[n][0])
+    micros = sum(entries[n][1] for n in range(len(p.spec)))
+    sources = computed.sources if computed is not None else p.unit.sources
+    return UnitReport(p.unit.world, keys, micros / 1_000_000, outcomes, (), warnings, sources)
+
+
+def _grouped(
+    outcomes: Sequence[Outcome], asked: Sequence[Expectation]
+) -> list[tuple[Outcome, ...]] | None:
+    """The outcomes of each expectation asked, in order; None when some outcome is of
+    none of them (equal expectations are on different lines, so never confused)."""
+    groups: list[list[Outcome]] = [[] for _ in asked]
+    for o in outcomes:
+        n = next((n for n, e in enumerate(asked) if o.expectation == e), None)
+        if n is None:
+            return None
+        groups[n].append(o)
+    return [tuple(g) for g in groups]
+
+
+def _store(
+    p: _Plan, computed: UnitReport, job: Job, cache: ResultsCache | None, new: dict[int, Entry]
+) -> None:
+    """Remember the unit's new entries under the key of the files it was read from
+    (which may have changed since it was looked up); never an unknown outcome."""
+    if cache is None or not computed.sources or computed.sources[0][0] != p.unit.world:
+        return
+    key = cache.remember_unit(_files(p.unit, computed.sources), job.options)
+    if p.unit.loaded is None:
+        cache.remember(key_of("head", key), (computed.keys, computed.warnings))
+    for n, entry in new.items():
+        if all(o.status is not CheckStatus.UNKNOWN for o in entry[0]):
+            cache.remember(key_of("entry", key, entry_name(job, p.spec[n])), entry)
