@@ -47,7 +47,13 @@ def code_digest() -> str:
         h.update(f"{name}={version}\n".encode())
     h.update(f"python={sys.version_info[0]}.{sys.version_info[1]}\n".encode())
     package = Path(__file__).resolve().parent
-    files = [(f"kmsprove/{p.relative_to(package)}", p) for p in package.rglob("*.py")]
+    # the data folders are subpackages once installed, top-level folders in a checkout:
+    # their files are hashed by folder, the same either way
+    files = [
+        (f"kmsprove/{p.relative_to(package)}", p)
+        for p in package.rglob("*.py")
+        if p.relative_to(package).parts[0] not in ("grammar", "specs")
+    ]
     for folder, pattern in (("grammar", "*.lark"), ("specs", "*.json")):
         files += [(f"{folder}/{p.name}", p) for p in _data_dir(folder).glob(pattern)]
     for name, path in sorted(files):

@@ -23,7 +23,7 @@ from typing import Any
 from kmsprove.errors import InputError, SourcePos, error
 from kmsprove.resources import code_digest
 
-CONNECT_SECONDS = 30  # to reach the scheduler
+CONNECT_SECONDS = 10  # to reach the scheduler
 WORKERS_SECONDS = 60  # for a first worker to join it
 
 
@@ -44,11 +44,12 @@ def in_dask(
     run: Callable[[Any], Any],
     units: Sequence[Any],
     advance: Callable[[int], None] = lambda n: None,
+    connect_seconds: float = CONNECT_SECONDS,
 ) -> list[Any]:
     """`run` of every unit on the cluster's workers, in the order of `units`."""
     distributed = require_distributed()
     try:
-        client = distributed.Client(scheduler, timeout=CONNECT_SECONDS, set_as_default=False)
+        client = distributed.Client(scheduler, timeout=connect_seconds, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as exc:
         raise InputError.at_cli(
             f"--scheduler: no Dask scheduler answers at `{scheduler}` ({exc})"
@@ -59,7 +60,7 @@ def in_dask(
         where = {f.key: n for n, f in enumerate(futures)}
         out: list[Any] = [None] * len(units)
         try:
-            for done in distributed.as_completed(futures):
+            for done in distributed.as_completed(futures, loop=client.loop):
                 out[where[done.key]] = done.result()
                 done.release()  # the result is here: the cluster may forget it
                 advance(1)
