@@ -111,6 +111,20 @@ def test_a_cached_run_prints_what_the_run_that_filled_it_printed(
     assert len(checked) == 3 * 4
 
 
+def test_a_cached_run_saves_the_witnesses_the_run_that_filled_it_saved(
+    tmp_path: Path, checked: list[tuple[str, list[int]]]
+) -> None:
+    worlds, spec = estate(tmp_path)
+    runs = []
+    for n in (1, 2):
+        where = tmp_path / f"witness-{n}"
+        out = cli("check", str(worlds), str(spec), "--jobs", "1", "--save-witness", str(where))
+        files = {str(f.relative_to(where)): f.read_text() for f in where.rglob("*") if f.is_file()}
+        runs.append((out[0], out[1].replace(str(where), "WITNESS"), files))
+    assert len(checked) == 4  # the second run checked nothing
+    assert runs[0] == runs[1] and runs[0][2]  # the same report, the same witness files
+
+
 def test_only_the_changed_world_is_checked_again(
     tmp_path: Path, checked: list[tuple[str, list[int]]]
 ) -> None:

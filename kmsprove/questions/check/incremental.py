@@ -18,9 +18,9 @@ computed it, to the digit.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
-from typing import TypeGuard
+from typing import Any, TypeGuard
 
 from kmsprove.answer import CheckStatus, Outcome
 from kmsprove.ast import Expectation
@@ -37,6 +37,7 @@ from kmsprove.questions.check.estate import (
     spec_of,
 )
 from kmsprove.questions.workers import Executor
+from kmsprove.world import World
 
 Entry = tuple[tuple[Outcome, ...], int]  # an expectation's outcomes, its microseconds
 
@@ -111,6 +112,7 @@ def _serve(plans: Sequence[_Plan], job: Job, cache: ResultsCache) -> None:
     wanted = [key_of("head", p.key) for p in plans if p.key and p.head is None]
     wanted += [key_of("entry", p.key, n) for p in plans if p.key for n in names[id(p)]]
     found = cache.lookup(wanted)
+    heavy: list[tuple[_Plan, int, str]] = []  # entries whose witness worlds a report may need
     for p in plans:
         if p.key is None:
             continue
@@ -120,9 +122,61 @@ def _serve(plans: Sequence[_Plan], job: Job, cache: ResultsCache) -> None:
         if p.head is None:
             continue
         for n, name in enumerate(names[id(p)]):
-            entry = found.get(key_of("entry", p.key, name))
-            if _is_entry(entry):
-                p.served[n] = entry
+            k = key_of("entry", p.key, name)
+            light = found.get(k)
+            if not _is_light(light):
+                continue
+            p.served[n] = _restored(light, p.spec[n])
+            if light[2] and any(o.status is CheckStatus.FAILS for o in p.served[n][0]):
+                heavy.append((p, n, key_of("worlds", k)))
+    worlds = cache.lookup(k for _, _, k in heavy)
+    for p, n, k in heavy:
+        ws = worlds.get(k)
+        if isinstance(ws, tuple) and len(ws) == len(p.served[n][0]):
+            p.served[n] = _with_worlds(p.served[n], ws)
+        else:
+            del p.served[n]  # its witness worlds are gone: compute it again
+
+
+# How an entry is stored: each outcome's fields but its expectation (the spec's, when
+# served) and its answer's witness world; the microseconds; whether worlds were stored
+# apart (`worlds` rows, read only for failing outcomes: the only ones whose witness a
+# report writes, `--save-witness`). A served outcome that holds carries no witness
+# world: no report reads one. Decoding is most of a served run's time; this halves it.
+_FIELDS = tuple(f.name for f in fields(Outcome) if f.name != "expectation")
+Light = tuple[tuple[tuple[Any, ...], ...], int, bool]
+
+
+def _light(entry: Entry) -> tuple[Light, tuple[World | None, ...]]:
+    rows, worlds = [], []
+    for o in entry[0]:
+        worlds.append(o.answer.checked_world)
+        o = replace(o, answer=replace(o.answer, checked_world=None))
+        rows.append(tuple(getattr(o, f) for f in _FIELDS))
+    return (tuple(rows), entry[1], any(w is not None for w in worlds)), tuple(worlds)
+
+
+def _restored(light: Light, exp: Expectation) -> Entry:
+    return tuple(Outcome(exp, **dict(zip(_FIELDS, r, strict=True))) for r in light[0]), light[1]
+
+
+def _with_worlds(entry: Entry, worlds: tuple[Any, ...]) -> Entry:
+    outcomes = tuple(
+        replace(o, answer=replace(o.answer, checked_world=w))
+        for o, w in zip(entry[0], worlds, strict=True)
+    )
+    return outcomes, entry[1]
+
+
+def _is_light(value: object) -> TypeGuard[Light]:
+    return (
+        isinstance(value, tuple)
+        and len(value) == 3
+        and isinstance(value[0], tuple)
+        and all(isinstance(r, tuple) and len(r) == len(_FIELDS) for r in value[0])
+        and isinstance(value[1], int)
+        and isinstance(value[2], bool)
+    )
 
 
 def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
@@ -135,15 +189,6 @@ def _is_head(value: object) -> TypeGuard[tuple[int, tuple[Diagnostic, ...]]]:
     return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int)
 
 
-def _is_entry(value: object) -> TypeGuard[Entry]:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and isinstance(value[1], int)
-        and all(isinstance(o, Outcome) for o in value[0])
-    )
-
-
 def _report(
     p: _Plan, computed: UnitReport | None, job: Job, cache: ResultsCache | None
 ) -> UnitReport:
@@ -153,8 +198,7 @@ def _report(
     if computed is None:  # all served
         assert p.head is not None
         keys, warnings = p.head
-        entries = {n: _as(e, p.spec[n]) for n, e in p.served.items()}
-        return _assembled(p, entries, keys, warnings, computed)
+        return _assembled(p, dict(p.served), keys, warnings, computed)
     missing = [n for n in range(len(p.spec)) if n not in p.served]
     groups = _grouped(computed.outcomes, [p.spec[n] for n in missing])
     if groups is None:  # outcomes not of the expectations asked: report them as they are
@@ -162,15 +206,10 @@ def _report(
     total = round(computed.seconds * 1_000_000)
     shares = [total // len(missing)] * len(missing)
     shares[0] += total - sum(shares)
-    entries = {n: _as(e, p.spec[n]) for n, e in p.served.items()}
+    entries = dict(p.served)
     entries.update({n: (g, s) for n, g, s in zip(missing, groups, shares, strict=True)})
     _store(p, computed, job, cache, {n: entries[n] for n in missing})
     return _assembled(p, entries, computed.keys, computed.warnings, computed)
-
-
-def _as(entry: Entry, exp: Expectation) -> Entry:
-    """A served entry, its outcomes about this run's expectation (its line may differ)."""
-    return tuple(replace(o, expectation=exp) for o in entry[0]), entry[1]
 
 
 def _assembled(
@@ -212,4 +251,8 @@ def _store(
         cache.remember(key_of("head", key), (computed.keys, computed.warnings))
     for n, entry in new.items():
         if all(o.status is not CheckStatus.UNKNOWN for o in entry[0]):
-            cache.remember(key_of("entry", key, entry_name(job, p.spec[n])), entry)
+            k = key_of("entry", key, entry_name(job, p.spec[n]))
+            light, worlds = _light(entry)
+            cache.remember(k, light)
+            if light[2]:
+                cache.remember(key_of("worlds", k), worlds)
