@@ -13,13 +13,15 @@ of everything that can change an answer:
 - the question: for `check`, the expectation's text, the timeout and the trusted
   principals of an `ever` question; for `audit`, its options.
 
-Which files a world reads is known only by reading it, so the first run stores a
-manifest per world file (keyed by the world file's own hash): the files the reader
-read, with their hashes (up to `_MANIFESTS` such sets, the latest first). A later run
-hashes the world file, finds its manifest, hashes the documents it lists and, if every
-hash of one set is the same, knows the unit's key without reading the world (the
-reader, given the same bytes, reads the same files). Any change makes a new key; stale
-rows are pruned by age.
+Which files a world reads is known only by reading it, so the cache holds one row per
+world file, found by the hash of the world file alone: the sets of files its reader
+read with their hashes (up to `_ALTERNATIVES`, the latest first), each with the unit's
+number of keys, its reader's warnings and its entries (one per expectation, or the
+audit). A re-run hashes each world file, fetches every row in one batch, hashes the
+documents a set lists and, if every hash of a set is the same, serves its entries
+without reading the world (the reader, given the same bytes, reads the same files).
+One row per unit: fetching and decoding rows is most of a served run's time. Any
+change makes a new set; stale rows are pruned by age.
 
 Values are pickles of kmsprove's frozen result types, read back by an unpickler that
 builds only kmsprove's dataclasses and enums (a cache file is never a way to run
@@ -33,8 +35,8 @@ import io
 import pickle
 import sys
 import zlib
-from collections.abc import Iterable, Sequence
-from dataclasses import is_dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, is_dataclass
 from enum import Enum
 from typing import Any, TypeGuard
 
@@ -45,7 +47,7 @@ from kmsprove.inputs.results_store import Store, default_cache_path
 from kmsprove.resources import code_digest
 
 _DIGEST = 16  # bytes of SHA-256 before each value
-_MANIFESTS = 8  # sets of documents remembered per world file (its manifest)
+_ALTERNATIVES = 8  # sets of sources remembered per world file
 
 # A unit as the cache sees it: its world file; the ARNs of its keys when its world was
 # loaded by the client (a slice, or a whole WORLD), None for a world file a worker
@@ -63,12 +65,33 @@ def key_of(*parts: str) -> str:
     return h.hexdigest()
 
 
-def _is_manifest(value: object) -> TypeGuard[tuple[tuple[Source, ...], ...]]:
+# One set of sources a unit was read from: the sources, its number of keys and its
+# reader's warnings, and its entries (name -> value) as the commands store them.
+Alternative = tuple[tuple[Source, ...], int, tuple[Diagnostic, ...], tuple[tuple[str, object], ...]]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What the cache holds for a unit whose files are unchanged."""
+
+    key: str  # the unit key (of its files, and a slice's keys)
+    keys: int  # how many keys its world has
+    warnings: tuple[Diagnostic, ...]  # what its reader said
+    entries: Mapping[str, object]  # entry name -> value, as the command stored it
+
+
+def _is_row(value: object) -> TypeGuard[tuple[Alternative, ...]]:
     return isinstance(value, tuple) and all(
-        isinstance(sources, tuple)
-        and sources
-        and all(isinstance(s, tuple) and len(s) == 2 for s in sources)
-        for sources in value
+        isinstance(a, tuple)
+        and len(a) == 4
+        and isinstance(a[0], tuple)
+        and a[0]
+        and all(isinstance(s, tuple) and len(s) == 2 for s in a[0])
+        and isinstance(a[1], int)
+        and isinstance(a[2], tuple)
+        and isinstance(a[3], tuple)
+        and all(isinstance(e, tuple) and len(e) == 2 for e in a[3])
+        for a in value
     )
 
 
@@ -114,7 +137,7 @@ class ResultsCache:
         self.store = store
         self.code = code
         self._rows: list[tuple[str, bytes]] = []
-        self._manifests: dict[str, tuple[tuple[Source, ...], ...]] = {}  # as looked up
+        self._rows_found: dict[str, tuple[Alternative, ...]] = {}  # unit rows, as looked up
         self._used: list[str] = []
         self._damaged = 0
 
@@ -135,30 +158,59 @@ class ResultsCache:
             out.append(warning(SourcePos(self.store.path), f"results cache: {why}"))
         return out
 
-    # -- keys --------------------------------------------------------------
+    # -- units -------------------------------------------------------------
 
-    def unit_keys(self, units: Sequence[UnitFiles], read: ReadOptions) -> list[str | None]:
-        """Each unit's key: a world file's from its manifest and its files' hashes now
-        (None where no manifest matches: a new world, or a file changed); a loaded
-        world's (or slice's) from the files it was read from and its keys."""
-        files = [world for world, keys, _ in units if keys is None]
-        found = iter(self._world_keys(files, read))
-        return [
-            next(found) if keys is None else self._key(world, read, sources, keys)
-            for world, keys, sources in units
-        ]
+    def units(self, units: Sequence[UnitFiles], read: ReadOptions) -> list[Found | None]:
+        """What the cache holds for each unit (one batch of look-ups, one row per unit):
+        a world file's row is found by its own hash, and serves the first set of sources
+        whose files all hash as they did; a loaded world's (a slice's) by the files it
+        was read from and its keys. None: nothing (a new world, or a file changed)."""
+        digests: dict[str, str | None] = {}
+        rows: list[str | None] = []
+        for world, keys, sources in units:
+            if keys is None:
+                digests[world] = file_digest(world)
+                d = digests[world]
+                rows.append(self._row_key(world, read, d, None) if d else None)
+            else:
+                rows.append(self._row_key(world, read, self._key(world, read, sources, keys), keys))
+        found = self.lookup(r for r in rows if r)
+        self._rows_found = {k: v for k, v in found.items() if _is_row(v)}
+        out: list[Found | None] = []
+        for (world, keys, _), row in zip(units, rows, strict=True):
+            kept = self._rows_found.get(row or "", ())
+            alt = kept[0] if keys is not None and kept else self._unchanged(world, kept, digests)
+            out.append(
+                None
+                if alt is None
+                else Found(self._key(world, read, alt[0], keys), alt[1], alt[2], dict(alt[3]))
+            )
+        return out
 
-    def remember_unit(self, unit: UnitFiles, read: ReadOptions) -> str:
-        """The key of a unit computed from `sources` (what its reader read, which may
-        have changed since `unit_keys`); for a world file, its manifest is stored: these
-        sources first, then the other sets of documents seen with the same world file
-        (a branch switched back and forth is served both ways)."""
+    def store_unit(
+        self,
+        unit: UnitFiles,
+        read: ReadOptions,
+        head: tuple[int, tuple[Diagnostic, ...]],
+        entries: Mapping[str, object],
+    ) -> str:
+        """Remember a unit computed from `sources` (what its reader read, which may have
+        changed since `units`): its keys and warnings (`head`), and `entries` added to
+        those its row held for the same sources; the other sets of sources seen with the
+        same world file follow (a branch switched back and forth is served both ways).
+        Its unit key."""
         world, keys, sources = unit
-        if keys is None:
-            mkey = self._manifest_key(world, read, sources[0][1])
-            seen = [s for s in self._manifests.get(mkey, ()) if s != tuple(sources)]
-            self.remember(mkey, (tuple(sources), *seen[: _MANIFESTS - 1]))
-        return self._key(world, read, sources, keys)
+        key = self._key(world, read, sources, keys)
+        row = self._row_key(world, read, sources[0][1] if keys is None else key, keys)
+        kept = self._rows_found.get(row, ())
+        same = [dict(a[3]) for a in kept if a[0] == tuple(sources)]
+        merged = {**(same[0] if same else {}), **entries}
+        alt: Alternative = (tuple(sources), head[0], head[1], tuple(merged.items()))
+        others = [a for a in kept if a[0] != tuple(sources)]
+        value = (alt, *others[: _ALTERNATIVES - 1])
+        self._rows_found[row] = value
+        self.remember(row, value)
+        return key
 
     def _key(
         self,
@@ -171,38 +223,26 @@ class ResultsCache:
         sliced = ["\0keys", *keys] if keys is not None else []
         return key_of("unit", self.code, repr(read), world, *flat, *sliced)
 
-    def _manifest_key(self, world: str, read: ReadOptions, digest: str) -> str:
-        return key_of("manifest", self.code, repr(read), world, digest)
+    def _row_key(self, world: str, read: ReadOptions, digest: str, keys: object) -> str:
+        """A world file's row: by the hash of the world file alone; a slice's: by its
+        unit key (`digest`)."""
+        kind = "world" if keys is None else "slice"
+        return key_of(kind, self.code, repr(read), world, digest)
 
-    def _world_keys(self, worlds: Sequence[str], read: ReadOptions) -> list[str | None]:
-        digests = {w: file_digest(w) for w in worlds}
-        wanted = {w: self._manifest_key(w, read, d) for w, d in digests.items() if d}
-        found = self.lookup(wanted.values())
-        self._manifests = {k: v for k, v in found.items() if _is_manifest(v)}
-        return [
-            self._matching(w, read, self._manifests.get(wanted.get(w, ""), ()), digests)
-            for w in worlds
-        ]
-
-    def _matching(
-        self,
-        world: str,
-        read: ReadOptions,
-        manifest: tuple[tuple[Source, ...], ...],
-        digests: dict[str, str | None],
-    ) -> str | None:
-        """The unit key of `world` from the first set of sources in its manifest whose
-        files are all unchanged."""
-        for sources in manifest:
-            if sources[0][0] != world:
+    def _unchanged(
+        self, world: str, alternatives: Sequence[Alternative], digests: dict[str, str | None]
+    ) -> Alternative | None:
+        """The first alternative whose files all hash as they did when it was stored."""
+        for alt in alternatives:
+            if alt[0][0][0] != world:
                 continue
-            for path, digest in sources:
+            for path, digest in alt[0]:
                 if path not in digests:
                     digests[path] = file_digest(path)  # a document worlds share: hashed once
                 if digests[path] != digest:
                     break
             else:
-                return self._key(world, read, sources, None)
+                return alt
         return None
 
     # -- values ------------------------------------------------------------
@@ -231,4 +271,4 @@ class ResultsCache:
         self.store.close()
 
 
-__all__ = ["ResultsCache", "UnitFiles", "decode", "encode", "key_of"]
+__all__ = ["Found", "ResultsCache", "UnitFiles", "decode", "encode", "key_of"]

@@ -184,6 +184,13 @@ def test_a_dask_run_gives_the_local_runs_verdicts_in_its_order(
         assert same(remote.stdout) == same(local.stdout)
     served = kmsprove("check", str(worlds), str(spec), "--jobs", "1", *cache, "--format", fmt)
     assert (served.returncode, served.stdout, served.stderr) == (1, remote.stdout, remote.stderr)
+    # a bad world is read by the client, and reported as a local run reports it
+    (worlds / "w99.json").write_text('{"version": 1, "keys": [}')
+    local = kmsprove("check", str(worlds), str(spec), "--jobs", "1", "--format", "json")
+    remote = kmsprove("check", str(worlds), str(spec), *on_dask, "--format", "json")
+    assert remote.returncode == local.returncode == 2
+    assert remote.stderr == local.stderr == f"{worlds / 'w99.json'}:1:25: error: unexpected `}}`\n"
+    assert json.loads(remote.stdout)["errors"] == json.loads(local.stdout)["errors"]
 
 
 @pytest.mark.timeout(600)

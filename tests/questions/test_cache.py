@@ -5,7 +5,6 @@ apart everything that can change an answer."""
 from __future__ import annotations
 
 import hashlib
-import json
 import pickle
 import zlib
 from pathlib import Path
@@ -68,16 +67,52 @@ def test_keys_are_unambiguous_and_follow_every_input(tmp_path: Path) -> None:
     assert key_of("ab", "c") != key_of("a", "bc") != key_of("abc")
     cache = ResultsCache(Store.open(str(tmp_path / "c.sqlite"), "code", False), "code")
     w = str(tmp_path / "w.json")
-    Path(w).write_text(json.dumps({"version": 1}))
     source = ((w, "0" * 64),)
+
+    def key(unit: tuple, read: ReadOptions | None = None) -> str:
+        return cache.store_unit(unit, read or ReadOptions(), (1, ()), {})
+
     keys = {
-        cache.remember_unit((w, None, source), ReadOptions()),
-        cache.remember_unit((w, None, source), ReadOptions(account="444455556666")),
-        cache.remember_unit((w, None, ((w, "1" * 64),)), ReadOptions()),
-        cache.remember_unit((w, ("arn:k1",), source), ReadOptions()),
-        cache.remember_unit((w, ("arn:k2",), source), ReadOptions()),
-        cache.remember_unit((w, None, (*source, (w + ".doc", "0" * 64))), ReadOptions()),
+        key((w, None, source)),
+        key((w, None, source), ReadOptions(account="444455556666")),
+        key((w, None, ((w, "1" * 64),))),
+        key((w, ("arn:k1",), source)),
+        key((w, ("arn:k2",), source)),
+        key((w, None, (*source, (w + ".doc", "0" * 64)))),
     }
     assert len(keys) == 6
     other = ResultsCache(cache.store, "other code")
-    assert other.remember_unit((w, None, source), ReadOptions()) not in keys
+    assert other.store_unit((w, None, source), ReadOptions(), (1, ()), {}) not in keys
+
+
+def test_a_world_file_row_serves_the_set_of_documents_that_is_unchanged(tmp_path: Path) -> None:
+    """One row per world file; each set of documents it was read with keeps its entries."""
+    w, doc = tmp_path / "w.json", tmp_path / "doc.json"
+    w.write_text("{}")
+    path = str(tmp_path / "c.sqlite")
+
+    def digest(f: Path) -> str:
+        return hashlib.sha256(f.read_bytes()).hexdigest()
+
+    def stored(entries: dict[str, object]) -> None:
+        cache = ResultsCache.open(path)
+        cache.units([(str(w), None, ())], ReadOptions())
+        sources = ((str(w), digest(w)), (str(doc), digest(doc)))
+        cache.store_unit((str(w), None, sources), ReadOptions(), (1, ()), entries)
+        cache.flush()
+
+    def served() -> object:
+        cache = ResultsCache.open(path)
+        [found] = cache.units([(str(w), None, ())], ReadOptions())
+        cache.flush()
+        return None if found is None else dict(found.entries)
+
+    doc.write_text("A")
+    stored({"q1": "answer on A"})
+    stored({"q2": "answer on A too"})  # the same documents: the entries accumulate
+    doc.write_text("B")
+    assert served() is None
+    stored({"q1": "answer on B"})
+    assert served() == {"q1": "answer on B"}
+    doc.write_text("A")  # the branch switched back
+    assert served() == {"q1": "answer on A", "q2": "answer on A too"}

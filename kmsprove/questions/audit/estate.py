@@ -167,14 +167,13 @@ def run_audit(
     if cache is None and not executor.remote:
         return executor.map(run, ready.units, advance)
     units = [u for u, _ in ready.units]
-    none: list[str | None] = [None] * len(units)
-    keys = cache.unit_keys([_files(u) for u in units], ready.job.read) if cache else none
-    names = [
-        _entry_key(k, ready.job, keyless) if k else ""
-        for k, (_, keyless) in zip(keys, ready.units, strict=True)
-    ]
-    found = cache.lookup(n for n in names if n) if cache else {}
-    served = {n: r for n, r in enumerate(found.get(k) for k in names) if isinstance(r, AuditReport)}
+    found = cache.units([_files(u) for u in units], ready.job.read) if cache else []
+    names = [_entry_name(ready.job, keyless) for _, keyless in ready.units]
+    served = {
+        n: r
+        for n, (f, name) in enumerate(zip(found, names, strict=False))
+        if f is not None and isinstance(r := f.entries.get(name), AuditReport)
+    }
     todo = [n for n in range(len(units)) if n not in served]
     advance(len(served))
     computed = dict(
@@ -182,7 +181,7 @@ def run_audit(
     )
     if cache is not None:
         for n, r in computed.items():
-            _store(cache, ready, n, r)
+            _store(cache, ready, n, r, names[n])
         cache.flush()
     return [served[n] if n in served else computed[n] for n in range(len(units))]
 
@@ -199,6 +198,7 @@ def _compute(
         return executor.map(run, tagged, advance)
     read = [(read_unit(u, ready.job.read), keyless) for u, keyless in tagged]
     ready_units = [(u, k) for u, k in read if isinstance(u, Unit)]
+    advance(len(read) - len(ready_units))  # bad input: reported here
     done = iter(executor.map(run, ready_units, advance))
     return [
         next(done) if isinstance(u, Unit) else AuditReport(w.world, errors=u)
@@ -211,20 +211,20 @@ def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
     return unit.world, keys, unit.sources if sources is None else sources
 
 
-def _entry_key(unit_key: str, job: AuditJob, keyless: bool) -> str:
-    return key_of("audit", unit_key, repr(job.options), str(keyless))
+def _entry_name(job: AuditJob, keyless: bool) -> str:
+    return key_of("audit", repr(job.options), str(keyless))
 
 
-def _store(cache: ResultsCache, ready: Prepared, n: int, report: AuditReport) -> None:
-    """Remember a computed report under the key of the files it was read from; never
-    one that is bad input or holds an unknown finding."""
-    unit, keyless = ready.units[n]
+def _store(cache: ResultsCache, ready: Prepared, n: int, report: AuditReport, name: str) -> None:
+    """Remember a computed report under the files it was read from; never one that is
+    bad input or holds an unknown finding."""
+    unit, _ = ready.units[n]
     if report.errors or any(f.status is Status.UNKNOWN for f in report.findings):
         return
     if not report.sources or report.sources[0][0] != unit.world:
         return
-    key = cache.remember_unit(_files(unit, report.sources), ready.job.read)
-    cache.remember(_entry_key(key, ready.job, keyless), report)
+    head = (report.keys, ())
+    cache.store_unit(_files(unit, report.sources), ready.job.read, head, {name: report})
 
 
 def settle(

@@ -86,7 +86,9 @@ def run_estate(
     sent = [replace(p.unit, spec=p.missing if p.served else p.unit.spec) for p in todo]
     if executor.remote:  # workers elsewhere: each unit carries its world, read here
         read = [read_unit(u, job.options) for u in sent]
-        done = iter(executor.map(run, [u for u in read if isinstance(u, Unit)], advance))
+        ready = [u for u in read if isinstance(u, Unit)]
+        advance(len(read) - len(ready))  # bad input: reported here
+        done = iter(executor.map(run, ready, advance))
         results = [
             next(done) if isinstance(u, Unit) else failed(s, u)
             for u, s in zip(read, sent, strict=True)
@@ -101,34 +103,22 @@ def run_estate(
 
 
 def _serve(plans: Sequence[_Plan], job: Job, cache: ResultsCache) -> None:
-    """Each unit's key, and the entries the cache holds for it (one batch of look-ups)."""
-    for p, k in zip(
-        plans, cache.unit_keys([_files(p.unit) for p in plans], job.options), strict=True
-    ):
-        p.key = k
-        if p.unit.loaded is not None:
-            p.head = (len(p.unit.loaded.keys), ())
-    names = {id(p): [entry_name(job, e) for e in p.spec] for p in plans}
-    wanted = [key_of("head", p.key) for p in plans if p.key and p.head is None]
-    wanted += [key_of("entry", p.key, n) for p in plans if p.key for n in names[id(p)]]
-    found = cache.lookup(wanted)
+    """Each unit's key, and the entries the cache holds for it (one batch of look-ups,
+    then one for the witness worlds of failing outcomes)."""
+    found = cache.units([_files(p.unit) for p in plans], job.options)
     heavy: list[tuple[_Plan, int, str]] = []  # entries whose witness worlds a report may need
-    for p in plans:
-        if p.key is None:
+    for p, f in zip(plans, found, strict=True):
+        if f is None:
             continue
-        if p.head is None:
-            head = found.get(key_of("head", p.key))
-            p.head = head if _is_head(head) else None
-        if p.head is None:
-            continue
-        for n, name in enumerate(names[id(p)]):
-            k = key_of("entry", p.key, name)
-            light = found.get(k)
+        p.key, p.head = f.key, (f.keys, f.warnings)
+        for n, e in enumerate(p.spec):
+            name = entry_name(job, e)
+            light = f.entries.get(name)
             if not _is_light(light):
                 continue
-            p.served[n] = _restored(light, p.spec[n])
+            p.served[n] = _restored(light, e)
             if light[2] and any(o.status is CheckStatus.FAILS for o in p.served[n][0]):
-                heavy.append((p, n, key_of("worlds", k)))
+                heavy.append((p, n, key_of("worlds", f.key, name)))
     worlds = cache.lookup(k for _, _, k in heavy)
     for p, n, k in heavy:
         ws = worlds.get(k)
@@ -185,10 +175,6 @@ def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
     return unit.world, keys, unit.sources if sources is None else sources
 
 
-def _is_head(value: object) -> TypeGuard[tuple[int, tuple[Diagnostic, ...]]]:
-    return isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], int)
-
-
 def _report(
     p: _Plan, computed: UnitReport | None, job: Job, cache: ResultsCache | None
 ) -> UnitReport:
@@ -242,17 +228,20 @@ def _grouped(
 def _store(
     p: _Plan, computed: UnitReport, job: Job, cache: ResultsCache | None, new: dict[int, Entry]
 ) -> None:
-    """Remember the unit's new entries under the key of the files it was read from
-    (which may have changed since it was looked up); never an unknown outcome."""
+    """Remember the unit's new entries under the files it was read from (which may have
+    changed since it was looked up: the row keeps the entries of the same files only);
+    never an unknown outcome."""
     if cache is None or not computed.sources or computed.sources[0][0] != p.unit.world:
         return
-    key = cache.remember_unit(_files(p.unit, computed.sources), job.options)
-    if p.unit.loaded is None:
-        cache.remember(key_of("head", key), (computed.keys, computed.warnings))
+    entries: dict[str, object] = {}
+    heavy: dict[str, tuple[World | None, ...]] = {}
     for n, entry in new.items():
         if all(o.status is not CheckStatus.UNKNOWN for o in entry[0]):
-            k = key_of("entry", key, entry_name(job, p.spec[n]))
-            light, worlds = _light(entry)
-            cache.remember(k, light)
-            if light[2]:
-                cache.remember(key_of("worlds", k), worlds)
+            name = entry_name(job, p.spec[n])
+            entries[name], worlds = _light(entry)
+            if any(w is not None for w in worlds):
+                heavy[name] = worlds
+    head = (computed.keys, computed.warnings)
+    key = cache.store_unit(_files(p.unit, computed.sources), job.options, head, entries)
+    for name, worlds in heavy.items():
+        cache.remember(key_of("worlds", key, name), worlds)
