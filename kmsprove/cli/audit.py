@@ -53,7 +53,7 @@ def audit(
     def body() -> tuple[str, int, list[str]]:
         read = read_options(*options, key_arn=key_arn)
         ready = audits.prepare(world, read, **flags)
-        executor, cache = estate_run(ready.workers, *running)
+        executor, cache = estate_run("audit", ready.workers, *running)
         with progress(len(ready.units)) as advance:
             reports = audits.run_audit(ready, advance, executor, cache)
         reports, notes, code = audits.settle(reports, ready)

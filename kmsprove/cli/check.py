@@ -96,7 +96,7 @@ def check(
     def body() -> tuple[str, int, list[str]]:
         read = read_options(*options, key_arn=key_arn)
         expectations, units, given = estate.prepare(world, spec, workers, read)
-        executor, cache = estate_run(workers, *running)
+        executor, cache = estate_run("check", workers, *running)
         job = estate.Job(expectations, timeout, trust, read)
         with progress(len(units)) as advance:
             reports = run_estate(units, job, executor, advance, cache)

@@ -198,10 +198,11 @@ def RUN_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def estate_run(
-    jobs: int, cache_path: str | None, no_cache: bool, scheduler: str | None
+    command: str, jobs: int, cache_path: str | None, no_cache: bool, scheduler: str | None
 ) -> tuple[Any, Any]:
     """The executor (local processes, or a Dask cluster's workers) and the results cache
-    (None: `--no-cache`) of one run; `--cache` with `--no-cache` is bad input."""
+    (None: `--no-cache`) of one run of `command`; `--cache` with `--no-cache` is bad
+    input."""
     # start-up: imported when the command runs
     from kmsprove.questions.cache import ResultsCache
     from kmsprove.questions.workers import executor_for
@@ -209,7 +210,7 @@ def estate_run(
     if no_cache and cache_path is not None:
         raise InputError.at_cli("give --cache PATH or --no-cache, not both")
     executor = executor_for(jobs, scheduler)
-    return executor, None if no_cache else ResultsCache.open(cache_path)
+    return executor, None if no_cache else ResultsCache.open(cache_path, command)
 
 
 def write(path: str, text: str) -> None:

@@ -31,6 +31,7 @@ code), each behind a hash of its bytes (a damaged row is recomputed, never serve
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import pickle
 import sys
@@ -95,11 +96,20 @@ def _is_row(value: object) -> TypeGuard[tuple[Alternative, ...]]:
     )
 
 
+# The result types every command's values are made of; a command's own (the audit's
+# findings) are imported by the command before it reads its rows.
+_VOCABULARY = frozenset(
+    f"kmsprove.{m}" for m in ("answer", "ast", "errors", "frozen", "request", "world")
+)
+
+
 class _Results(pickle.Unpickler):
     """Builds kmsprove's dataclasses and enums (of modules already imported) and the
     helper that rebuilds their read-only mappings; any other global is refused."""
 
     def find_class(self, module: str, name: str) -> Any:
+        if module in _VOCABULARY and module not in sys.modules:
+            importlib.import_module(module)  # vocabulary: importing it does nothing else
         found = sys.modules.get(module) if module.startswith("kmsprove.") else None
         value = getattr(found, name, None)
         if module == "kmsprove.frozen" and name == "_rebuild":
@@ -133,21 +143,23 @@ class ResultsCache:
     """The cache of one run: look-ups in batches, writes gathered and stored at once
     (`flush`); every problem is a warning and a miss."""
 
-    def __init__(self, store: Store, code: str) -> None:
+    def __init__(self, store: Store, code: str, command: str = "check") -> None:
         self.store = store
         self.code = code
+        self.command = command  # whose rows: `check` and `audit` keep theirs apart
         self._rows: list[tuple[str, bytes]] = []
         self._rows_found: dict[str, tuple[Alternative, ...]] = {}  # unit rows, as looked up
         self._used: list[str] = []
         self._damaged = 0
 
     @classmethod
-    def open(cls, path: str | None) -> ResultsCache:
-        """The cache at `path`, or in kmsprove's own place (`default_cache_path`)."""
+    def open(cls, path: str | None, command: str = "check") -> ResultsCache:
+        """The cache of `command` at `path`, or in kmsprove's own place
+        (`default_cache_path`)."""
         owned = path is None
         where = default_cache_path() if path is None else path
         code = code_digest()
-        return cls(Store.open(where, code, owned), code)
+        return cls(Store.open(where, code, owned), code, command)
 
     @property
     def warnings(self) -> list[Diagnostic]:
@@ -225,9 +237,10 @@ class ResultsCache:
 
     def _row_key(self, world: str, read: ReadOptions, digest: str, keys: object) -> str:
         """A world file's row: by the hash of the world file alone; a slice's: by its
-        unit key (`digest`)."""
+        unit key (`digest`). Each command has its own rows, so that reading one never
+        needs another's result types."""
         kind = "world" if keys is None else "slice"
-        return key_of(kind, self.code, repr(read), world, digest)
+        return key_of(kind, self.command, self.code, repr(read), world, digest)
 
     def _unchanged(
         self, world: str, alternatives: Sequence[Alternative], digests: dict[str, str | None]

@@ -370,6 +370,28 @@ def test_an_audit_is_served_from_the_cache_and_suppressions_cost_no_solving(
     assert sum(f["suppressed"] is not None for f in json.loads(out)["findings"]) >= 1
 
 
+def test_check_and_audit_on_one_cache_each_serve_their_own(tmp_path: Path) -> None:
+    """In processes of their own: a check run has not imported the audit's result types,
+    so each command keeps its own rows (a shared row was "damaged" to the other)."""
+    worlds, spec = estate(tmp_path, 2)
+    cache = str(tmp_path / "c.sqlite")
+    runs = {
+        "check": ["check", str(worlds), str(spec), "--jobs", "1", "--cache", cache],
+        "audit": ["audit", str(worlds), "--jobs", "1", "--cache", cache],
+    }
+
+    def run(name: str) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [sys.executable, "-m", "kmsprove.cli", *runs[name]], capture_output=True, text=True
+        )
+        return done.returncode, done.stdout, done.stderr
+
+    first = {name: run(name) for name in runs}
+    assert first["check"][0] == first["audit"][0] == 1
+    assert {name: run(name) for name in runs} == first  # served, byte for byte, no warning
+    assert first["check"][2] == first["audit"][2] == ""
+
+
 def test_scheduler_without_the_dask_extra_is_bad_input_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

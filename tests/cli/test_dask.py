@@ -197,7 +197,7 @@ def test_a_dask_run_gives_the_local_runs_verdicts_in_its_order(
 def test_a_worker_killed_in_the_middle_of_a_run_loses_no_result(
     tmp_path: Path, dask_cluster: Cluster
 ) -> None:
-    worlds, spec = estate(tmp_path, 6, 8)  # units of a second or so each
+    worlds, spec = estate(tmp_path, 10, 8)  # 10 units: the run outlasts its first result
     local = kmsprove(
         "check", str(worlds), str(spec), "--jobs", "1", "--no-cache", "--format", "json"
     )
@@ -248,7 +248,7 @@ def test_a_worker_killed_in_the_middle_of_a_run_loses_no_result(
     assert run.returncode == local.returncode == 1, err
     assert "Traceback" not in err
     assert verdicts(out) == verdicts(local.stdout)
-    assert len(json.loads(out)["results"]) == 6 * 8 * 2
+    assert len(json.loads(out)["results"]) == 10 * 8 * 2
 
 
 class _Stub:
