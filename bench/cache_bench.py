@@ -10,7 +10,7 @@ one key policy changed (only that world checked).
 Each run is timed end to end (process start to exit). The unchanged re-run must print
 exactly what the first run printed; the re-run after the change must differ only in
 the changed world's results. Then, in this process, the parts of a fully served run:
-hashing the files and finding their manifests, the entries' look-up, decoding them.
+hashing the world files and fetching and decoding their rows, and of that the decoding.
 """
 
 from __future__ import annotations
