@@ -49,7 +49,7 @@ from kmsprove.errors import (
     sort_diagnostics,
     suggest,
 )
-from kmsprove.inputs.files import head_bytes, read_text
+from kmsprove.inputs.files import Source, head_bytes, read_text
 from kmsprove.inputs.json_formats import (
     load_grants,
     load_policy,
@@ -156,8 +156,9 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
     bad input."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
+    sources: list[Source] = []
     try:
-        peek = Peek(path, read_text(path), options=options)
+        peek = Peek(path, read_text(path, sources=sources), options=options, sources=sources)
     except InputError as exc:
         return Loaded(kind or "", None, tuple(exc.diagnostics))
     if peek.json is None and not is_template(peek.yaml):
@@ -180,7 +181,8 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
         why = f"this is a CloudFormation template, not {kind}: read it as a world"
         return Loaded(kind, None, (error(SourcePos(path), why),))
 
-    return replace(fmt.load(peek, kind), format=fmt.name)
+    # the reader added the documents the file names to `sources`
+    return replace(fmt.load(peek, kind), format=fmt.name, sources=tuple(sources))
 
 
 def is_template_read(loaded: Loaded) -> bool:
@@ -247,12 +249,12 @@ def load_world_notes(
 
 def load_world_of_directory(
     path: str | Path, options: ReadOptions = NO_OPTIONS
-) -> tuple[World, list[Diagnostic]]:
+) -> tuple[World, list[Diagnostic], tuple[Source, ...]]:
     """One world of a directory: as `load_world_notes`, but `--account`/`--region`
     apply to the templates and plans among the directory's files, which world files
-    beside them ignore."""
+    beside them ignore; and every file it was read from (`Loaded.sources`)."""
     world, loaded = _read_world(path, options)
-    return world, template_notes(loaded)
+    return world, template_notes(loaded), loaded.sources
 
 
 def _read_world(path: str | Path, options: ReadOptions) -> tuple[World, Loaded]:

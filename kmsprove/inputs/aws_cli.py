@@ -16,7 +16,7 @@ from kmsprove.world import Identity
 
 def read_authorization_details(reader: Reader, acct_id: str, node: JNode) -> dict[str, Identity]:
     """Users, roles, groups and managed policies of one account (a complete account)."""
-    details = _AuthorizationDetails(reader.path)
+    details = _AuthorizationDetails(reader.path, reader.sources)  # one list of files read
     details.diags = reader.diags  # one list: the world's diagnostics
     return details.details(acct_id, node)
 

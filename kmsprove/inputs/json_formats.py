@@ -19,7 +19,7 @@ from kmsprove.validate.request import check_request
 def load_world_file(peek: Peek, kind: str) -> Loaded:
     if peek.json is None:
         return Loaded(kind, None, tuple(peek.problems))
-    world, diags = WorldLoader(Path(peek.path)).load(root=peek.json)
+    world, diags = WorldLoader(Path(peek.path), peek.sources).load(root=peek.json)
     return Loaded(kind, world, tuple(diags))
 
 
