@@ -56,8 +56,8 @@ def identities(u: Universe, sym: Sym, target: Target, session_policy: Policy | N
     for e in u.entries:
         here = sym.pid == e.index
         if e.any_iam:
-            if not sym.fixed:
-                allow.append(here)  # its administrators may give it any identity policy
+            if not sym.fixed:  # its administrators may give it any identity policy
+                allow.append(here if sym.open_iam is None else z3.And(here, sym.open_iam))
             continue
         ident: Identity | None = e.identity
         if ident is None or e.kind in ("root", "service"):

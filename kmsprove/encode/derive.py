@@ -166,7 +166,7 @@ def key_facts(key: Key, sym: Sym) -> list[z3.BoolRef]:
     out += [aliases.elems[i] == lit(a) for i, a in enumerate(key.aliases[:n])]
     tags = dict(key.tags)
     for name in list(sym.ctx):
-        if name.startswith("aws:resourcetag/"):
+        if name.startswith("aws:resourcetag/") and not sym.free_resource_tags:
             t = next((k for k in tags if k.lower() == name.split("/", 1)[1]), None)
             out.append(_set(sym, name, z3.BoolVal(t is not None), tags.get(t, "") if t else ""))
     # kms:RequestAlias is the alias the request named the key by (R5.2), on the
@@ -209,7 +209,7 @@ def action_facts(sym: Sym, u: Universe) -> list[z3.BoolRef]:
             )
     via = sym.key("kms:viaservice")
     # SERVICE.REGION.amazonaws.com (R5.2): a real service and Region, or one a document names
-    out.append(z3.Implies(via.present, endpoint(via.value, u)))
+    out.append(z3.Implies(via.present, endpoint(via.value, u, sym.prefix)))
     out.append(
         _set(
             sym,

@@ -101,18 +101,25 @@ def source_facts(sym: Sym) -> list[z3.BoolRef]:
     ]
 
 
-def endpoint(value: z3.SeqRef, u: Universe) -> z3.BoolRef:
+def endpoint(value: z3.SeqRef, u: Universe, prefix: str) -> z3.BoolRef:
     """kms:ViaService: a real service's endpoint in a real Region, or an endpoint a
     document names that has the shape of one (`s3.amazonaws.com` has not: no call
-    carries it)."""
-    services = set(via_services())
-    regions = set(real_regions()) | set(u.regions)
+    carries it).
+
+    The language is finite, and written as `SERVICE.REGION.amazonaws.com` with the
+    service and the Region each one of a list (`PREFIX.viaservice.service`,
+    `.region`), not as one regular expression: Z3's string solver picks a value of a
+    list at once, where the automaton of a union of every service and Region (56 by
+    37), met with a `StringLike` pattern, held it for seconds or past any timeout."""
+    services = sorted(set(via_services()))
+    regions = sorted(set(real_regions()) | set(u.regions))
     fits = re.compile(value_shape("kms:ViaService") or "")
     exact = [lit(v) for v in u.endpoints if fits.fullmatch(v)]
-    shape = z3.Concat(
-        z3.Union(*[lit_re(s) for s in sorted(services)]),
-        lit_re("."),
-        z3.Union(*[lit_re(r) for r in sorted(regions)]),
-        lit_re(".amazonaws.com"),
+    service = z3.String(f"{prefix}.viaservice.service")
+    region = z3.String(f"{prefix}.viaservice.region")
+    shaped = z3.And(
+        value == z3.Concat(service, lit("."), region, lit(".amazonaws.com")),
+        z3.Or(*[service == lit(s) for s in services]),
+        z3.Or(*[region == lit(r) for r in regions]),
     )
-    return z3.Or(z3.InRe(value, shape), *[value == x for x in exact])
+    return z3.Or(shaped, *[value == x for x in exact])

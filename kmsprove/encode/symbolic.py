@@ -82,6 +82,14 @@ class Sym:
     # key ID, alias name); a fixed request pins it, S3's own call uses the key ARN
     naming: z3.ArithRef | None = None
     session_policy_free: bool = True  # the caller chooses its own session policy
+    # whether the identity policy an unnamed caller of an open account holds allows this
+    # request; None: it does (a question about one world takes the most permissive
+    # choice); a diff shares one Boolean between its two sides, as the policy is the
+    # same document in both
+    open_iam: z3.BoolRef | None = None
+    # the key's tags are unknown (an identity-policy diff compares on every key of a
+    # class of ARNs, whatever its tags): aws:ResourceTag/<t> are the solver's to choose
+    free_resource_tags: bool = False
     prefix: str = "ctx"  # symbol names: a composed request's second call gets its own
 
     def key(self, name: str) -> CtxVar:

@@ -93,10 +93,16 @@ def _direction(
     lines.append(f"  {sides[1]} denies it: {f.denies}")
     lines += [f"  assuming {arn}: {text}" for arn, text in f.assumed.items()]
     if files is not None:
+        if f.assumed:  # diff has no --save-witness: say what a world file would need
+            lines.append(
+                "  witness: it rests on what is assumed above, which a world file would have"
+                " to hold for `kmsprove explain` to reproduce it"
+            )
+            return lines
         # the side that allows reproduces it; the other side's command shows the denial
-        lines.append(f"  {reproduce_line(files[0], r, bool(f.assumed), None, read_args)}")
+        lines.append(f"  {reproduce_line(files[0], r, False, None, read_args)}")
         against = explain_command(files[1], r, read_args)
-        if against is not None and not f.assumed:
+        if against is not None:
             lines.append(f"  denied by the other side: {against}")
     return lines
 
@@ -105,17 +111,17 @@ def render_diff(result: DiffResult, old: str, new: str, read_args: Sequence[str]
     """The relation, a witness for each direction that differs, and the assumptions;
     `read_args`: the flags both sides were read with (`--account`, `--region`)."""
     lines = [f"{result.relation.value}: {HEADLINE[result.relation]}"]
-    worlds = result.kind == "world"
-    lines += _direction(
-        "new access", result.new_access, ("NEW", "OLD"), (new, old) if worlds else None, read_args
-    )
-    lines += _direction(
-        "removed access",
-        result.removed_access,
-        ("OLD", "NEW"),
-        (old, new) if worlds else None,
-        read_args,
-    )
+    # `kmsprove explain` takes a world file, or a key policy on the key `--key-arn` names
+    # (the example key both policies were placed on); an identity policy it cannot take
+    replays = result.kind in ("world", "key-policy")
+    for title, f, sides, files in (
+        ("new access", result.new_access, ("NEW", "OLD"), (new, old)),
+        ("removed access", result.removed_access, ("OLD", "NEW"), (old, new)),
+    ):
+        args = tuple(read_args)
+        if result.kind == "key-policy" and f.request is not None and f.request.key:
+            args += ("--key-arn", f.request.key)
+        lines += _direction(title, f, sides, files if replays else None, args)
     if result.compared:
         lines.append(f"compared on: {', '.join(result.compared)}")
     lines += [f"assuming {a}" for a in result.assumptions]

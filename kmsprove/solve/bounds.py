@@ -13,10 +13,10 @@ from kmsprove.world import World
 
 def _set_need(world: World) -> int:
     """Elements a set-valued key may need (kmsprove.encode.symbolic), for the
-    neediest key: one per test a policy makes on it, for
+    neediest key: one per distinct test the policies make on it, for
     kms:EncryptionContextKeys also one per encryption-context key anything
     names, plus one."""
-    tests: dict[str, int] = {}
+    tests: dict[str, set[tuple[object, ...]]] = {}
     ec_keys: set[str] = set()
     policies = [p for k in world.keys for p in k.policies]
     for acct in world.accounts.values():
@@ -28,15 +28,19 @@ def _set_need(world: World) -> int:
         for st in p.statements:
             for c in st.conditions:
                 low = c.key.lower()
-                if is_multi_valued(low):
-                    tests[low] = tests.get(low, 0) + 1
+                # one element per distinct test: a test written twice (in both sides of
+                # a diff, say) is met or failed by the same element; `Null` tests
+                # presence, which the extra element below gives
+                if is_multi_valued(low) and c.base != "Null":
+                    tests.setdefault(low, set()).add((c.set_op, c.base, c.values))
                 if low.startswith("kms:encryptioncontext:"):
                     ec_keys.add(low)
     for k in world.keys:
         for g in k.grants:
             ec_keys.update(key.lower() for key, _ in (g.ec_equals or g.ec_subset or ()))
-    tests["kms:encryptioncontextkeys"] = tests.get("kms:encryptioncontextkeys", 0) + len(ec_keys)
-    return max(tests.values()) + 1
+    need = {low: len(t) for low, t in tests.items()}
+    need["kms:encryptioncontextkeys"] = need.get("kms:encryptioncontextkeys", 0) + len(ec_keys)
+    return max(need.values()) + 1
 
 
 def set_bound_for(world: World) -> int:

@@ -199,7 +199,11 @@ def decode(
             grant_id=_grant_id(model, sym, action, key),
         )
     witness: dict[str, str] = {}
-    if e.any_iam:
+    # an unnamed caller's identity policy allows the request, unless the question left
+    # that open (`Sym.open_iam`) and the model says it does not: then it holds none
+    if e.any_iam and (
+        sym.open_iam is None or z3.is_true(model.eval(sym.open_iam, model_completion=True))
+    ):
         # the identity that holds the assumed policy: the user behind a federated
         # session, a role (with the path a policy gave it), or the caller itself
         if e.kind == "federated":

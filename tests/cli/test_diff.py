@@ -17,7 +17,7 @@ from kmsprove.cli import main
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.inputs import load_world
-from kmsprove.questions.diff import diff_files, place_key_policy
+from kmsprove.questions.diff import diff_files, load_side, place_key_policy
 from kmsprove.request import Context, Request
 from tests.support.cli import listing
 
@@ -113,7 +113,6 @@ def test_every_witness_is_allowed_by_exactly_one_side(tmp_path: Path) -> None:
     old = write(tmp_path, "old.json", kp("kms:Decrypt"))
     new = write(tmp_path, "new.json", kp("kms:Encrypt"))
     result = diff_files(old, new, None, "anyone", 30)
-    from kmsprove.questions.diff import load_side
     from kmsprove.solve.decode import witness_world
 
     worlds = [place_key_policy(load_side(p, "key-policy")) for p in (old, new)]  # type: ignore[arg-type]
@@ -127,6 +126,33 @@ def test_every_witness_is_allowed_by_exactly_one_side(tmp_path: Path) -> None:
             w = witness_world(w, f.request, f.assumed)
             decisions.append(evaluate(w, complete_request(w, f.request)).allowed)
         assert decisions == [True, False]
+
+
+def test_naming_a_role_is_more_than_delegating_to_iam(tmp_path: Path) -> None:
+    """A key policy statement naming a role of the key's account allows it with no
+    identity policy (R1.5); the account principal lets IAM decide (R1.4). The role's
+    identity policy is the same unknown document on both sides: once "it allows
+    everything" was assumed on each side, which made the two equivalent."""
+    role = f"arn:aws:iam::{A}:role/App"
+    direct = {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt"}
+    old = write(tmp_path, "old.json", kp())
+    new = write(tmp_path, "new.json", kp(extra=[{**direct, "Resource": "*"}]))
+    code, out, _ = run(tmp_path, old, new)
+    assert (code, out["relation"]) == (1, "more-permissive")
+    w = out["new_access"]
+    assert (w["principal"].split("/")[:2], w["action"]) == (
+        [f"arn:aws:sts::{A}:assumed-role", "App"],
+        "kms:Decrypt",
+    )
+    # the role holds no identity policy allowing it: nothing is assumed about it
+    assert out["directions"]["new_access"]["assumed"] == []
+    request = Request(w["principal"], w["action"], key=w["key"], context=Context.of(w["context"]))
+    for path, allowed in ((new, True), (old, False)):
+        world = place_key_policy(load_side(path, "key-policy"))  # type: ignore[arg-type]
+        assert evaluate(world, complete_request(world, request)).allowed is allowed
+    # the other way round: removing the statement takes the role's direct use away
+    code, out, _ = run(tmp_path, new, old)
+    assert (code, out["relation"]) == (0, "less-permissive")
 
 
 def test_who_restricts_the_callers_compared(tmp_path: Path) -> None:
@@ -160,6 +186,34 @@ def test_identity_policy_widened_to_every_region(tmp_path: Path) -> None:
     assert w["key"].startswith("arn:aws:kms:") and ":us-east-1:" not in w["key"]
     assert f":{A}:key/" in w["key"]
     assert w["principal"] == f"arn:aws:sts::{A}:assumed-role/Subject/example"
+
+
+def test_identity_policy_tag_condition_compares_tagged_keys(tmp_path: Path) -> None:
+    """ABAC (aws:ResourceTag/Project): each key class is compared whatever its tags,
+    not only untagged (which made every tag condition fail on both sides: unknown)."""
+    here = f"arn:aws:kms:*:{A}:key/*"
+
+    def tagged(value: str) -> dict[str, Any]:
+        return ip(
+            {
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": here,
+                "Condition": {"StringEquals": {"aws:ResourceTag/Project": value}},
+            }
+        )
+
+    old, new = (
+        write(tmp_path, "old.json", tagged("Alpha")),
+        write(tmp_path, "new.json", tagged("Beta")),
+    )
+    code, out, _ = run(tmp_path, old, new)
+    assert (code, out["relation"]) == (1, "incomparable")
+    assert out["new_access"]["context"]["aws:ResourceTag/Project"] == "Beta"
+    assert out["removed_access"]["context"]["aws:ResourceTag/Project"] == "Alpha"
+    key = out["new_access"]["key"]
+    assumed = out["directions"]["new_access"]["assumed"]
+    assert f"{key}: the key is tagged Project=Beta (any key of its class may be)" in assumed
 
 
 def test_identity_policy_gaining_an_action_on_no_key(tmp_path: Path) -> None:
@@ -352,6 +406,26 @@ def test_text_output(tmp_path: Path) -> None:
     )
     assert "  NEW allows it: " in result.output and "  OLD denies it: " in result.output
     assert "removed access: none (proved)" in result.output
+    # the witness rests on the partner role's assumed identity policy: no explain line
+    # can send it, and diff has no --save-witness to offer (it once said to use one)
+    assert "  witness: it rests on what is assumed above" in result.output
+    assert "--save-witness" not in result.output and "reproduce:" not in result.output
+
+
+def test_text_output_reproduces_a_witness_resting_on_nothing(tmp_path: Path) -> None:
+    role = f"arn:aws:iam::{A}:role/App"
+    direct = {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt"}
+    old = write(tmp_path, "old.json", kp())
+    new = write(tmp_path, "new.json", kp(extra=[{**direct, "Resource": "*"}]))
+    result = CliRunner().invoke(main, ["diff", old, new])
+    assert result.exit_code == 1, result.output
+    lines = result.output.splitlines()
+    [line] = [x for x in lines if x.startswith("  reproduce: ")]
+    assert f"explain {new} --key-arn {KEY} --principal arn:aws:sts::{A}:assumed-role/App/" in line
+    [against] = [x for x in lines if x.startswith("  denied by the other side: ")]
+    args = shlex.split(against.split(": ", 1)[1])[1:]
+    denied = CliRunner().invoke(main, [*args, "--format", "json"])
+    assert json.loads(denied.stdout)["decision"] == "deny"  # (the conftest runs `line`)
 
 
 def test_readme_example(tmp_path: Path, monkeypatch: Any) -> None:

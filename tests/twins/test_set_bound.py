@@ -56,3 +56,16 @@ def test_past_the_bound_a_no_becomes_unknown() -> None:
     )
     [answer] = ask(load_world_json(doc), Query(Who(WhoKind.ANYONE), ("kms:Decrypt",)))
     assert answer.verdict is Verdict.UNKNOWN and "multi-valued" in answer.reason
+
+
+def test_a_test_written_twice_needs_one_element() -> None:
+    """A diff's union world holds both sides' statements: the same condition in each
+    (and a `Null` test, which only asks for presence) needs no element of its own."""
+    one = load_world_json(_world(2))
+    doc = _world(2)
+    statements = doc["keys"][0]["policy"]["Statement"]
+    twice = [*statements, *statements[:1]]
+    null = {"Null": {"kms:EncryptionContextKeys": "false"}}
+    twice.append({**statements[0], "Condition": {**statements[0]["Condition"], **null}})
+    doc["keys"][0]["policy"]["Statement"] = twice
+    assert set_bound_for(load_world_json(doc)) == set_bound_for(one)

@@ -62,6 +62,8 @@ ANYONE = Who(WhoKind.ANYONE)
 
 def parse_who(text: str) -> Who:
     """The `who` of the query language (`any principal outside account A`), alone."""
+    if text == "anyone":  # the default: no need to build the query grammar's parser for it
+        return ANYONE
     who, ever = query_who(text, "<who>")
     if ever is not None:
         raise InputError.at(

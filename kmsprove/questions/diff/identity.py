@@ -56,7 +56,7 @@ from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.text import lit, lit_re, text_of
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict
 from kmsprove.inputs.documents import policy_from_value
-from kmsprove.questions.diff.pair import Pair, Probe, Witness, readable
+from kmsprove.questions.diff.pair import Pair, Probe, Witness, entry_cases, readable
 from kmsprove.request import Request
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
 from kmsprove.solve.decode import decode
@@ -81,9 +81,8 @@ KEY_PROPERTY_TESTS = (
     "kms:keyorigin",
     "kms:multiregion",  # and kms:MultiRegionKeyType
     "kms:resourcealiases",
-    "aws:resourcetag/",
     "kms:requestalias",
-)
+)  # not aws:ResourceTag: the keys' tags are free (`Sym.free_resource_tags`)
 _NAME = z3.Union(z3.Range("a", "z"), z3.Range("A", "Z"), z3.Range("0", "9"), lit_re("-"))
 ID_RE = {
     "key": z3.Plus(_NAME),
@@ -299,18 +298,20 @@ def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:
         sym.name == lit(SUBJECT_NAME),
         sym.session == lit("example"),
     ]
-    return [*readable(sym, u, subject), *readable(sym, u)]
+    return readable(sym, u, (), subject)
 
 
 def _key_pair(ctx: _Ctx, u: Universe, key: Key, infos: list[ActionInfo]) -> Pair:
     old, new = ctx.policies
     sym = new_sym(infos, set_bound=ctx.bound)
+    sym.free_resource_tags = True  # any key of the class: whatever tags it carries
     open_keys(sym)
     allowed_o = encode_allowed(ctx.base, key, _holding(u, old), sym)
     allowed_n = encode_allowed(ctx.base, key, _holding(u, new), sym)
     facts = [*free_facts(u, key, sym), who_formula(ctx.query, u, sym)]
     recheck = partial(_witness, sym, u, ctx.base, ctx.policies, key.arn)
-    return Pair(sym, facts, allowed_o, allowed_n, recheck, key.arn, ctx.caveat, _tiers(sym, u))
+    soft, cases = _tiers(sym, u), entry_cases(sym, u)
+    return Pair(sym, facts, allowed_o, allowed_n, recheck, key.arn, ctx.caveat, soft, {}, (), cases)
 
 
 def _iam_pair(ctx: _Ctx, u: Universe, resource: str, infos: list[ActionInfo]) -> Pair:
@@ -331,7 +332,10 @@ def _iam_pair(ctx: _Ctx, u: Universe, resource: str, infos: list[ActionInfo]) ->
     facts = [*free_facts(u, None, sym), who_formula(ctx.query, u, sym)]
     recheck = partial(_witness, sym, u, ctx.base, ctx.policies, resource)
     where = resource if resource != "*" else "requests on no key"
-    return Pair(sym, facts, allows(old), allows(new), recheck, where, ctx.caveat, _tiers(sym, u))
+    soft, cases = _tiers(sym, u), entry_cases(sym, u)
+    return Pair(
+        sym, facts, allows(old), allows(new), recheck, where, ctx.caveat, soft, {}, (), cases
+    )
 
 
 def _witness(
@@ -343,14 +347,30 @@ def _witness(
     model: z3.ModelRef,
 ) -> Witness:
     req, assumed = decode(model, sym, u, base.keys[0])
+    notes: dict[str, str] = {}
     if ":key/" in resource:
         req = replace(req, key=resource)
+        tags = _resource_tags(req)
+        if tags:  # the class's key, carrying the tags the solver chose
+            keys = tuple(replace(k, tags=tags) if k.arn == resource else k for k in base.keys)
+            base = replace(base, keys=keys)
+            shown = ", ".join(f"{k}={v}" for k, v in tags)
+            notes[resource] = f"the key is tagged {shown} (any key of its class may be)"
     else:  # IAM alone decides: on an alias ARN, or on no resource (`*`)
         req = replace(req, key=None, resource=resource if resource != "*" else None)
     holder = next(iter(assumed))  # the callers are unnamed: decode names their identity
     old, new = (side_check(_with_holder(base, req, holder, p), req, {}) for p in policies)
     note = "its only identity policy is the one compared (OLD's on one side, NEW's on the other)"
-    return Witness(req, old, new, {holder: note})
+    return Witness(req, old, new, {holder: note, **notes})
+
+
+def _resource_tags(req: Request) -> tuple[tuple[str, str], ...]:
+    """The key tags a witness's aws:ResourceTag/<t> values say the key carries."""
+    return tuple(
+        (req.context.names[low].split("/", 1)[1], vals[0])
+        for low, vals in sorted(req.context.values.items())
+        if low.startswith("aws:resourcetag/") and vals
+    )
 
 
 def _with_holder(base: World, req: Request, arn: str, policy: Policy) -> World:

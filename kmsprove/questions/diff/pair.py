@@ -22,9 +22,10 @@ from kmsprove.catalog import derived_keys
 from kmsprove.encode.question import example_pins
 from kmsprove.encode.shapes import ShapeRefiner
 from kmsprove.encode.symbolic import Sym
+from kmsprove.encode.text import lit
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
-from kmsprove.request import Request
+from kmsprove.request import EC_PREFIX, Request
 from kmsprove.solve.recheck import DISAGREE, SideCheck
 from kmsprove.solve.session import Result, Session, Unknown, Unsat
 
@@ -59,9 +60,10 @@ class Pair:
     recheck: Callable[[z3.ModelRef], Witness]  # may raise InputError: a disagreement
     where: str
     caveat: str | None = None  # why an unsat would not be a proof
-    tiers: list[list[z3.BoolRef]] = field(default_factory=list)  # readable-name attempts
+    soft: list[list[z3.BoolRef]] = field(default_factory=list)  # soft pins by level
     who: dict[str, z3.BoolRef] = field(default_factory=dict)  # side -> `who` as it sees it
     shaped: tuple[Sym, ...] = ()  # whose context takes AWS's value shapes (default: sym)
+    cases: list[z3.BoolRef] = field(default_factory=list)  # one per principal class
 
 
 def compare(pair: Pair, directions: tuple[str, ...], deadline: float) -> dict[str, Finding]:
@@ -73,7 +75,15 @@ def compare(pair: Pair, directions: tuple[str, ...], deadline: float) -> dict[st
         gain, lose = (pair.new, pair.old) if d == "new" else (pair.old, pair.new)
         # `who` as the allowing side sees the caller (its organization may differ)
         who = pair.who.get("new" if d == "new" else "old", z3.BoolVal(True))
-        result = session.ask([who, gain, z3.Not(lose)], pair.tiers, deadline, FIRST_TRY, refine)
+        result = session.ask(
+            [who, gain, z3.Not(lose)],
+            (),
+            deadline,
+            FIRST_TRY,
+            refine,
+            soft=pair.soft,
+            cases=pair.cases,
+        )
         out[d] = _finding(d, result, pair)
     return out
 
@@ -120,16 +130,29 @@ def _finding(direction: str, result: Result, pair: Pair) -> Finding:
     )
 
 
+# the order in which classes are asked alone: the first that has a witness gives it,
+# so the most readable callers come first (a role session, as the soft pins prefer)
+CASE_ORDER = ("session", "user", "root", "service", "federated")
+
+
+def entry_cases(sym: Sym, u: Universe) -> list[z3.BoolRef]:
+    """One case per principal class: the facts say the caller is in one of them."""
+    ordered = sorted(u.entries, key=lambda e: CASE_ORDER.index(e.kind))
+    return [sym.pid == e.index for e in ordered]
+
+
 def is_entry(sym: Sym, indices: list[int]) -> z3.BoolRef:
     return z3.Or(*[sym.pid == i for i in indices]) if indices else z3.BoolVal(False)
 
 
 def readable(
-    sym: Sym, u: Universe, names: list[z3.BoolRef] | None = None
+    sym: Sym, u: Universe, syms: tuple[Sym, ...] = (), *names: list[z3.BoolRef]
 ) -> list[list[z3.BoolRef]]:
-    """Attempts, most readable first: example names (`names`, else query's), a role
-    session, no context key the caller may leave out."""
-    names = names if names is not None else example_pins(sym)
+    """Soft pins by level, the first given up first (`Session.ask`): no context key
+    the caller may leave out, a role session; at most one element in each
+    multi-valued key (the elements of a set are what makes Z3's string solver slow,
+    and most witnesses need one); the example names, then each of `names` (more
+    readable names, given up after the examples)."""
     quiet = [
         z3.Not(v.present)
         for low, v in sym.ctx.items()
@@ -137,4 +160,28 @@ def readable(
         and not low.startswith(("aws:principaltag/", "aws:resourcetag/"))
     ]
     session = is_entry(sym, [e.index for e in u.entries if e.kind == "session"])
-    return [[*names, *quiet, session], [*names, *quiet], names]
+    counts = {id(v.present): v.count for s in (syms or (sym,)) for v in s.ctx.values() if v.multi}
+    ones = [c <= 1 for c in counts.values() if c is not None]
+    return [
+        [*quiet, session],
+        [*ones, *_named_context_keys(sym)],
+        [z3.And(*example_pins(sym))],
+        *[[z3.And(*n)] for n in names],
+    ]
+
+
+def _named_context_keys(sym: Sym) -> list[z3.BoolRef]:
+    """Each encryption-context key the request sends is one a policy names, as it
+    spells it (`aws:s3:arn`, not the `AWS:S3:ARn` its case-insensitive test allows):
+    readable, and a literal where the string solver would search a pattern."""
+    keys = sym.ctx.get("kms:encryptioncontextkeys")
+    named = [
+        v.display[len(EC_PREFIX) :]
+        if v.display.lower().startswith(EC_PREFIX)
+        else low[len(EC_PREFIX) :]
+        for low, v in sym.ctx.items()
+        if low.startswith(EC_PREFIX)
+    ]
+    if keys is None or not named:
+        return []
+    return [z3.Implies(a, z3.Or(*[e == lit(n) for n in named])) for a, e in keys.members()]

@@ -38,7 +38,7 @@ from kmsprove.encode.question import may_match, u_accounts, who_formula
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
 from kmsprove.encode.text import text_of
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict
-from kmsprove.questions.diff.pair import Pair, Witness, is_entry, readable
+from kmsprove.questions.diff.pair import Pair, Witness, entry_cases, is_entry, readable
 from kmsprove.request import Request
 from kmsprove.solve.bounds import set_bound_for
 from kmsprove.solve.decode import decode
@@ -174,6 +174,10 @@ def world_pair(
     uo, absent_o = side_universe(u, old, ko or key)
     un, absent_n = side_universe(u, new, kn or key)
     sym = new_sym(infos, set_bound=set_bound_for(union))
+    # an unnamed caller holds the same identity policy in both worlds: whether it allows
+    # the request is one unknown for both sides, not "it does" on each (which would hide
+    # every difference between a key policy's direct allow and its delegation to IAM)
+    sym.open_iam = z3.Bool("req.open_iam_allows")
     open_keys(sym)
     endpoints = sorted(set(old.vpc_endpoints) | set(new.vpc_endpoints))
     if endpoints:  # a call may come through any endpoint either world has a policy for
@@ -204,12 +208,14 @@ def world_pair(
         n = side_check(new, _with_ids(req_n, model, sym, endpoints), wit_n)
         return Witness(req_n, o, n, {**wit_o, **wit_n})
 
-    tiers = readable(sym, u)
+    soft = readable(sym, u, (sym_o, sym_n))
     # a grant to an unresolved unique id covers nobody on either side, yet its principal
     # may be any class: a difference through it (or capping it) would go unseen
     names = [i.name for i in infos]
     caveat = caveat or unresolved_grant(ko, u, names) or unresolved_grant(kn, u, names)
-    return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, tiers, who, (sym_o, sym_n))
+    cases = entry_cases(sym, u)
+    shaped = (sym_o, sym_n)
+    return Pair(sym, facts, allowed_o, allowed_n, recheck, arn, caveat, soft, who, shaped, cases)
 
 
 def share_own_keys(sym_o: Sym, sym_n: Sym) -> None:
