@@ -199,28 +199,36 @@ def decode(
             grant_id=_grant_id(model, sym, action, key),
         )
     witness: dict[str, str] = {}
+    if not e.any_iam:
+        return req, witness
+    # the identity that holds the assumed policy: the user behind a federated
+    # session, a role (with the path a policy gave it), or the caller itself
+    if e.kind == "federated":
+        who = federated_from or principal
+    elif e.kind == "session":
+        who = e.arn or f"arn:aws:iam::{acct}:role/{name}"
+    else:
+        who = e.arn or principal
+    on = (
+        f"{action} on {req.resource} and the KMS calls S3 makes on {key.arn}"
+        if resource is not None
+        else f"{action} on {key.arn}"
+    )
     # an unnamed caller's identity policy allows the request, unless the question left
-    # that open (`Sym.open_iam`) and the model says it does not: then it holds none
-    if e.any_iam and (
-        sym.open_iam is None or z3.is_true(model.eval(sym.open_iam, model_completion=True))
-    ):
-        # the identity that holds the assumed policy: the user behind a federated
-        # session, a role (with the path a policy gave it), or the caller itself
-        if e.kind == "federated":
-            who = federated_from or principal
-        elif e.kind == "session":
-            who = e.arn or f"arn:aws:iam::{acct}:role/{name}"
-        else:
-            who = e.arn or principal
-        on = (
-            f"{action} on {req.resource} and the KMS calls S3 makes on {key.arn}"
-            if resource is not None
-            else f"{action} on {key.arn}"
-        )
+    # that open (`Sym.open_iam`) and the model says it does not: then it holds none,
+    # which a world that does not list it says too, unless the role has a path (a
+    # session's aws:PrincipalArn is its role's ARN: the world has to list the role)
+    if sym.open_iam is None or z3.is_true(model.eval(sym.open_iam, model_completion=True)):
         witness[who] = (
             f"an identity policy allowing {on} (the account is open: its administrators may write one)"
         )
+    elif e.kind == "session" and e.arn is not None and e.arn.split(":", 5)[-1].count("/") > 1:
+        witness[who] = f"{HOLDS_NONE} {on} (its account is open; listed for its path)"
     return req, witness
+
+
+# what `decode` says of an unnamed role that holds no identity policy allowing the request
+HOLDS_NONE = "no identity policy allowing"
 
 
 _DISPLAY = {
@@ -284,13 +292,14 @@ def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
     """The world plus the identity policy assumed for an unnamed caller of an open account."""
     if not witness:
         return world
-    arn = next(iter(witness))
+    arn, text = next(iter(witness.items()))
     c = parse_caller(arn)
     if c.account is None:
         return world
     policy = policy_from_value(
         witness_document(req), PolicyKind.IDENTITY, "<assumed>", "<assumed identity policy>"
     )
+    policies = () if text.startswith(HOLDS_NONE) else (policy,)
     tags = tuple(
         (k.split("/", 1)[1], v[0])
         for k, v in ((req.context.names[low], vals) for low, vals in req.context.values.items())
@@ -299,7 +308,7 @@ def witness_world(world: World, req: Request, witness: dict[str, str]) -> World:
     acct = world.accounts.get(c.account) or Account(c.account)
     principals = dict(acct.principals)
     principals[arn] = Identity(
-        arn=arn, policies=(policy,), tags=tags, pos=SourcePos("<assumed identity policy>")
+        arn=arn, policies=policies, tags=tags, pos=SourcePos("<assumed identity policy>")
     )
 
     accounts = dict(world.accounts)

@@ -155,6 +155,23 @@ def test_naming_a_role_is_more_than_delegating_to_iam(tmp_path: Path) -> None:
     assert (code, out["relation"]) == (0, "less-permissive")
 
 
+def test_a_named_role_with_a_path_holding_no_identity_policy(tmp_path: Path) -> None:
+    """The witness's role holds no identity policy, and its path (role/team/app) is
+    only known from the policy: the re-check's world lists the role with no policy,
+    else the evaluator derives aws:PrincipalArn without the path and disagrees."""
+    role = f"arn:aws:iam::{A}:role/team/app"
+    direct = {"Effect": "Allow", "Principal": {"AWS": role}, "Action": "kms:Decrypt"}
+    old = write(tmp_path, "old.json", kp(extra=[{**direct, "Resource": "*"}]))
+    new = write(tmp_path, "new.json", kp())
+    code, out, _ = run(tmp_path, old, new)
+    assert (code, out["relation"]) == (0, "less-permissive"), out["directions"]
+    w = out["removed_access"]
+    assert w["principal"].startswith(f"arn:aws:sts::{A}:assumed-role/app/")
+    assert w["context"]["aws:PrincipalArn"] == role
+    [assumed] = out["directions"]["removed_access"]["assumed"]
+    assert assumed.startswith(f"{role}: no identity policy allowing kms:Decrypt on ")
+
+
 def test_who_restricts_the_callers_compared(tmp_path: Path) -> None:
     c = "777788889999"
     app = {

@@ -377,6 +377,49 @@ _SERVICE_STMT = {
         ],
     },
 )
+# a role with a path (role/team/app) whose identity policy does not allow the request
+# (the diff's unknown identity policy, Sym.open_iam): the re-check's world did not list
+# it, so the evaluator derived aws:PrincipalArn without the path and disagreed
+@example(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{B}:root", f"arn:aws:iam::{A}:role/team/app"]},
+                "Action": ["kms:CreateGrant", "KMS:decrypt", "kms:Describe*"],
+                "Resource": KEY,
+            },
+            {
+                "Effect": "Allow",
+                "Sid": "Users",
+                "Principal": {"AWS": [B]},
+                "NotAction": "kms:Encrypt",
+                "Resource": ["*", KEY],
+                "Condition": {"Null": {"kms:EncryptionContextKeys": "false"}},
+            },
+        ],
+    },
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Sid": "Admin",
+                "NotPrincipal": {
+                    "AWS": [
+                        B,
+                        f"arn:aws:iam::{A}:role/admin",
+                        f"arn:aws:sts::{A}:assumed-role/app/s1",
+                    ]
+                },
+                "Action": ["kms:?ecrypt", "kms:*Grant*", "kms:*"],
+                "Resource": "*",
+            },
+            {**_SERVICE_STMT, "Action": "kms:Gen*"},
+        ],
+    },
+)
 def test_every_key_policy_witness_is_allowed_by_exactly_one_side(
     a: dict[str, Any], b: dict[str, Any]
 ) -> None:
