@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 ACCOUNT_RE = re.compile(r"[0-9]{12}")
 PARTITIONS = (
@@ -104,6 +105,7 @@ def partition_of(arn: str) -> str:
     return parts[1] if len(parts) > 1 and parts[1] else "aws"
 
 
+@lru_cache(maxsize=1 << 17)  # a shared key's 50,000 grants name the same few thousand ARNs
 def parse_caller(text: str) -> Caller:
     if "." in text and not text.startswith("arn:"):
         return Caller(text, "service", None, text)

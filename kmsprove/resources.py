@@ -1,13 +1,18 @@
-"""Data files shipped with kmsprove: `grammar/*.lark` and `specs/*.json`.
+"""Data files shipped with kmsprove: `specs/*.json` (and `grammar/*.lark`, shipped for
+reference: the parsers run from `kmsprove.syntax.lark_standalone`, generated from them).
 
 Installed, they are the subpackages `kmsprove.grammar` and `kmsprove.specs`
 (see pyproject.toml). Imported from a source checkout that shadows the
 installed package (pytest puts the repository first on sys.path), they are
-read from the top of the checkout.
+read from the top of the checkout. `code_digest` fingerprints all of kmsprove's code and
+data (the results cache's notion of "the same kmsprove").
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import sys
 from importlib import resources
 from pathlib import Path
 
@@ -17,3 +22,43 @@ def read_data(folder: str, name: str) -> str:
         return resources.files(f"kmsprove.{folder}").joinpath(name).read_text("utf-8")
     except ModuleNotFoundError:
         return (Path(__file__).resolve().parent.parent / folder / name).read_text("utf-8")
+
+
+# What else decides an answer besides kmsprove's own files: its solver and its parsers.
+_DEPENDENCIES = ("z3-solver", "lark", "PyYAML")
+
+
+def _data_dir(folder: str) -> Path:
+    try:
+        return Path(str(resources.files(f"kmsprove.{folder}")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / folder
+
+
+def code_digest() -> str:
+    """The SHA-256 of what kmsprove answers with: its version, the Python and dependency
+    versions, and the bytes of every module, grammar and spec file it loads, so that a
+    release and a developer's edit alike change it (the results cache keys by it)."""
+    h = hashlib.sha256()
+    for name in ("kmsprove", *_DEPENDENCIES):
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"{name}={version}\n".encode())
+    h.update(f"python={sys.version_info[0]}.{sys.version_info[1]}\n".encode())
+    package = Path(__file__).resolve().parent
+    # the data folders are subpackages once installed, top-level folders in a checkout:
+    # their files are hashed by folder, the same either way
+    files = [
+        (f"kmsprove/{p.relative_to(package)}", p)
+        for p in package.rglob("*.py")
+        if p.relative_to(package).parts[0] not in ("grammar", "specs")
+    ]
+    for folder, pattern in (("grammar", "*.lark"), ("specs", "*.json")):
+        files += [(f"{folder}/{p.name}", p) for p in _data_dir(folder).glob(pattern)]
+    for name, path in sorted(files):
+        data = path.read_bytes()
+        h.update(f"{name} {len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()

@@ -9,6 +9,7 @@ paths relative to the world file, or AWS CLI output (`get-key-policy`,
 
 from __future__ import annotations
 
+import dataclasses
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -109,6 +110,25 @@ class Account(Picklable):
             c = parse_caller(ident.arn)
             index.setdefault((c.kind, c.name), ident)
         object.__setattr__(self, "by_name", types.MappingProxyType(index))
+
+    def with_principals(self, idents: Mapping[str, Identity]) -> Account:
+        """The account with these identities replaced or added. An `ever` replay
+        rewrites thousands of identities one by one: the index is updated, not rebuilt
+        from every principal (quadratic on a 5,000-role account)."""
+        principals = {**self.principals, **idents}
+        index = dict(self.by_name)
+        for ident in idents.values():
+            c = parse_caller(ident.arn)
+            held = index.get((c.kind, c.name))
+            if held is None or held.arn == ident.arn:
+                index[(c.kind, c.name)] = ident
+        out = object.__new__(Account)
+        for f in dataclasses.fields(self):
+            if f.init:
+                object.__setattr__(out, f.name, getattr(self, f.name))
+        object.__setattr__(out, "principals", types.MappingProxyType(principals))
+        object.__setattr__(out, "by_name", types.MappingProxyType(index))
+        return out
 
     @property
     def scps_apply(self) -> bool:

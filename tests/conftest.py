@@ -1,4 +1,6 @@
-"""Shared pytest setup: hypothesis profiles, and every printed reproduce line checked.
+"""Shared pytest setup: hypothesis profiles, every printed reproduce line checked, and
+a results cache of the session's own (`XDG_CACHE_HOME` in a temporary directory, so no
+test reads or writes the user's cache; the CLI's subprocesses inherit it).
 
 Profiles: "ci" (the default) draws the same examples on every run, so CI on a clean
 clone runs what was run before commit and a failure there reproduces here; "explore"
@@ -8,6 +10,8 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
+import tempfile
 from typing import Any
 
 from click.testing import CliRunner, Result
@@ -29,6 +33,13 @@ settings.register_profile(
     "slow", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+_CACHE_HOME = tempfile.mkdtemp(prefix="kmsprove-tests-cache-")
+os.environ["XDG_CACHE_HOME"] = _CACHE_HOME
+
+
+def pytest_unconfigure(config: Any) -> None:
+    shutil.rmtree(_CACHE_HOME, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------

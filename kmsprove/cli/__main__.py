@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from kmsprove.cli import main
+from kmsprove.cli import entry
 
-main()
+entry()

@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from kmsprove.cli.support import AUDIT_OPTIONS, KEY_ARN, READ_OPTIONS, progress, run, write
+from kmsprove.cli.support import (
+    AUDIT_OPTIONS,
+    KEY_ARN,
+    READ_OPTIONS,
+    RUN_OPTIONS,
+    estate_run,
+    progress,
+    run,
+    write,
+)
 
 
 @click.command()
@@ -19,12 +28,14 @@ from kmsprove.cli.support import AUDIT_OPTIONS, KEY_ARN, READ_OPTIONS, progress,
     type=click.Path(dir_okay=False, writable=True),
     help="Also write an HTML report: each world's graph with its findings.",
 )
+@RUN_OPTIONS
 @READ_OPTIONS
 @KEY_ARN
 def audit(
     world: str,
     flags: dict[str, Any],
     html_output: str | None,
+    running: tuple[Any, ...],
     options: tuple[Any, ...],
     key_arn: str | None,
 ) -> None:
@@ -42,8 +53,9 @@ def audit(
     def body() -> tuple[str, int, list[str]]:
         read = read_options(*options, key_arn=key_arn)
         ready = audits.prepare(world, read, **flags)
+        executor, cache = estate_run("audit", ready.workers, *running)
         with progress(len(ready.units)) as advance:
-            reports = audits.run_audit(ready, advance)
+            reports = audits.run_audit(ready, advance, executor, cache)
         reports, notes, code = audits.settle(reports, ready)
         if flags["sarif_output"]:
             write(flags["sarif_output"], render_audit(reports, "sarif", ready.shown, notes))
@@ -55,6 +67,7 @@ def audit(
                     worlds[path] = load_world_input(path, read).world
             write_atomic(html_output, render_audit_html(reports, worlds))
         text = render_audit(reports, flags["fmt"], ready.shown, notes)
-        return text, code, [str(d) for d in (*ready.warnings, *notes)]
+        said = (*ready.warnings, *notes, *(cache.warnings if cache else ()))  # cache: stderr only
+        return text, code, [str(d) for d in said]
 
     run(body)

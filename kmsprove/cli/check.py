@@ -10,6 +10,8 @@ import click
 from kmsprove.cli.support import (
     KEY_ARN,
     READ_OPTIONS,
+    RUN_OPTIONS,
+    estate_run,
     progress,
     run,
     save_witnesses,
@@ -61,6 +63,7 @@ from kmsprove.errors import InputError
     " so that the printed `kmsprove explain DIR/world.json --request DIR/request.json`"
     " reproduces it.",
 )
+@RUN_OPTIONS
 @READ_OPTIONS
 @KEY_ARN
 def check(
@@ -72,6 +75,7 @@ def check(
     jobs: int | None,
     sarif_output: str | None,
     save_witness: str | None,
+    running: tuple[Any, ...],
     options: tuple[Any, ...],
     key_arn: str | None,
 ) -> None:
@@ -83,6 +87,7 @@ def check(
     # start-up: imported when the command runs
     from kmsprove.inputs.options import read_options
     from kmsprove.questions.check import estate
+    from kmsprove.questions.check.incremental import run_estate
     from kmsprove.report.check import shows_witness
     from kmsprove.report.estate import render_check, render_estate
 
@@ -91,14 +96,16 @@ def check(
     def body() -> tuple[str, int, list[str]]:
         read = read_options(*options, key_arn=key_arn)
         expectations, units, given = estate.prepare(world, spec, workers, read)
+        executor, cache = estate_run("check", workers, *running)
         job = estate.Job(expectations, timeout, trust, read)
         with progress(len(units)) as advance:
-            reports = estate.run_estate(units, job, workers, advance)
+            reports = run_estate(units, job, executor, advance, cache)
         errors = [e for r in reports for e in r.errors]
         if errors and not os.path.isdir(world):
             raise InputError(errors)  # a directory's bad worlds leave the others reported
         said = given.warnings if given else [w for r in reports for w in r.warnings]
         notes = [str(d) for d in said] + [str(e) for e in errors]
+        notes += [str(d) for d in cache.warnings] if cache else []
         flags = given.options.flags() if given else read.flags()
         if sarif_output:
             write(sarif_output, render_estate(reports, "sarif"))

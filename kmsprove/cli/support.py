@@ -1,6 +1,7 @@
 """The CLI's plumbing that every command shares: the `--format` flag, the template
 flags (`READ_OPTIONS`), `graph`'s flags (`GRAPH_OPTIONS`), `audit`'s flags
-(`AUDIT_OPTIONS`), `--key-arn` (a key policy given as WORLD), writing a file, a progress
+(`AUDIT_OPTIONS`), where estates run and their cache (`RUN_OPTIONS`, `estate_run`),
+`--key-arn` (a key policy given as WORLD), writing a file, a progress
 bar, and running a command body so bad input is one line per problem and exit 2
 (`run`), the `--kind` choices, and writing witnesses. Click only; the commands are the
 package's other modules.
@@ -158,6 +159,58 @@ def AUDIT_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
     for flag in reversed(_AUDIT_FLAGS):
         wrapper = flag(wrapper)
     return wrapper
+
+
+_RUN_FLAGS = (  # where an estate runs, and the results cache (`RUN_OPTIONS`)
+    click.option(
+        "--cache",
+        "cache_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="The results cache, a SQLite file (default"
+        " $XDG_CACHE_HOME/kmsprove/results.sqlite): answers of worlds whose files, options"
+        " and questions are unchanged are served from it.",
+    ),
+    click.option(
+        "--no-cache", is_flag=True, help="Compute every answer; neither read nor write the cache."
+    ),
+    click.option(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="Run on the workers of a Dask cluster (`tcp://HOST:8786`) instead of local"
+        " processes (the `dask` extra).",
+    ),
+)
+
+
+def RUN_OPTIONS(command: Callable[..., None]) -> Callable[..., None]:
+    """`--cache`, `--no-cache` and `--scheduler`, given to the command as one `running`
+    tuple (the arguments of `estate_run`)."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, cache_path: Any, no_cache: Any, scheduler: Any, **kwargs: Any) -> None:
+        command(*args, running=(cache_path, no_cache, scheduler), **kwargs)
+
+    for flag in reversed(_RUN_FLAGS):
+        wrapper = flag(wrapper)
+    return wrapper
+
+
+def estate_run(
+    command: str, jobs: int, cache_path: str | None, no_cache: bool, scheduler: str | None
+) -> tuple[Any, Any]:
+    """The executor (local processes, or a Dask cluster's workers) and the results cache
+    (None: `--no-cache`) of one run of `command`; `--cache` with `--no-cache` is bad
+    input."""
+    # start-up: imported when the command runs
+    from kmsprove.questions.cache import ResultsCache
+    from kmsprove.questions.workers import executor_for
+
+    if no_cache and cache_path is not None:
+        raise InputError.at_cli("give --cache PATH or --no-cache, not both")
+    executor = executor_for(jobs, scheduler)
+    return executor, None if no_cache else ResultsCache.open(cache_path, command)
 
 
 def write(path: str, text: str) -> None:

@@ -79,7 +79,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
     if service:
         name = lit(e.name) if e.name else sym.name
         if e.name is None:
-            named = {x.name for x in u.entries if x.kind == "service" and x.name}
+            named = set(u.named_like(e))
             out.append(fresh_service(sym.name, named))
         # aws:SourceAccount / aws:SourceArn agree: added lazily (encode.shapes)
         out += [
@@ -102,7 +102,7 @@ def entry_facts(e: Entry, u: Universe, sym: Sym) -> list[z3.BoolRef]:
         ]
         return out
     if e.fresh and e.kind != "root":
-        same = [x.name for x in u.entries if x.kind == e.kind and x.account == e.account and x.name]
+        same = u.named_like(e)
         out.append(z3.InRe(sym.name, NAME_RE))
         out += [sym.name != lit(n) for n in same]
     arn = _arn(e, u, sym)

@@ -78,7 +78,8 @@ def child_within(g: Grant, sym: Sym) -> z3.BoolRef:
     return z3.And(*parts)
 
 
-def _coverage(g: Grant, u: Universe, sym: Sym) -> z3.BoolRef:
+def coverage(g: Grant, u: Universe, sym: Sym) -> z3.BoolRef:
+    """Whether the grant's grantee covers the caller (R4.3)."""
     if g.grantee_service is not None:
         return is_entry(
             sym, [e.index for e in u.entries if e.kind == "service" and e.name == g.grantee_service]
@@ -96,11 +97,20 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
     for g in key.grants:
         groups[(g.operations, g.ec_subset, g.ec_equals, g.source_arn)].append(g)
     parts = []
+    cover: dict[tuple[str | None, str | None], z3.BoolRef | None] = {}  # per grantee
+
+    def covering(g: Grant) -> z3.BoolRef | None:
+        who = (g.grantee, g.grantee_service)
+        if who not in cover:
+            c = coverage(g, u, sym)
+            cover[who] = None if z3.is_false(c) else c
+        return cover[who]
+
     for (ops, _, _, source_arn), members in groups.items():
         action = sym.is_action({f"kms:{op}" for op in ops})
         if z3.is_false(action):
             continue
-        covered = [c for c in (_coverage(g, u, sym) for g in members) if not z3.is_false(c)]
+        covered = [c for c in map(covering, members) if c is not None]
         if not covered:
             continue  # its grantees are outside the universe the query asks about
         who = z3.Or(*covered)
@@ -153,7 +163,7 @@ def retire_formula(
         if "RetireGrant" in g.operations and (
             g.grantee_service is not None or (g.grantee or "").startswith("arn:")
         ):
-            routes.append(_coverage(g, u, sym))  # a service shown as grantee names nobody here
+            routes.append(coverage(g, u, sym))  # a service shown as grantee names nobody here
         not_service = z3.Not(is_service)
         if g.issuing_account:
             same = caller_account == lit(g.issuing_account)

@@ -246,6 +246,34 @@ def is_trusted(e: Entry, u: Universe, trusted: tuple[str, ...]) -> bool:
     return False
 
 
+# keys whose value is the caller's account for an IAM caller and absent for a service
+# caller (R5.3, `kmsprove.encode.derive.entry_facts`)
+CALLER_ACCOUNT_KEYS = ("aws:principalaccount", "kms:calleraccount")
+
+
+def _where_may_hold(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
+    """Whether the question's `where` on the caller's account can hold for an entry:
+    `aws:PrincipalAccount != A` never does for A's principals, `== A` never for other
+    accounts' or a service (the fresh account may be A, unless A is mentioned)."""
+    e, acct = entry_account
+    for c in query.conditions:
+        if c.key.lower() not in CALLER_ACCOUNT_KEYS or c.value is None:
+            continue
+        if c.op is CondOp.EQ and (e.kind == "service" or acct not in (None, c.value)):
+            return False
+        if c.op is CondOp.NE and e.kind != "service" and acct == c.value:
+            return False
+    return True
+
+
 def keeps(world: World, query: Query, u: Universe) -> Callable[[Entry], bool]:
-    """The entries the question's `who` may cover (the others can never match)."""
-    return lambda e: may_match(query, u_accounts(e, u)) and _outside_org(world, query, e, u)
+    """The entries the question's `who` and its `where` on the caller's account may
+    cover (the others can never match)."""
+
+    def keep(e: Entry) -> bool:
+        ea = u_accounts(e, u)
+        return (
+            may_match(query, ea) and _outside_org(world, query, e, u) and _where_may_hold(query, ea)
+        )
+
+    return keep

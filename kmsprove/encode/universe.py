@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from kmsprove.arn import ACCOUNT_RE, is_service_role, parse_caller, unique_id_kind
 from kmsprove.ast import Policy, Query, WhoKind
@@ -70,9 +70,33 @@ class Universe:
     # lookup indexes over `entries`, built on first use (principals.candidates / named)
     by_account: dict[object, list[Entry]] = field(default_factory=dict)
     by_name: dict[object, list[Entry]] = field(default_factory=dict)
+    by_kind: dict[tuple[str, int | None], list[str]] = field(default_factory=dict)
 
     def account_index(self, acct: str) -> int:
         return self.accounts.index(acct)
+
+    def named_like(self, e: Entry) -> list[str]:
+        """The names of the named entries of `e`'s kind in `e`'s account (a fresh
+        entry's name differs from each, a fresh service's from every named service).
+        Indexed once, over the universe as built: a part of it (`restrict`, `part`)
+        keeps the names of the entries it left out, since a fresh class stands for the
+        principals nobody named, whichever classes a question asks about."""
+        return self.names_index().get((e.kind, e.account), [])
+
+    def names_index(self) -> dict[tuple[str, int | None], list[str]]:
+        index = self.by_kind
+        if not index:
+            for x in self.entries:
+                if x.name:
+                    index.setdefault((x.kind, x.account), []).append(x.name)
+        return index
+
+    def part(self, entries: list[Entry]) -> Universe:
+        """The universe with only `entries` (their indexes kept): a question asked of
+        each part in turn has the answer it has over the whole, since every formula
+        of a class is under "the caller is that class"."""
+        self.names_index()  # from the whole
+        return replace(self, entries=list(entries), by_account={}, by_name={})
 
     def account_id(self, index: int) -> str | None:
         return None if index == FRESH else self.accounts[index]
@@ -185,6 +209,7 @@ def restrict(u: Universe, keep: Callable[[Entry], bool]) -> Universe:
     """The universe without the entries a query excludes outright (its `who`):
     fewer classes, the same answers, since excluded callers can never match."""
     u.entries = [e for e in u.entries if keep(e)]
+    u.names_index()  # from the whole (`Universe.named_like`)
     u.by_account.clear()
     u.by_name.clear()
     return u
@@ -205,6 +230,7 @@ def build_universe(
     def add(**kw: object) -> None:
         u.entries.append(Entry(index=len(u.entries), **kw))  # type: ignore[arg-type]
 
+    where = {a: i for i, a in enumerate(u.accounts)}
     roles: dict[tuple[str, str], str] = {}
     users: dict[tuple[str, str], str] = {}
     for arn in sorted(arns):
@@ -234,7 +260,7 @@ def build_universe(
                 continue  # a principal the complete account does not have
             known = ident.arn if ident else arn
             common = {
-                "account": u.account_index(acct),
+                "account": where[acct],
                 "arn": known,
                 "identity": ident,
                 # nobody writes the identity policies of a role AWS owns

@@ -1,10 +1,11 @@
 """Inputs: the only package that reads files. One table of formats, one way to read.
 
 `FORMATS` lists every input format (`Format(name, kinds, sniff, load)`): how to tell it
-from the file's content (`sniff`), which `--kind` values it can be read as, and how to
-read it. `read(path, kind)` serves every command (validate, explain, query, check,
-diff, estate runs), so the same file gives the same diagnostics everywhere; the CLI's
-`--kind` choices are `KINDS`. A format is one module plus one row here
+from the file's content (`sniff`, in `kmsprove.inputs.sniff`), which `--kind` values it
+can be read as, and how to read it (a template's reader is imported when one is read).
+`read(path, kind)` serves every command (validate, explain, query, check, diff, estate
+runs), so the same file gives the same diagnostics everywhere; the CLI's `--kind`
+choices are `KINDS`. A format is one module, its sniffer and one row here
 (docs/extending.md). `ReadOptions` (`--account`, `--region`) reach every reader through
 the `Peek`; a format whose input says where everything is ignores them.
 
@@ -48,27 +49,48 @@ from kmsprove.errors import (
     sort_diagnostics,
     suggest,
 )
-from kmsprove.inputs.aws_cli import is_authorization_details
-from kmsprove.inputs.cloudformation import is_template, load_template, sniff_template
-from kmsprove.inputs.files import head_bytes, read_text
+from kmsprove.inputs.files import Source, head_bytes, read_text
 from kmsprove.inputs.json_formats import (
-    POLICY_KINDS,
     load_grants,
-    load_plan,
     load_policy,
     load_request,
     load_world_file,
+)
+from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
+from kmsprove.inputs.peek import Format, Loaded, Peek
+from kmsprove.inputs.sniff import (
+    POLICY_KINDS,
+    is_authorization_details,
+    is_template,
     sniff_get_key_policy,
     sniff_grants,
     sniff_policy,
     sniff_request,
+    sniff_template,
     sniff_terraform,
     sniff_world,
 )
-from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
-from kmsprove.inputs.peek import Format, Loaded, Peek
 from kmsprove.syntax.tree import JNode
 from kmsprove.world import World
+
+
+# The template readers are imported when a template is read, not with this table: a
+# command given a world file or a policy needs neither them nor YAML (start-up).
+def load_template(peek: Peek, kind: str) -> Loaded:
+    """A CloudFormation template, as a world (`kmsprove.inputs.cloudformation`)."""
+    # start-up: the CloudFormation reader, only for a template
+    from kmsprove.inputs import cloudformation
+
+    return cloudformation.load_template(peek, kind)
+
+
+def load_plan(peek: Peek, kind: str) -> Loaded:
+    """`terraform show -json` output, as a world (`kmsprove.inputs.terraform`)."""
+    # start-up: the Terraform reader, only for a plan or a state
+    from kmsprove.inputs import terraform
+
+    return terraform.load_plan(peek, kind)
+
 
 FORMATS: tuple[Format, ...] = (
     Format("world", ("world",), sniff_world, load_world_file, re.compile(rb'"keys"\s*:')),
@@ -134,8 +156,9 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
     bad input."""
     if kind is not None and kind not in KINDS:
         raise InputError.at_cli(f"unknown kind `{kind}`" + suggest(kind, KINDS))
+    sources: list[Source] = []
     try:
-        peek = Peek(path, read_text(path), options=options)
+        peek = Peek(path, read_text(path, sources=sources), options=options, sources=sources)
     except InputError as exc:
         return Loaded(kind or "", None, tuple(exc.diagnostics))
     if peek.json is None and not is_template(peek.yaml):
@@ -158,7 +181,8 @@ def read(path: str, kind: str | None = None, options: ReadOptions = NO_OPTIONS) 
         why = f"this is a CloudFormation template, not {kind}: read it as a world"
         return Loaded(kind, None, (error(SourcePos(path), why),))
 
-    return replace(fmt.load(peek, kind), format=fmt.name)
+    # the reader added the documents the file names to `sources`
+    return replace(fmt.load(peek, kind), format=fmt.name, sources=tuple(sources))
 
 
 def is_template_read(loaded: Loaded) -> bool:
@@ -225,12 +249,12 @@ def load_world_notes(
 
 def load_world_of_directory(
     path: str | Path, options: ReadOptions = NO_OPTIONS
-) -> tuple[World, list[Diagnostic]]:
+) -> tuple[World, list[Diagnostic], tuple[Source, ...]]:
     """One world of a directory: as `load_world_notes`, but `--account`/`--region`
     apply to the templates and plans among the directory's files, which world files
-    beside them ignore."""
+    beside them ignore; and every file it was read from (`Loaded.sources`)."""
     world, loaded = _read_world(path, options)
-    return world, template_notes(loaded)
+    return world, template_notes(loaded), loaded.sources
 
 
 def _read_world(path: str | Path, options: ReadOptions) -> tuple[World, Loaded]:

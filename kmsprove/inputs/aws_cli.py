@@ -13,16 +13,10 @@ from kmsprove.inputs.documents import Reader, read_document
 from kmsprove.syntax.tree import JArray, JBool, JNode, JObject, JString
 from kmsprove.world import Identity
 
-AUTHORIZATION_DETAILS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
-
-
-def is_authorization_details(node: JNode) -> bool:
-    return isinstance(node, JObject) and any(m in node.names() for m in AUTHORIZATION_DETAILS)
-
 
 def read_authorization_details(reader: Reader, acct_id: str, node: JNode) -> dict[str, Identity]:
     """Users, roles, groups and managed policies of one account (a complete account)."""
-    details = _AuthorizationDetails(reader.path)
+    details = _AuthorizationDetails(reader.path, reader.sources)  # one list of files read
     details.diags = reader.diags  # one list: the world's diagnostics
     return details.details(acct_id, node)
 

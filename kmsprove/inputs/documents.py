@@ -18,7 +18,7 @@ from typing import Any
 
 from kmsprove.ast import Grant, Policy, PolicyKind
 from kmsprove.errors import Diagnostic, InputError, error, suggest, warning
-from kmsprove.inputs.files import read_text
+from kmsprove.inputs.files import Source, read_text
 from kmsprove.syntax.grant import build_grant
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.policy import build_policy
@@ -186,10 +186,11 @@ def read_grants(
 class Reader:
     """Typed reads from positioned JSON; every problem goes to `diags`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, sources: list[Source] | None = None) -> None:
         self.path = path
         self.base = path.parent
         self.diags: list[Diagnostic] = []
+        self.sources: list[Source] = [] if sources is None else sources  # files read
 
     def err(self, node: JNode | None, msg: str, fallback: JNode | None = None) -> None:
         where = node if node is not None else fallback
@@ -279,7 +280,7 @@ class Reader:
             self.err(node, f"cannot read `{node.value}`: {why}")
             return None
         try:
-            text = read_text(target, display)
+            text = read_text(target, display, self.sources)
             return parse_json(text, display), text
         except InputError as exc:
             self.diags.extend(exc.diagnostics)

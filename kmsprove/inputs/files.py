@@ -6,6 +6,7 @@ witness files). Every problem is a positioned `InputError`.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -20,8 +21,16 @@ MAX_FILE_BYTES = (
 )  # far above any AWS document; a 20 MB world with 50,000 grants fits
 
 
-def read_text(path: str | Path, display: str | None = None) -> str:
-    """The UTF-8 text of a file; any problem is a positioned `InputError`."""
+# A file an input was read from: (its path as opened, the SHA-256 of the bytes read).
+# The results cache keys a world's answers by every one of them (`kmsprove.questions.cache`).
+Source = tuple[str, str]
+
+
+def read_text(
+    path: str | Path, display: str | None = None, sources: list[Source] | None = None
+) -> str:
+    """The UTF-8 text of a file; any problem is a positioned `InputError`. With
+    `sources`, the file and the hash of the bytes read are added to it."""
     name = display or str(path)
     p = Path(path)
     here = SourcePos(name, 1, 1)
@@ -38,7 +47,19 @@ def read_text(path: str | Path, display: str | None = None) -> str:
         data = p.read_bytes()
     except OSError as exc:
         raise InputError.at(here, f"cannot read file: {exc.strerror or exc}") from None
+    if sources is not None:
+        sources.append((str(path), hashlib.sha256(data).hexdigest()))
     return decode_bytes(data, name)
+
+
+def file_digest(path: str) -> str | None:
+    """The SHA-256 of a file's bytes now (as `read_text` records it); None when it cannot
+    be read (the reader would say why)."""
+    try:
+        with open(path, "rb") as f:
+            return hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError:
+        return None
 
 
 def parse_file(path: str | Path, display: str | None = None) -> JNode:

@@ -20,6 +20,7 @@ from kmsprove.arn import parse_arn, parse_caller
 from kmsprove.ast import Effect, Policy, Principal
 from kmsprove.errors import Diagnostic, InputError, SourcePos, printable, sort_diagnostics, warning
 from kmsprove.inputs import check_options_used, read, template_notes
+from kmsprove.inputs.files import Source
 from kmsprove.inputs.options import KEY_ARN_FORM, NO_OPTIONS, ReadOptions
 from kmsprove.world import Key, World
 
@@ -55,6 +56,7 @@ class WorldInput:
     world: World
     warnings: tuple[Diagnostic, ...] = ()
     options: ReadOptions = NO_OPTIONS
+    sources: tuple[Source, ...] = ()  # every file it was read from (`Loaded.sources`)
 
 
 def load_world_input(path: str, options: ReadOptions = NO_OPTIONS) -> WorldInput:
@@ -72,7 +74,8 @@ def load_world_input(path: str, options: ReadOptions = NO_OPTIONS) -> WorldInput
         diags = sort_diagnostics(printable([*loaded.diagnostics, *notes]))
         if any(d.is_error for d in diags):
             raise InputError([d for d in diags if d.is_error])
-        return WorldInput(world, tuple(diags), replace(options, key_arn=world.keys[0].arn))
+        placed = replace(options, key_arn=world.keys[0].arn)
+        return WorldInput(world, tuple(diags), placed, loaded.sources)
     if loaded.kind in NOT_A_WORLD:
         raise not_a_world(path, loaded.kind)
     if options.key_arn is not None:
@@ -85,7 +88,7 @@ def load_world_input(path: str, options: ReadOptions = NO_OPTIONS) -> WorldInput
     if loaded.errors or not isinstance(loaded.value, World):
         raise InputError(loaded.errors or loaded.diagnostics)
     check_options_used(options, [loaded], [path])
-    return WorldInput(loaded.value, tuple(template_notes(loaded)), options)
+    return WorldInput(loaded.value, tuple(template_notes(loaded)), options, loaded.sources)
 
 
 def not_a_world(path: str, kind: str) -> InputError:

@@ -14,11 +14,11 @@ from functools import cached_property
 
 from kmsprove.ast import Grant, Policy
 from kmsprove.errors import Diagnostic, InputError
+from kmsprove.inputs.files import Source
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.request import Request
 from kmsprove.syntax.json import parse_json
 from kmsprove.syntax.tree import JNode
-from kmsprove.syntax.yaml import parse_yaml
 from kmsprove.world import World
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -34,6 +34,8 @@ class Peek:
     problems: list[Diagnostic] = field(default_factory=list)  # why it is not JSON
     options: ReadOptions = NO_OPTIONS  # what the reader is told besides the file
     yaml_problems: list[Diagnostic] = field(default_factory=list)  # why it is not YAML
+    # every file read so far, this one first, then the documents it names (`read_text`)
+    sources: list[Source] = field(default_factory=list)
 
     @cached_property
     def json(self) -> JNode | None:
@@ -50,6 +52,9 @@ class Peek:
         """The YAML tree of a file that is not JSON (templates are often YAML)."""
         if self.tree is not None or self.json is not None:
             return None
+        # start-up: PyYAML (about 10 ms), only for a file that is not JSON
+        from kmsprove.syntax.yaml import parse_yaml
+
         try:
             return parse_yaml(self.text, self.path)
         except InputError as exc:
@@ -77,6 +82,7 @@ class Loaded:
     value: World | Policy | list[Grant] | Request | None
     diagnostics: tuple[Diagnostic, ...]
     format: str = ""  # the `Format` that read it
+    sources: tuple[Source, ...] = ()  # every file it was read from, itself first
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -12,18 +12,33 @@ from types import MappingProxyType
 from kmsprove.answer import Answer
 from kmsprove.ast import Query
 from kmsprove.errors import InputError
-from kmsprove.questions.bucket import ask_bucket
-from kmsprove.questions.ever import ask_ever_key
 from kmsprove.questions.hedge import hedge_answer
 from kmsprove.questions.today import ask_key
 from kmsprove.world import Key, World
+
+
+def _ask_ever_key(
+    world: World, query: Query, key: Key, timeout: float, trusted: tuple[str, ...]
+) -> Answer:
+    # start-up: `ever`'s search (several modules), only for a question that asks it
+    from kmsprove.questions.ever import ask_ever_key
+
+    return ask_ever_key(world, query, key, timeout, trusted)
+
+
+def _ask_bucket(world: World, query: Query, timeout: float) -> Answer:
+    # start-up: the S3 encoding, only for a question about a bucket
+    from kmsprove.questions.bucket import ask_bucket
+
+    return ask_bucket(world, query, timeout)
+
 
 # kind -> answer for one key: (world, query, key, timeout, trusted)
 KeyQuestion = Callable[[World, Query, Key, float, tuple[str, ...]], Answer]
 ASK: Mapping[str, KeyQuestion] = MappingProxyType(
     {
         "today": lambda world, query, key, timeout, trusted: ask_key(world, query, key, timeout),
-        "ever": ask_ever_key,
+        "ever": _ask_ever_key,
     }
 )
 
@@ -40,7 +55,7 @@ def ask(
     """One answer per key the query is about (one for a bucket)."""
     kind = question_kind(query)
     if kind == "bucket":
-        return [hedge_answer(world, ask_bucket(world, query, timeout))]
+        return [hedge_answer(world, _ask_bucket(world, query, timeout))]
     if query.target is not None:
         key = world.find_key(query.target.ref)
         if key is None:

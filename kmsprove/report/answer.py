@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from kmsprove.answer import Answer, Verdict
-from kmsprove.report.common import reproduce_line, shown_context, value_text
+from kmsprove.report.common import accounts_text, reproduce_line, shown_context, value_text
 from kmsprove.request import Layer, Request
 
 
@@ -144,7 +144,7 @@ def render_answers(
         else:
             lines.append(f"  {a.reason}")
         if a.open_accounts:
-            lines.append(f"  open accounts assumed: {', '.join(a.open_accounts)}")
+            lines.append(f"  open accounts assumed: {accounts_text(a.open_accounts)}")
         lines.extend(f"  input assumed: {n}" for n in a.inputs_assumed)
         if a.trusted:
             lines.append(f"  trusted (took no steps of their own): {', '.join(a.trusted)}")

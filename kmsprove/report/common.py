@@ -25,6 +25,17 @@ DERIVED_PREFIXES = (
 )
 
 
+SHOWN_ACCOUNTS = 20  # a shared key names thousands of open accounts; JSON lists every one
+
+
+def accounts_text(accounts: Sequence[str]) -> str:
+    """Open accounts for a person to read: the first few, then how many more."""
+    if len(accounts) <= SHOWN_ACCOUNTS:
+        return ", ".join(accounts)
+    head = ", ".join(accounts[:SHOWN_ACCOUNTS])
+    return f"{head} and {len(accounts) - SHOWN_ACCOUNTS:,} more (--format json lists them)"
+
+
 def shown_context(req: Request) -> dict[str, str | list[str]]:
     """The request's context without the keys AWS derives."""
     return {k: v for k, v in req.context.as_json().items() if not k.startswith(DERIVED_PREFIXES)}

@@ -125,7 +125,10 @@ def _information_uri() -> str | None:
         label, _, url = str(entry).partition(",")
         if label.strip().lower() in ("homepage", "source", "repository") and url.strip():
             return url.strip()
-    home = str(meta["Home-page"] or "")
+    try:
+        home = str(meta["Home-page"] or "")
+    except KeyError:  # importlib_metadata (the backport, which Dask loads) raises for a
+        return None  # missing field where the standard library's gives None
     return home if home and home != "UNKNOWN" else None
 
 

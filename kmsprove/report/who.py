@@ -14,7 +14,13 @@ from typing import Any
 
 from kmsprove.answer import Answer, ExitCode, WhoFound, WhoResult, WhoStatus, exit_status
 from kmsprove.report.answer import answer_json
-from kmsprove.report.common import explain_command, reproduce_line, shown_context, value_text
+from kmsprove.report.common import (
+    accounts_text,
+    explain_command,
+    reproduce_line,
+    shown_context,
+    value_text,
+)
 from kmsprove.request import Layer
 
 _OTHER = "any account the world does not mention"
@@ -164,7 +170,7 @@ def render_who(
         done = r.status is WhoStatus.COMPLETE
         lines.append(f"  {r.reason}" if done else f"  unknown: {r.reason}")
         if r.open_accounts:
-            lines.append(f"  open accounts assumed: {', '.join(r.open_accounts)}")
+            lines.append(f"  open accounts assumed: {accounts_text(r.open_accounts)}")
         lines.extend(f"  input assumed: {i}" for i in r.inputs_assumed)
         if r.trusted:
             lines.append(f"  trusted (not enumerated): {', '.join(r.trusted)}")

@@ -3,7 +3,8 @@
 Two parsers produce the same tree of `JNode`s:
 
 - `grammar/json.lark` (lark, LALR) for documents up to `LARK_LIMIT` characters:
-  policies, grant lists and ordinary world files;
+  policies, grant lists and ordinary world files; its parser is generated from the
+  grammar (`kmsprove.syntax.lark_standalone`, by tools/generate_parsers.py);
 - a scanner built on the standard library's C JSON scanner for bulk files
   (a 20 MB world with 50,000 grants), which the grammar parses too slowly
   (`json_bulk`). It positions every container and every scalar the same way, and
@@ -18,11 +19,18 @@ import json
 import re
 from functools import cache
 
-import lark
-
 from kmsprove.errors import Diagnostic, InputError, SourcePos, error
-from kmsprove.resources import read_data
 from kmsprove.syntax.json_bulk import parse_json_bulk
+from kmsprove.syntax.lark_standalone import (
+    Lark,
+    Token,
+    Tree,
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    load_parser,
+)
 from kmsprove.syntax.tree import (
     JArray,
     JBool,
@@ -70,21 +78,20 @@ def parse_json(text: str, file: str = "<input>") -> JNode:
 
 
 @cache
-def _lark_parser() -> lark.Lark:
-    grammar = read_data("grammar", "json.lark")
-    return lark.Lark(grammar, parser="lalr", lexer="basic", maybe_placeholders=False)
+def _lark_parser() -> Lark:
+    return load_parser("json")
 
 
 def _unquote(tok: str) -> str:
     return json.loads(tok)  # type: ignore[no-any-return]
 
 
-Tree = lark.Tree[lark.Token]
+ParseTree = Tree[Token]
 
 
-def _token(kid: Tree | lark.Token) -> lark.Token:
+def _token(kid: ParseTree | Token) -> Token:
     """A child the grammar makes a token (a terminal); a tree there is grammar drift."""
-    if not isinstance(kid, lark.Token):
+    if not isinstance(kid, Token):
         raise AssertionError(f"grammar drift: expected a token, found rule {kid.data!r}")
     return kid
 
@@ -95,24 +102,24 @@ class _Builder:
     def __init__(self, src: Source) -> None:
         self.src = src
 
-    def build(self, root: Tree | lark.Token) -> JNode:
+    def build(self, root: ParseTree | Token) -> JNode:
         # post-order walk: every child is built before its parent
         done: dict[int, JNode] = {}
-        stack: list[tuple[Tree | lark.Token, bool]] = [(root, False)]
+        stack: list[tuple[ParseTree | Token, bool]] = [(root, False)]
         while stack:
             item, expanded = stack.pop()
-            if isinstance(item, lark.Token):
+            if isinstance(item, Token):
                 continue
             if not expanded:
                 stack.append((item, True))
-                stack.extend((c, False) for c in item.children if isinstance(c, lark.Tree))
+                stack.extend((c, False) for c in item.children if isinstance(c, Tree))
                 continue
             done[id(item)] = self.node(item, done)
-        if isinstance(root, lark.Token):
+        if isinstance(root, Token):
             raise AssertionError("grammar drift: a bare token at the root")
         return done[id(root)]
 
-    def node(self, t: Tree, done: dict[int, JNode]) -> JNode:
+    def node(self, t: ParseTree, done: dict[int, JNode]) -> JNode:
         kids = t.children
         at = _token(kids[0]).start_pos or 0 if kids else 0
         match t.data:
@@ -125,12 +132,12 @@ class _Builder:
             case "null":
                 return JNull(self.src, at)
             case "array":
-                items = tuple(done[id(c)] for c in kids if isinstance(c, lark.Tree))
+                items = tuple(done[id(c)] for c in kids if isinstance(c, Tree))
                 return JArray(self.src, at, items)
             case "object":
                 members = []
                 for pair in kids:
-                    if isinstance(pair, lark.Tree):
+                    if isinstance(pair, Tree):
                         key, value = pair.children
                         key_tok = _token(key)
                         members.append(
@@ -149,7 +156,7 @@ def _number(tok: str) -> int | float:
 def _parse_lark(text: str, file: str) -> JNode:
     try:
         tree = _lark_parser().parse(text)
-    except lark.exceptions.UnexpectedInput as exc:
+    except UnexpectedInput as exc:
         raise InputError([_lark_error(exc, text, file)]) from None
     root = _Builder(Source(file, text)).build(tree)
     diags = list(structure_problems(root))
@@ -158,13 +165,13 @@ def _parse_lark(text: str, file: str) -> JNode:
     return root
 
 
-def _lark_error(exc: lark.exceptions.UnexpectedInput, text: str, file: str) -> Diagnostic:
-    if isinstance(exc, lark.exceptions.UnexpectedEOF) or getattr(exc, "line", -1) in (-1, None):
+def _lark_error(exc: UnexpectedInput, text: str, file: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedEOF) or getattr(exc, "line", -1) in (-1, None):
         return error(end_of_text(text.rstrip(), file), "unexpected end of file")
     pos = SourcePos(file, exc.line, exc.column)
-    if isinstance(exc, lark.exceptions.UnexpectedCharacters):
+    if isinstance(exc, UnexpectedCharacters):
         return error(pos, bad_character_message(text, exc.pos_in_stream or 0))
-    assert isinstance(exc, lark.exceptions.UnexpectedToken)
+    assert isinstance(exc, UnexpectedToken)
     tok = exc.token
     if tok.type == "$END":
         return error(end_of_text(text.rstrip(), file), "unexpected end of file")

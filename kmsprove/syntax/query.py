@@ -1,9 +1,10 @@
 """Syntax stage: query text -> `Query` (and a `who` alone).
 
 `parse_query` reads the query language of DESIGN.md with `grammar/query.lark`
-(LALR, contextual lexer), builds the `kmsprove.ast.Query`, then checks every
-value word (account ids, actions, targets, condition keys) and reports all
-problems at once as a positioned `InputError`. `render_query` is its inverse:
+(LALR, contextual lexer; its parser is generated from the grammar,
+`kmsprove.syntax.lark_standalone`, by tools/generate_parsers.py), builds the
+`kmsprove.ast.Query`, then checks every value word (account ids, actions, targets,
+condition keys) and reports all problems at once as a positioned `InputError`. `render_query` is its inverse:
 `parse_query(render_query(q))` equals `q` for every valid `q`, so answers can
 print a query the user can run again.
 
@@ -21,12 +22,9 @@ import json
 from functools import cache
 from typing import Any, cast
 
-import lark
-from lark.exceptions import UnexpectedInput
-
 from kmsprove.ast import CondOp, Query, QueryCond, Target, Who, WhoKind
 from kmsprove.errors import InputError, SourcePos
-from kmsprove.resources import read_data
+from kmsprove.syntax.lark_standalone import Lark, Token, Transformer, UnexpectedInput, load_parser
 from kmsprove.syntax.query_checks import Where, syntax_error, value_problems
 
 
@@ -93,15 +91,8 @@ def _render_cond(c: QueryCond) -> str:
 
 
 @cache
-def _parser() -> lark.Lark:
-    grammar = read_data("grammar", "query.lark")
-    return lark.Lark(
-        grammar,
-        parser="lalr",
-        lexer="contextual",
-        maybe_placeholders=True,
-        start=["start", "who_start"],
-    )
+def _parser() -> Lark:
+    return load_parser("query")
 
 
 def parse_at(where: Where) -> Query:
@@ -118,7 +109,7 @@ def parse_at(where: Where) -> Query:
     return query
 
 
-class _Build(lark.Transformer[lark.Token, Query]):
+class _Build(Transformer[Token, Query]):
     """Parse tree -> `Query`; records each value word to be checked afterwards."""
 
     def __init__(self, where: Where) -> None:
@@ -129,10 +120,10 @@ class _Build(lark.Transformer[lark.Token, Query]):
     def __default__(self, data: Any, children: Any, meta: Any) -> Any:
         raise AssertionError(f"grammar drift: no builder for rule {data!r}")
 
-    def _pos(self, tok: lark.Token) -> SourcePos:
+    def _pos(self, tok: Token) -> SourcePos:
         return self.where.at(tok.start_pos or 0)
 
-    def _word(self, role: str, tok: lark.Token) -> str:
+    def _word(self, role: str, tok: Token) -> str:
         self.words.append((role, str(tok), self._pos(tok)))
         return str(tok)
 

@@ -10,13 +10,16 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-import lark
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
-
 from kmsprove import catalog
 from kmsprove.arn import KEY_ID_RE, PARTITIONS, REGION_RE
 from kmsprove.ast import Query
 from kmsprove.errors import Diagnostic, SourcePos, error
+from kmsprove.syntax.lark_standalone import (
+    Token,
+    UnexpectedCharacters,
+    UnexpectedInput,
+    UnexpectedToken,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,7 @@ def _accepted(exc: UnexpectedInput) -> set[str]:
     return set(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or ())
 
 
-def _previous(exc: UnexpectedInput) -> lark.Token | None:
+def _previous(exc: UnexpectedInput) -> Token | None:
     # when the contextual lexer fails, lark saves the last good token in
     # token_history; the lexer state then holds the token that failed
     history = getattr(exc, "token_history", None)
@@ -94,9 +97,7 @@ def _previous(exc: UnexpectedInput) -> lark.Token | None:
     return state.last_token if state is not None else None
 
 
-def _unexpected(
-    word: str, text: str, offset: int, expected: set[str], prev: lark.Token | None
-) -> str:
+def _unexpected(word: str, text: str, offset: int, expected: set[str], prev: Token | None) -> str:
     cond = _CONDITION_AHEAD.match(text, offset)
     if cond or word in ("has", "not"):
         shown = cond.group(1) if cond else word
@@ -110,7 +111,7 @@ def _unexpected(
     return f"unexpected {_shown(word)}: expected {_one_of(expected)}{_hint(word, expected)}"
 
 
-def _same_kind(prev: lark.Token, word: str) -> bool:
+def _same_kind(prev: Token, word: str) -> bool:
     """Would `word` continue the list `prev` is in (so a `,` is missing)?"""
     if prev.type == "ACTION":
         return ":" in word

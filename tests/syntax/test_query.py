@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import lark
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 from kmsprove import catalog
 from kmsprove.ast import CondOp, Query, QueryCond, Target, Who, WhoKind
 from kmsprove.errors import InputError, SourcePos
+from kmsprove.syntax.lark_standalone import Tree
 from kmsprove.syntax.query import _Build, _parser, parse_query, render_query
 from kmsprove.syntax.query_checks import Where
 
@@ -595,7 +595,7 @@ def test_every_grammar_rule_has_a_builder() -> None:
 def test_unknown_rule_raises() -> None:
     build = _Build(Where("", "<query>"))
     with pytest.raises(AssertionError, match="grammar drift"):
-        build.transform(lark.Tree("mystery", []))
+        build.transform(Tree("mystery", []))
 
 
 # --------------------------------------------------------------------------

@@ -40,19 +40,6 @@ LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 NOT_READ = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
 
 
-def is_template(node: JNode | None) -> bool:
-    """An object with `Resources` or `AWSTemplateFormatVersion`."""
-    if not isinstance(node, JObject):
-        return False
-    names = node.names()
-    return "Resources" in names or "AWSTemplateFormatVersion" in names
-
-
-def sniff_template(peek: Peek) -> str | None:
-    """`world` for a template (`FORMATS`), JSON or YAML."""
-    return "world" if is_template(peek.json or peek.yaml) else None
-
-
 def load_template(peek: Peek, kind: str) -> Loaded:
     """The template a file holds, as a world (`FORMATS`)."""
     root = peek.json or peek.yaml

@@ -20,6 +20,7 @@ from pathlib import Path
 from kmsprove import validate
 from kmsprove.errors import Diagnostic, error
 from kmsprove.inputs.options import ReadOptions
+from kmsprove.inputs.peek import Loaded, Peek
 from kmsprove.inputs.standins import unsettled
 from kmsprove.inputs.terraform.context import Context
 from kmsprove.inputs.terraform.iam import Identities
@@ -31,19 +32,18 @@ from kmsprove.inputs.unique_ids import resolve_unique_ids
 from kmsprove.syntax.tree import JNode, JObject, kind_name
 from kmsprove.world import World
 
-SECTIONS = ("planned_values", "values", "resource_changes")
 NOT_READ = {
     "aws_organizations_policy": "SCPs and RCPs only deny: a yes may be denied by one",
     "aws_vpc_endpoint": "a VPC endpoint policy only denies calls through it",
 }
 
 
-def is_terraform(node: JNode | None) -> bool:
-    """`format_version` and one of `planned_values`, `values`, `resource_changes`."""
-    if not isinstance(node, JObject):
-        return False
-    names = node.names()
-    return "format_version" in names and any(s in names for s in SECTIONS)
+def load_plan(peek: Peek, kind: str) -> Loaded:
+    """A plan or state file, as a world (its row in `kmsprove.inputs.FORMATS`)."""
+    if peek.json is None:
+        return Loaded(kind, None, tuple(peek.problems))
+    world, diags = load_terraform(peek.json, peek.path, peek.text, peek.options)
+    return Loaded(kind, world, tuple(diags))
 
 
 def load_terraform(

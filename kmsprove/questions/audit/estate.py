@@ -1,7 +1,13 @@
 """Audits of whole estates: every world file of a directory, or the keys of one large
-world cut into slices, in parallel worker processes (the units of
-`kmsprove.questions.check.estate.plan`), then the suppressions and the baseline applied
-to every finding at once, and the exit code.
+world cut into slices, in parallel workers (the units of
+`kmsprove.questions.check.estate.plan`, run by an executor of
+`kmsprove.questions.workers`), then the suppressions and the baseline applied to every
+finding at once, and the exit code.
+
+With the results cache, a unit's report is one entry, keyed by the unit's files and the
+audit's options (zone, trusted principals, administrators, timeout); the suppressions
+and the baseline apply afterwards, so changing them costs no solving. A report with an
+unknown finding, or a world that was bad input, is never stored.
 
 A world file of a directory that is bad input is reported in its unit (its errors) and
 the others are still audited; the run's exit code is then BAD_INPUT.
@@ -19,15 +25,17 @@ from typing import TypeVar
 
 from kmsprove.answer import ExitCode, exit_status
 from kmsprove.errors import Diagnostic, InputError
-from kmsprove.inputs import load_world
+from kmsprove.inputs import load_world_of_directory
+from kmsprove.inputs.files import Source
 from kmsprove.inputs.key_policy_world import WorldInput
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.audit import AuditOptions, AuditResult, audit_options, audit_world
 from kmsprove.questions.audit.findings import AuditFinding, Status, Suppression
 from kmsprove.questions.audit.rules import Severity
 from kmsprove.questions.audit.suppress import apply, read_baseline, read_suppressions
-from kmsprove.questions.check.estate import Unit, plan
-from kmsprove.questions.workers import in_workers
+from kmsprove.questions.cache import ResultsCache, UnitFiles, key_of
+from kmsprove.questions.check.estate import Unit, plan, read_unit
+from kmsprove.questions.workers import Executor, executor_for
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,7 @@ class AuditReport:
     findings: tuple[AuditFinding, ...] = ()
     not_asked: tuple[str, ...] = ()
     errors: tuple[Diagnostic, ...] = ()  # why the world was not audited (bad input)
+    sources: tuple[Source, ...] = ()  # the files its world was read from
 
 
 @dataclass(frozen=True)
@@ -134,21 +143,88 @@ def run_unit(job: AuditJob, tagged: tuple[Unit, bool]) -> AuditReport:
     unit, keyless = tagged
     start = time.perf_counter()
     try:
-        world = unit.loaded if unit.loaded is not None else load_world(unit.world, job.read)
+        world, sources = unit.loaded, unit.sources
+        if world is None:
+            world, _, sources = load_world_of_directory(unit.world, job.read)
         result: AuditResult = audit_world(world, job.options, keyless)
     except InputError as exc:
         return AuditReport(unit.world, errors=tuple(exc.diagnostics))
     findings = tuple(replace(f, world=unit.world) for f in result.findings)
-    return AuditReport(
-        unit.world, result.keys, time.perf_counter() - start, findings, result.not_asked
-    )
+    seconds = time.perf_counter() - start
+    return AuditReport(unit.world, result.keys, seconds, findings, result.not_asked, (), sources)
 
 
 def run_audit(
-    ready: Prepared, advance: Callable[[int], None] = lambda n: None
+    ready: Prepared,
+    advance: Callable[[int], None] = lambda n: None,
+    executor: Executor | None = None,
+    cache: ResultsCache | None = None,
 ) -> list[AuditReport]:
-    """Every unit's report, in the order of the units."""
-    return in_workers(partial(run_unit, ready.job), ready.units, ready.workers, advance)
+    """Every unit's report, in the order of the units: from the cache where it holds
+    one, else computed by `executor` (default: `ready.workers` local processes)."""
+    executor = executor or executor_for(ready.workers)
+    run = partial(run_unit, ready.job)
+    if cache is None and not executor.remote:
+        return executor.map(run, ready.units, advance)
+    units = [u for u, _ in ready.units]
+    found = cache.units([_files(u) for u in units], ready.job.read) if cache else []
+    names = [_entry_name(ready.job, keyless) for _, keyless in ready.units]
+    served = {
+        n: r
+        for n, (f, name) in enumerate(zip(found, names, strict=False))
+        if f is not None and isinstance(r := f.entries.get(name), AuditReport)
+    }
+    todo = [n for n in range(len(units)) if n not in served]
+    advance(len(served))
+    computed = dict(
+        zip(todo, _compute(ready, [ready.units[n] for n in todo], executor, advance), strict=True)
+    )
+    if cache is not None:
+        for n, r in computed.items():
+            _store(cache, ready, n, r, names[n])
+        cache.flush()
+    return [served[n] if n in served else computed[n] for n in range(len(units))]
+
+
+def _compute(
+    ready: Prepared,
+    tagged: list[tuple[Unit, bool]],
+    executor: Executor,
+    advance: Callable[[int], None],
+) -> list[AuditReport]:
+    """The reports of these units; for workers elsewhere, each world is read here."""
+    run = partial(run_unit, ready.job)
+    if not executor.remote:
+        return executor.map(run, tagged, advance)
+    read = [(read_unit(u, ready.job.read), keyless) for u, keyless in tagged]
+    ready_units = [(u, k) for u, k in read if isinstance(u, Unit)]
+    advance(len(read) - len(ready_units))  # bad input: reported here
+    done = iter(executor.map(run, ready_units, advance))
+    return [
+        next(done) if isinstance(u, Unit) else AuditReport(w.world, errors=u)
+        for (u, _), (w, _) in zip(read, tagged, strict=True)
+    ]
+
+
+def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
+    keys = None if unit.loaded is None else tuple(k.arn for k in unit.loaded.keys)
+    return unit.world, keys, unit.sources if sources is None else sources
+
+
+def _entry_name(job: AuditJob, keyless: bool) -> str:
+    return key_of("audit", repr(job.options), str(keyless))
+
+
+def _store(cache: ResultsCache, ready: Prepared, n: int, report: AuditReport, name: str) -> None:
+    """Remember a computed report under the files it was read from; never one that is
+    bad input or holds an unknown finding."""
+    unit, _ = ready.units[n]
+    if report.errors or any(f.status is Status.UNKNOWN for f in report.findings):
+        return
+    if not report.sources or report.sources[0][0] != unit.world:
+        return
+    head = (report.keys, ())
+    cache.store_unit(_files(unit, report.sources), ready.job.read, head, {name: report})
 
 
 def settle(

@@ -23,7 +23,7 @@ from kmsprove.inputs import load_world
 from kmsprove.inputs.files import read_text
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.ask import ask
-from kmsprove.questions.ever.callers import as_caller, covered
+from kmsprove.questions.requests import as_caller, covered
 from kmsprove.questions.today import query_actions
 from kmsprove.request import Context, Decision, Layer, Request, StatementRef, Via
 from kmsprove.syntax.spec import parse_spec

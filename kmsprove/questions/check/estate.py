@@ -1,9 +1,12 @@
 """Whole-estate runs: one spec over many worlds (a directory of world files) or over
-the keys of one large world, in parallel worker processes.
+the keys of one large world, in parallel workers (`kmsprove.questions.workers`).
 
-Each unit of work is one world file (loaded by the worker that checks it), or a slice
-of one world's keys (loaded once by `plan`, each unit carrying its slice). Workers
-send back the outcomes; `kmsprove.report.estate` renders them, in unit order.
+Each unit of work is one world file (loaded by the worker that checks it, or by the
+client for workers on other hosts: `read_unit`), or a slice of one world's keys (loaded
+once by `plan`, each unit carrying its slice). Workers send back the outcomes, and the
+files each world was read from; `kmsprove.questions.check.incremental` serves what the
+results cache holds and runs the rest; `kmsprove.report.estate` renders them, in unit
+order.
 
 A world file of a directory that is bad input is reported in its unit (its errors)
 and the others are still checked: the run's exit code is then BAD_INPUT (`exit_code`),
@@ -14,18 +17,17 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import partial
 
 from kmsprove.answer import CheckStatus, ExitCode, Outcome, exit_status
 from kmsprove.ast import Expectation
 from kmsprove.errors import Diagnostic, InputError
 from kmsprove.inputs import load_world_of_directory, world_files
+from kmsprove.inputs.files import Source
 from kmsprove.inputs.key_policy_world import WorldInput, load_world_input
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
 from kmsprove.questions.check import check_world, read_spec
-from kmsprove.questions.workers import in_workers
 from kmsprove.world import World
 
 
@@ -33,7 +35,12 @@ from kmsprove.world import World
 class Unit:
     world: str  # the world file
     loaded: World | None = None  # the world (or a slice of its keys), when already loaded
-    spec: tuple[Expectation, ...] | None = None  # a slice's own expectations (`_own`)
+    # the expectations it checks: a slice's own (`_own`), or those the cache lacks; None:
+    # the job's
+    spec: tuple[Expectation, ...] | None = None
+    directory: bool = False  # one world file of a directory: its errors say which
+    sources: tuple[Source, ...] = ()  # the files `loaded` was read from
+    said: tuple[Diagnostic, ...] = ()  # what the reader of `loaded` said (`read_unit`)
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,7 @@ class UnitReport:
     outcomes: tuple[Outcome, ...] = ()
     errors: tuple[Diagnostic, ...] = ()  # why the world was not checked (bad input)
     warnings: tuple[Diagnostic, ...] = ()  # what its reader said (a directory's world)
+    sources: tuple[Source, ...] = ()  # the files its world was read from
 
     @property
     def counts(self) -> dict[str, int]:
@@ -71,21 +79,44 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     """One unit's outcomes; a bad world is reported in the unit, not raised."""
     start = time.perf_counter()
     try:
-        warnings: tuple[Diagnostic, ...] = ()
+        warnings, sources = unit.said, unit.sources
         if unit.loaded is not None:
             world = unit.loaded
         else:
-            world, said = load_world_of_directory(unit.world, job.options)
+            world, said, sources = load_world_of_directory(unit.world, job.options)
             warnings = tuple(said)
-        spec = job.spec if unit.spec is None else unit.spec
-        outcomes = check_world(world, spec, job.timeout, job.trusted)
+        outcomes = check_world(world, spec_of(unit, job), job.timeout, job.trusted)
     except InputError as exc:
-        errors = tuple(exc.diagnostics)
-        if unit.loaded is None:  # one world of a directory: say which
-            errors = tuple(_in_world(d, unit.world) for d in errors)
-        return UnitReport(unit.world, errors=errors)
+        return failed(unit, exc.diagnostics)
     seconds = time.perf_counter() - start
-    return UnitReport(unit.world, len(world.keys), seconds, tuple(outcomes), warnings=warnings)
+    return UnitReport(
+        unit.world, len(world.keys), seconds, tuple(outcomes), warnings=warnings, sources=sources
+    )
+
+
+def spec_of(unit: Unit, job: Job) -> tuple[Expectation, ...]:
+    """The expectations a unit checks."""
+    return job.spec if unit.spec is None else unit.spec
+
+
+def failed(unit: Unit, diagnostics: Sequence[Diagnostic]) -> UnitReport:
+    """The report of a unit that is bad input; one world of a directory says which."""
+    errors = tuple(diagnostics)
+    if unit.directory:
+        errors = tuple(_in_world(d, unit.world) for d in errors)
+    return UnitReport(unit.world, errors=errors)
+
+
+def read_unit(unit: Unit, options: ReadOptions) -> Unit | tuple[Diagnostic, ...]:
+    """A directory's unit with its world read here, by the client (for workers that do
+    not see this machine's files), or why it is bad input."""
+    if unit.loaded is not None:
+        return unit
+    try:
+        world, said, sources = load_world_of_directory(unit.world, options)
+    except InputError as exc:
+        return tuple(exc.diagnostics)
+    return replace(unit, loaded=world, sources=sources, said=tuple(said))
 
 
 def _in_world(d: Diagnostic, world: str) -> Diagnostic:
@@ -115,15 +146,16 @@ def plan(
             raise InputError.at_cli(
                 "--key-arn names the key of a key policy given as WORLD, not of a directory"
             )
-        return [Unit(w) for w in world_files(world)], None
+        return [Unit(w, directory=True) for w in world_files(world)], None
     given = load_world_input(world, options)
     loaded = given.world
     n = len(loaded.keys)
     if jobs <= 1 or n < 2 * jobs:
-        return [Unit(world, loaded)], given
+        return [Unit(world, loaded, sources=given.sources)], given
     size = max(1, min(50, n // (jobs * 4)))
     units = [
-        Unit(world, replace(loaded, keys=loaded.keys[i : i + size])) for i in range(0, n, size)
+        Unit(world, replace(loaded, keys=loaded.keys[i : i + size]), sources=given.sources)
+        for i in range(0, n, size)
     ]
     return units, given
 
@@ -174,16 +206,6 @@ def prepare(
             if u.loaded is not None
         ]
     return expectations, units, given
-
-
-def run_estate(
-    units: Sequence[Unit],
-    job: Job,
-    jobs: int,
-    advance: Callable[[int], None] = lambda n: None,
-) -> list[UnitReport]:
-    """Every unit's report, in the order of `units`."""
-    return in_workers(partial(run_unit, job), units, jobs, advance)
 
 
 def totals(reports: Sequence[UnitReport]) -> dict[str, int]:

@@ -253,6 +253,7 @@ def identity_probes(old: Policy, new: Policy, query: Query) -> list[Probe]:
         entries=[e for e in u.entries if e.kind != "federated"],
         by_account={},
         by_name={},
+        by_kind={},
     )
     bound = set_bound_for(holder)
     tested = [k for k in KEY_PROPERTY_TESTS if mentions(both, k)]
@@ -288,7 +289,7 @@ def _holding(u: Universe, policy: Policy) -> Universe:
     """The universe's callers, each holding `policy` as its identity policy."""
     ident = Identity(arn=f"arn:aws:iam::{SUBJECT_ACCOUNT}:role/{SUBJECT_NAME}", policies=(policy,))
     entries = [replace(e, identity=ident, any_iam=False) for e in u.entries]
-    return replace(u, entries=entries, by_account={}, by_name={})
+    return replace(u, entries=entries, by_account={}, by_name={}, by_kind={})
 
 
 def _tiers(sym: Sym, u: Universe) -> list[list[z3.BoolRef]]:

@@ -138,7 +138,7 @@ def side_universe(u: Universe, world: World, key: Key) -> tuple[Universe, list[i
         entries.append(seen)
         if not exists:
             absent.append(e.index)
-    side = replace(u, world=world, key=key, entries=entries, by_account={}, by_name={})
+    side = replace(u, world=world, key=key, entries=entries, by_account={}, by_name={}, by_kind={})
     return side, absent
 
 

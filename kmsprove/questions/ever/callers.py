@@ -7,11 +7,9 @@ from dataclasses import dataclass
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
-from kmsprove.catalog import action_matches, required_keys, shape_examples
-from kmsprove.evaluate.match import glob_like
-from kmsprove.request import Context, Request
-from kmsprove.solve.decode import some_grant_id
-from kmsprove.world import Identity, Key, World
+from kmsprove.catalog import action_matches
+from kmsprove.questions.requests import as_caller, covered
+from kmsprove.world import Identity, World
 
 FRESH_ACCOUNT = "999999999999"  # an account no document names: stands for any outsider
 GRANTEE = "kms:GranteePrincipal"
@@ -22,36 +20,6 @@ def fresh_root(world: World, avoid: tuple[str, ...] = ()) -> str:
     while str(acct) in world.accounts or str(acct) in avoid:
         acct -= 1
     return f"arn:aws:iam::{acct}:root"
-
-
-def as_caller(arn: str) -> str:
-    """A role acts through a session; any other grantee calls as itself."""
-    c = parse_caller(arn)
-    return f"arn:aws:sts::{c.account}:assumed-role/{c.name}/example" if c.kind == "role" else arn
-
-
-def covered(world: World, query: Query, principal: str) -> bool:
-    """Whether a request by `principal` is one the question asks about."""
-    who = query.who
-    if who.iam_only and not principal.startswith("arn:"):
-        return False  # a service principal, which `any iam principal` leaves out
-    if who.kind in (WhoKind.ANYONE, WhoKind.ANY_PRINCIPAL):
-        return True
-    if who.kind is WhoKind.SERVICE:
-        return principal == who.pattern
-    if not principal.startswith("arn:"):
-        return False
-    acct = parse_caller(principal).account
-    match who.kind:
-        case WhoKind.OUTSIDE_ACCOUNTS:
-            return acct not in who.accounts
-        case WhoKind.IN_ACCOUNTS:
-            return acct in who.accounts
-        case WhoKind.OUTSIDE_ORG:
-            return acct is None or world.account(acct).organization != who.org
-        case WhoKind.PRINCIPAL:
-            return glob_like(who.pattern or "", principal)
-    return False
 
 
 def representative(world: World, query: Query) -> str | None:
@@ -178,47 +146,6 @@ def assumable_roles(world: World, query: Query) -> list[Assumable]:
             if found is not None:
                 out.append(Assumable(ident, *found))
     return out
-
-
-def conds_hold(query: Query, req: Request) -> bool:
-    """Whether a concrete request meets the question's `where` conditions."""
-    for c in query.conditions:
-        vals = req.context.get(c.key)
-        match c.op:
-            case CondOp.HAS:
-                ok = vals is not None
-            case CondOp.NOT_HAS:
-                ok = vals is None
-            case CondOp.EQ:
-                ok = vals is not None and c.value in vals
-            case CondOp.NE:
-                ok = vals is None or vals[0] != c.value
-            case CondOp.LIKE:
-                ok = vals is not None and any(glob_like(c.value or "", v) for v in vals)
-            case CondOp.NOT_LIKE:
-                ok = vals is not None and not glob_like(c.value or "", vals[0])
-        if not ok:
-            return False
-    return True
-
-
-def final_request(query: Query, caller: str, action: str, key: Key, ec: dict[str, str]) -> Request:
-    """The question's request by `caller`: the encryption context a grant needs, and the
-    values the question's `where` pins."""
-    pairs: dict[str, str] = {f"kms:EncryptionContext:{k}": v for k, v in ec.items()}
-    for c in query.conditions:
-        if c.op is CondOp.EQ and c.value is not None:
-            pairs[c.key] = c.value
-    # an operation is never sent without its required parameters (CreateGrant's
-    # grantee and operations): a value AWS could send, the replay then decides it
-    given = {k.lower() for k in pairs}
-    for name in required_keys(action):
-        examples = shape_examples(name)
-        if name.lower() not in given and examples:
-            pairs[name] = examples[0]
-    # nor is RevokeGrant sent without the grant it revokes
-    grant_id = some_grant_id(key) if action == "kms:RevokeGrant" else None
-    return Request(caller, action, key=key.arn, context=Context.of(pairs), grant_id=grant_id)
 
 
 def refuses(world: World, role_arn: str, by: str) -> str | None:

@@ -30,10 +30,7 @@ from kmsprove.ast import CondOp, Grant, QueryCond
 from kmsprove.catalog import grant_operations
 from kmsprove.questions.ever.callers import (
     GRANTEE,
-    as_caller,
     assumable_roles,
-    covered,
-    final_request,
     fresh_root,
     grantee_classes,
     representative,
@@ -41,6 +38,7 @@ from kmsprove.questions.ever.callers import (
 from kmsprove.questions.ever.roles import assume_step
 from kmsprove.questions.ever.search import Search, actor_steps
 from kmsprove.questions.ever.trace import Step, step, with_key
+from kmsprove.questions.requests import as_caller, covered, final_request
 from kmsprove.questions.today import query_actions
 from kmsprove.world import Key, World
 

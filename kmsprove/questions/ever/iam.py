@@ -31,7 +31,6 @@ from kmsprove.ast import Policy, PolicyKind
 from kmsprove.catalog import action_matches
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
-from kmsprove.questions.ever.callers import as_caller
 from kmsprove.questions.ever.trace import (
     ALLOW_ALL_DOC,
     Step,
@@ -41,6 +40,7 @@ from kmsprove.questions.ever.trace import (
     with_identities,
     with_identity,
 )
+from kmsprove.questions.requests import as_caller
 from kmsprove.request import Request
 from kmsprove.world import Account, Identity, Key, World
 

@@ -11,15 +11,11 @@ from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import PolicyKind
 from kmsprove.catalog import action_info
-from kmsprove.questions.ever.callers import (
-    as_caller,
-    assumable_roles,
-    final_request,
-    representative,
-)
+from kmsprove.questions.ever.callers import assumable_roles, representative
 from kmsprove.questions.ever.roles import assume_step
 from kmsprove.questions.ever.search import Search, actor_steps
 from kmsprove.questions.ever.trace import Step, policy, policy_doc, step, with_key
+from kmsprove.questions.requests import as_caller, final_request
 from kmsprove.questions.today import query_actions
 from kmsprove.request import Context, Request
 from kmsprove.world import Key

@@ -11,9 +11,9 @@ from functools import partial
 from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller, session_of
 from kmsprove.ast import Query, QueryCond, Who, WhoKind
-from kmsprove.questions.ever.callers import conds_hold
 from kmsprove.questions.ever.iam import WIDEN, IamReach
 from kmsprove.questions.ever.trace import Step, replay, step
+from kmsprove.questions.requests import conds_hold
 from kmsprove.questions.today import solve_today
 from kmsprove.request import Request
 from kmsprove.solve.decode import witness_document, witness_world

@@ -121,9 +121,8 @@ def with_identity(world: World, ident: Identity) -> World:
 def with_identities(world: World, account: str, idents: dict[str, Identity]) -> World:
     """The world with these identities of one account replaced or added."""
     acct = world.accounts[account]
-    principals = {**acct.principals, **idents}
     accounts = dict(world.accounts)
-    accounts[acct.id] = replace(acct, principals=types.MappingProxyType(principals))
+    accounts[acct.id] = acct.with_principals(idents)
     return replace(world, accounts=types.MappingProxyType(accounts))
 
 
