@@ -29,6 +29,8 @@ import argparse
 import json
 from pathlib import Path
 
+from make_estate import ADMIN_ACTIONS  # bench/ runs its scripts from this folder
+
 A = "111122223333"
 ORG = "o-shared0000"
 KEY = f"arn:aws:kms:us-east-1:{A}:key/5ba7e1c2-3d4f-4a5b-8c6d-7e8f9a0b1c2d"
@@ -64,22 +66,7 @@ def key_policy(statements: int) -> dict:
             "Sid": "KeyAdministrators",
             "Effect": "Allow",
             "Principal": {"AWS": f"arn:aws:iam::{A}:role/KeyAdmin"},
-            "Action": [
-                "kms:Create*",
-                "kms:Describe*",
-                "kms:Enable*",
-                "kms:List*",
-                "kms:Put*",
-                "kms:Update*",
-                "kms:Revoke*",
-                "kms:Disable*",
-                "kms:Get*",
-                "kms:Delete*",
-                "kms:TagResource",
-                "kms:UntagResource",
-                "kms:ScheduleKeyDeletion",
-                "kms:CancelKeyDeletion",
-            ],
+            "Action": ADMIN_ACTIONS,  # the console's key-administrator list
             "Resource": "*",
         },
     ]
