@@ -5,6 +5,7 @@ constraints; and the RetireGrant routes (R4.7). Twin: `kmsprove.evaluate.grants`
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import z3
 
@@ -89,15 +90,10 @@ def coverage(g: Grant, u: Universe, sym: Sym) -> z3.BoolRef:
     return grantee_formula(g.grantee, u, sym)
 
 
-def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z3.BoolRef:
-    """Some grant on the key allows the request (R4.2). Grants with the same
-    operations and constraints are grouped, which keeps 50,000 grants small."""
-    Shape = tuple[tuple[str, ...], Pairs | None, Pairs | None, str | None]
-    groups: dict[Shape, list[Grant]] = defaultdict(list)
-    for g in key.grants:
-        groups[(g.operations, g.ec_subset, g.ec_equals, g.source_arn)].append(g)
-    parts = []
-    cover: dict[tuple[str | None, str | None], z3.BoolRef | None] = {}  # per grantee
+def coverage_by_grantee(u: Universe, sym: Sym) -> Callable[[Grant], z3.BoolRef | None]:
+    """`coverage`, None where it is false, computed once per grantee: a shared key's
+    50,000 grants name a few thousand grantees."""
+    cover: dict[tuple[str | None, str | None], z3.BoolRef | None] = {}
 
     def covering(g: Grant) -> z3.BoolRef | None:
         who = (g.grantee, g.grantee_service)
@@ -106,6 +102,18 @@ def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z
             cover[who] = None if z3.is_false(c) else c
         return cover[who]
 
+    return covering
+
+
+def grants_formula(key: Key, u: Universe, sym: Sym, is_service: z3.BoolRef) -> z3.BoolRef:
+    """Some grant on the key allows the request (R4.2). Grants with the same
+    operations and constraints are grouped, which keeps 50,000 grants small."""
+    Shape = tuple[tuple[str, ...], Pairs | None, Pairs | None, str | None]
+    groups: dict[Shape, list[Grant]] = defaultdict(list)
+    for g in key.grants:
+        groups[(g.operations, g.ec_subset, g.ec_equals, g.source_arn)].append(g)
+    parts = []
+    covering = coverage_by_grantee(u, sym)
     for (ops, _, _, source_arn), members in groups.items():
         action = sym.is_action({f"kms:{op}" for op in ops})
         if z3.is_false(action):

@@ -25,10 +25,9 @@ from dataclasses import replace
 
 import z3
 
-from kmsprove.arn import parse_caller
 from kmsprove.ast import Condition, CondOp, Effect, Policy, Query, Statement, WhoKind
 from kmsprove.catalog import is_multi_valued
-from kmsprove.encode.grants import coverage
+from kmsprove.encode.grants import coverage_by_grantee
 from kmsprove.encode.layers import action_part
 from kmsprove.encode.principals import principal_vias
 from kmsprove.encode.question import CALLER_ACCOUNT_KEYS
@@ -123,20 +122,5 @@ def may_allow(key: Key, u: Universe, sym: Sym) -> bool:
             allow = st.effect is Effect.ALLOW and st.principal is not None
             if allow and st.principal and principal_vias(st.principal, u, sym):
                 return True
-    # a grantee ARN of an account none of whose classes is in `u` covers none of them
-    # (its account is mentioned, so it is no unnamed account either): decided without
-    # a term, once per grantee
-    present = {u.account_id(e.account) for e in u.entries if e.account is not None}
-    seen: set[tuple[str | None, str | None]] = set()
-    for g in key.grants:
-        who = (g.grantee, g.grantee_service)
-        if who in seen:
-            continue
-        seen.add(who)
-        if g.grantee_service is None and g.grantee and g.grantee.startswith("arn:"):
-            acct = parse_caller(g.grantee).account
-            if acct is not None and acct not in present:
-                continue
-        if not z3.is_false(coverage(g, u, sym)):
-            return True
-    return False
+    covering = coverage_by_grantee(u, sym)
+    return any(covering(g) is not None for g in key.grants)
