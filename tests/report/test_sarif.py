@@ -78,7 +78,10 @@ def test_passing_failing_and_unknown_runs_validate(
                 len(run["invocations"][0]["toolExecutionNotifications"]),
             )
         )
-    assert statuses == [(0, [], 0), (1, [EXPECT_NO], 0), (3, [], 2)]
+    # the policy variable is in a Decrypt statement: the outside-Decrypt line is unknown
+    # (not modelled), the PutKeyPolicy line no longer (that statement cannot reach it,
+    # so the key is cut before it is encoded: one notification)
+    assert statuses == [(0, [], 0), (1, [EXPECT_NO], 0), (3, [], 1)]
 
 
 def test_driver_and_rules(tmp_path: Path) -> None:
