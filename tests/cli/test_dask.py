@@ -66,10 +66,18 @@ def estate(tmp: Path, worlds: int, keys: int) -> tuple[Path, Path]:
     return where, spec
 
 
+STALL = Path(__file__).with_name("dask_stall.py")
+
+
 @dataclass
 class Cluster:
     address: str
     workers: dict[str, subprocess.Popen[bytes]]
+    logs: Path
+
+    def log(self) -> str:
+        """Every process's log, for a failing test's message."""
+        return "\n".join(f"== {p.name}\n{p.read_text()}" for p in sorted(self.logs.iterdir()))
 
 
 def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
@@ -86,8 +94,10 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
 
 
 @pytest.fixture
-def dask_cluster(tmp_path: Path) -> Iterator[Cluster]:
-    """A scheduler on a free port of 127.0.0.1 and two one-thread workers."""
+def dask_cluster(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cluster]:
+    """A scheduler on a free port of 127.0.0.1 and two one-thread workers; w0 loads
+    dask_stall.py when the test is marked `stalled_w0`."""
+    stalled = request.node.get_closest_marker("stalled_w0") is not None
     assert DASK is not None, "the `dask` command (the test extra's distributed) is missing"
     info = tmp_path / "scheduler.json"
     logs = tmp_path / "logs"
@@ -130,12 +140,13 @@ def dask_cluster(tmp_path: Path) -> Iterator[Cluster]:
                 "1",
                 "--no-nanny",
                 "--no-dashboard",
+                *(("--preload", str(STALL)) if stalled and name == "w0" else ()),
             )
             for name in ("w0", "w1")
         }
         with distributed.Client(address, timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
-        yield Cluster(address, workers)
+        yield Cluster(address, workers, logs)
     finally:
         _stop(procs)
 
@@ -193,32 +204,35 @@ def test_a_dask_run_gives_the_local_runs_verdicts_in_its_order(
     assert json.loads(remote.stdout)["errors"] == json.loads(local.stdout)["errors"]
 
 
+@pytest.mark.stalled_w0
 @pytest.mark.timeout(600)
 def test_a_worker_killed_in_the_middle_of_a_run_loses_no_result(
     tmp_path: Path, dask_cluster: Cluster
 ) -> None:
-    worlds, spec = estate(tmp_path, 10, 8)  # 10 units: the run outlasts its first result
+    worlds, spec = estate(tmp_path, 10, 8)
     local = kmsprove(
         "check", str(worlds), str(spec), "--jobs", "1", "--no-cache", "--format", "json"
     )
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kmsprove.cli",
-            "check",
-            str(worlds),
-            str(spec),
-            "--scheduler",
-            dask_cluster.address,
-            "--no-cache",
-            "--format",
-            "json",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # files, not pipes: a report bigger than a pipe's buffer would stall the run
+    out_file, err_file = tmp_path / "run.out", tmp_path / "run.err"
+    with open(out_file, "w") as out, open(err_file, "w") as err:
+        run = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kmsprove.cli",
+                "check",
+                str(worlds),
+                str(spec),
+                "--scheduler",
+                dask_cluster.address,
+                "--no-cache",
+                "--format",
+                "json",
+            ],
+            stdout=out,
+            stderr=err,
+        )
 
     def progress(dask_scheduler: Any) -> tuple[int, dict[str, int]]:
         """On the scheduler (sent by value: a nested function): tasks finished so far,
@@ -226,29 +240,32 @@ def test_a_worker_killed_in_the_middle_of_a_run_loses_no_result(
         done = sum(1 for t in dask_scheduler.transition_log if t[2] == "memory")
         return done, {ws.name: len(ws.processing) for ws in dask_scheduler.workers.values()}
 
+    seen: tuple[int, dict[str, int]] = (0, {})
     try:
         with distributed.Client(dask_cluster.address, timeout=60) as watch:
+            # w0 never finishes a task (dask_stall.py), so the run is in its middle
+            # until w0 is killed: once w1 has a result in and w0 holds a task
             deadline = time.monotonic() + 300
-            while True:  # until some result is in and w0 is running a task
-                assert run.poll() is None, "the run ended before a worker could be killed"
-                assert time.monotonic() < deadline
-                done, busy = watch.run_on_scheduler(progress)
-                if done >= 1 and busy.get("w0", 0) >= 1:
-                    break
+            while not (seen[0] >= 1 and seen[1].get("w0", 0) >= 1):
+                assert run.poll() is None, (err_file.read_text(), dask_cluster.log())
+                assert time.monotonic() < deadline, (seen, dask_cluster.log())
                 time.sleep(0.1)
+                seen = watch.run_on_scheduler(progress)
             dask_cluster.workers["w0"].send_signal(signal.SIGKILL)
             dask_cluster.workers["w0"].wait()
-            out, err = run.communicate(timeout=500)
+            run.wait(timeout=500)
             left = watch.scheduler_info()["workers"]
         assert [w["name"] for w in left.values()] == ["w1"]  # w0 is gone for good
     finally:
         if run.poll() is None:
             run.kill()
-            run.communicate()
-    assert run.returncode == local.returncode == 1, err
-    assert "Traceback" not in err
-    assert verdicts(out) == verdicts(local.stdout)
-    assert len(json.loads(out)["results"]) == 10 * 8 * 2
+            run.wait()
+    err_text = err_file.read_text()
+    assert run.returncode == local.returncode == 1, err_text
+    assert "Traceback" not in err_text
+    out_text = out_file.read_text()
+    assert verdicts(out_text) == verdicts(local.stdout)
+    assert len(json.loads(out_text)["results"]) == 10 * 8 * 2
 
 
 class _Stub:
