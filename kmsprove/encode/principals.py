@@ -11,14 +11,11 @@ import z3
 
 from kmsprove.arn import parse_caller, unique_id_kind
 from kmsprove.ast import Principal
+from kmsprove.encode.static import account_of, candidates, named
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.text import lit
-from kmsprove.encode.universe import FRESH, Entry, Universe
+from kmsprove.encode.universe import Entry, Universe
 from kmsprove.request import Via
-
-
-def _account_of(u: Universe, e: Entry) -> str | None:
-    return None if e.account is None or e.account == FRESH else u.accounts[e.account]
 
 
 def covers(
@@ -33,7 +30,7 @@ def covers(
     if value_kind != "AWS" or e.kind == "service":
         return None
     target = parse_caller(value)
-    acct = _account_of(u, e)
+    acct = account_of(u, e)
     if target.account is None or target.account != acct:
         return None  # the fresh account differs from every account a policy names
     if target.kind == "root":
@@ -51,28 +48,6 @@ def covers(
     if target.kind == "federated-user" and e.kind == "federated":
         return Via.SESSION, sym.session == lit(target.name)
     return None
-
-
-def candidates(u: Universe, kind: str, value: str) -> list[Entry]:
-    """The entries a principal value could cover: those of its account (or the services)."""
-    index = u.by_account
-    if not index:
-        for e in u.entries:
-            key = "service" if e.kind == "service" else _account_of(u, e)
-            index.setdefault(key, []).append(e)
-    if kind == "Service":
-        return index.get("service", [])
-    return index.get(parse_caller(value).account, [])
-
-
-def named(u: Universe, account: str | None, kind: str | None, name: str | None) -> list[Entry]:
-    """Entries of one account, kind and name (`name` None: every entry of the kind)."""
-    index = u.by_name
-    if not index:
-        for e in u.entries:
-            index.setdefault((_account_of(u, e), e.kind, e.name), []).append(e)
-            index.setdefault((_account_of(u, e), e.kind, None), []).append(e)
-    return index.get((account, kind, name), [])
 
 
 def principal_vias(entries: tuple[Principal, ...], u: Universe, sym: Sym) -> dict[Via, z3.BoolRef]:
@@ -134,16 +109,6 @@ def grantee_formula(grantee: str, u: Universe, sym: Sym) -> z3.BoolRef:
         else:
             parts.append(sym.pid == e.index)
     return z3.Or(*parts) if parts else z3.BoolVal(False)
-
-
-def may_be_unresolved(unique_id: str, e: Entry) -> bool:
-    """Whether a class may hold the principal behind a unique id the world did not
-    resolve (its account is unknown): a user's id (`AIDA...`) a user, a role's id
-    (`AROA...`) a role session; never a class whose own unique id the world knows.
-    Twin: `kmsprove.evaluate.principals.may_be_unresolved`."""
-    if e.identity is not None and e.identity.unique_id is not None:
-        return False
-    return e.kind == ("user" if unique_id_kind(unique_id) == "user" else "session")
 
 
 def is_entry(sym: Sym, pred: list[int]) -> z3.BoolRef:

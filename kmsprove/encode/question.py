@@ -3,24 +3,23 @@
 Written here, inside the encoder, so the encoder's soundness checks see them: a
 `where` condition registers its view of a key like a policy condition does
 (`kmsprove.encode.conditions.note_view`), so a key compared as a number by a policy
-and as a literal text by the question is tied, not decoupled. Also the static
-pre-checks that drop universe entries a question can never match (`keeps`).
+and as a literal text by the question is tied, not decoupled. The static
+pre-checks that drop universe entries a question can never match (`keeps`) are in
+`kmsprove.encode.static`, which needs no z3.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import z3
 
-from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, QueryCond, WhoKind
 from kmsprove.encode.conditions import note_view
 from kmsprove.encode.match import arn_re, glob_re
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.text import lit
-from kmsprove.encode.universe import FRESH, Entry, Universe
-from kmsprove.world import World
+from kmsprove.encode.universe import Universe
 
 EXAMPLE_ACCOUNT = "999999999999"
 EXAMPLE_NAME = "example"
@@ -32,60 +31,6 @@ def example_pins(sym: Sym) -> list[z3.BoolRef]:
         sym.name == lit(EXAMPLE_NAME),
         sym.session == lit(EXAMPLE_NAME),
     ]
-
-
-def u_accounts(e: Entry, u: Universe) -> tuple[Entry, str | None]:
-    return e, (None if e.account is None or e.account == FRESH else u.accounts[e.account])
-
-
-def _outside_org(world: World, query: Query, e: Entry, u: Universe) -> bool:
-    """`outside org O`: a principal of an account the world puts in O carries
-    aws:PrincipalOrgID = O (R5.3), so it is never outside; its entries can go."""
-    if query.who.kind is not WhoKind.OUTSIDE_ORG or e.kind == "service":
-        return True
-    _, acct = u_accounts(e, u)
-    return acct is None or world.account(acct).organization != query.who.org
-
-
-def may_match(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
-    """Whether an entry could satisfy the query's `who` at all (a static pre-check)."""
-    e, acct = entry_account
-    who = query.who
-    if e.kind == "service":
-        return (
-            not who.iam_only
-            and who.kind not in (WhoKind.PRINCIPAL,)
-            and (who.kind is not WhoKind.SERVICE or e.name in (None, who.pattern))
-        )
-    if who.kind is WhoKind.SERVICE:
-        return False
-    if who.kind is WhoKind.OUTSIDE_ACCOUNTS:
-        return acct not in who.accounts
-    if who.kind is WhoKind.IN_ACCOUNTS:
-        return acct in who.accounts  # the fresh account differs from every account named
-    if who.kind is WhoKind.PRINCIPAL:
-        return _may_be(who.pattern or "", e, acct)
-    return True
-
-
-def _may_be(pattern: str, e: Entry, acct: str | None) -> bool:
-    """Whether entry `e` may be the one principal a pattern without wildcards names
-    (the query's account is named, so the fresh account is not it)."""
-    if "*" in pattern or "?" in pattern:
-        return True
-    c = parse_caller(pattern)
-    if c.account is None or c.kind not in ("user", "role", "assumed-role", "root"):
-        return True
-    if acct != c.account:
-        return False
-    if c.kind == "root":
-        return e.kind == "root"
-    if c.kind == "user" and e.kind == "federated":
-        return True  # its federation sessions may carry the user's ARN
-    want = "user" if c.kind == "user" else "session"
-    if e.name is None:
-        return e.kind == want
-    return e.kind == want and e.name.rsplit("/", 1)[-1] == c.name.rsplit("/", 1)[-1]
 
 
 def who_formula(query: Query, u: Universe, sym: Sym) -> z3.BoolRef:
@@ -226,54 +171,3 @@ def _like(term: z3.SeqRef, pattern: str) -> z3.BoolRef:
     if pattern.endswith("*") and "*" not in head and "?" not in head:
         return z3.PrefixOf(lit(head), term)
     return z3.InRe(term, glob_re(pattern))
-
-
-def is_trusted(e: Entry, u: Universe, trusted: tuple[str, ...]) -> bool:
-    """A trusted ARN: `arn:aws:iam::A:root` is A's root user; a role covers its sessions."""
-    if not trusted or e.kind == "service":
-        return e.kind == "service" and e.name in trusted
-    acct = None if e.account is None or e.account == FRESH else u.accounts[e.account]
-    for t in trusted:
-        c = parse_caller(t)
-        if c.account != acct:
-            continue
-        if c.kind == "root" and e.kind == "root":
-            return True
-        if c.kind == "role" and e.kind == "session" and e.name == c.name:
-            return True
-        if c.kind == "user" and e.kind == "user" and e.name == c.name:
-            return True
-    return False
-
-
-# keys whose value is the caller's account for an IAM caller and absent for a service
-# caller (R5.3, `kmsprove.encode.derive.entry_facts`)
-CALLER_ACCOUNT_KEYS = ("aws:principalaccount", "kms:calleraccount")
-
-
-def _where_may_hold(query: Query, entry_account: tuple[Entry, str | None]) -> bool:
-    """Whether the question's `where` on the caller's account can hold for an entry:
-    `aws:PrincipalAccount != A` never does for A's principals, `== A` never for other
-    accounts' or a service (the fresh account may be A, unless A is mentioned)."""
-    e, acct = entry_account
-    for c in query.conditions:
-        if c.key.lower() not in CALLER_ACCOUNT_KEYS or c.value is None:
-            continue
-        if c.op is CondOp.EQ and (e.kind == "service" or acct not in (None, c.value)):
-            return False
-        if c.op is CondOp.NE and e.kind != "service" and acct == c.value:
-            return False
-    return True
-
-
-def keeps(world: World, query: Query, u: Universe) -> Callable[[Entry], bool]:
-    """The entries the question's `who` and its `where` on the caller's account may
-    cover (the others can never match)."""
-
-    def keep(e: Entry) -> bool:
-        ea = u_accounts(e, u)
-        return (
-            may_match(query, ea) and _outside_org(world, query, e, u) and _where_may_hold(query, ea)
-        )
-
-    return keep

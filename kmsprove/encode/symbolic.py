@@ -26,8 +26,6 @@ from kmsprove.catalog import ActionInfo, is_multi_valued
 from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.text import lit
 
-MAX_SET_BOUND = 8
-
 
 @dataclass
 class CtxVar:

@@ -97,7 +97,7 @@ def may_be_unresolved(unique_id: str, caller: Caller, ident: Identity | None) ->
     caller (its account is unknown): a user's id (`AIDA...`) any user, a role's id
     (`AROA...`) any role session; never a principal whose own unique id the world
     knows, since the id would then have resolved (`kmsprove.inputs.unique_ids`).
-    Twin: `kmsprove.encode.principals.may_be_unresolved`."""
+    Twin: `kmsprove.encode.static.may_be_unresolved`."""
     if ident is not None and ident.unique_id is not None:
         return False
     want = "user" if unique_id_kind(unique_id) == "user" else "assumed-role"

@@ -14,12 +14,13 @@ from kmsprove.arn import key_arn_parts
 from kmsprove.ast import Query
 from kmsprove.encode.derive import free_facts
 from kmsprove.encode.errors import Unmodelled
-from kmsprove.encode.question import cond_formula, keeps, who_formula
+from kmsprove.encode.question import cond_formula, who_formula
 from kmsprove.encode.s3 import encode_read, s3_action
+from kmsprove.encode.static import keeps
 from kmsprove.encode.symbolic import new_sym
 from kmsprove.encode.universe import build_universe, restrict
 from kmsprove.errors import InputError
-from kmsprove.questions.today import check
+from kmsprove.questions.formulas import check
 from kmsprove.solve.bounds import set_bound_for
 from kmsprove.world import World
 

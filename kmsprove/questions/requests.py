@@ -9,7 +9,7 @@ from kmsprove.ast import CondOp, Query, WhoKind
 from kmsprove.catalog import required_keys, shape_examples
 from kmsprove.evaluate.match import glob_like
 from kmsprove.request import Context, Request
-from kmsprove.solve.decode import some_grant_id
+from kmsprove.solve.requests import some_grant_id
 from kmsprove.world import Key, World
 
 

@@ -1,7 +1,11 @@
-"""`can WHO ACTIONS [on key K] [where ...]` today: one solver question per key.
+"""`can WHO ACTIONS [on key K] [where ...]` today, for one key.
 
-"∃ request: allowed ∧ who ∧ where" over the key's universe of principal classes; a
-model is re-checked by the evaluator before it is a "yes" (`kmsprove.solve.recheck`).
+First what needs no formula (and no z3): the key is cut to what the question's actions
+reach, the universe of principal classes is built and restricted to what the `who` and
+`where` may cover (`kmsprove.encode.static`); when nothing left covers any class the
+answer is no; when a plain request of a named caller is allowed by the evaluator, it is
+yes. Only then the solver (`kmsprove.questions.formulas`): "∃ request: allowed ∧ who ∧
+where" over the universe, a model re-checked by the evaluator before it is a "yes".
 """
 
 from __future__ import annotations
@@ -9,32 +13,18 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-import z3
-
 from kmsprove.answer import Answer, Verdict
-from kmsprove.arn import parse_arn, parse_caller
 from kmsprove.ast import Effect, Query, WhoKind
-from kmsprove.catalog import action_info, expand
-from kmsprove.encode.authorize import encode_allowed
-from kmsprove.encode.derive import free_facts, open_keys
-from kmsprove.encode.errors import Unmodelled
-from kmsprove.encode.prune import may_allow, world_for
-from kmsprove.encode.question import cond_formula, example_pins, is_trusted, keeps, who_formula
-from kmsprove.encode.shapes import ShapeRefiner
-from kmsprove.encode.symbolic import Sym, new_sym
-from kmsprove.encode.text import lit
+from kmsprove.catalog import action_info, derived_keys, expand
+from kmsprove.encode.static import keeps, maybe_covered, world_for
 from kmsprove.encode.universe import Universe, build_universe, restrict
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
-from kmsprove.evaluate.keystate import type_forbids
-from kmsprove.evaluate.principals import is_service_name
 from kmsprove.questions.requests import as_caller, conds_hold, covered, final_request
-from kmsprove.request import Context, Layer
-from kmsprove.solve.bounds import bound_exceeded, set_bound_for
-from kmsprove.solve.recheck import as_sent, caller_exists, witness_answer
-from kmsprove.solve.session import Result, Sat, Unsat, deadline_in, solve
-from kmsprove.solve.unresolved import unresolved_grant
+from kmsprove.questions.verdicts import no_answer, open_accounts, service_notes
+from kmsprove.request import Context
+from kmsprove.solve.requests import as_sent, caller_exists
 from kmsprove.world import Key, World
 
 
@@ -45,12 +35,6 @@ def query_actions(query: Query) -> list[str]:
         names = expand(pattern) if pattern.lower().startswith("kms:") else (pattern,)
         out += [n for n in names if n not in out]
     return out
-
-
-def open_accounts(world: World, u: Universe) -> tuple[str, ...]:
-    return tuple(
-        sorted({a for a in u.accounts if not world.account(a).complete} | {"(any other account)"})
-    )
 
 
 def ask_key(world: World, query: Query, key: Key, timeout: float) -> Answer:
@@ -89,45 +73,41 @@ def solve_today(
             Verdict.UNKNOWN, reason=f"actions not on a key are not modelled: {', '.join(bad)}"
         )
     actions = [i for i in infos if i is not None]
-    bound = set_bound_for(world)
-    sym = new_sym(actions, set_bound=bound)
     # what the question's actions cannot reach is dropped first, with the principals
     # and accounts only it names (a shared key's grants to thousands of accounts)
-    seen, cut = world_for(world, key, sym, query)
+    seen, cut = world_for(world, key, names, query)
     u = build_universe(seen, cut, query)
     restrict(u, keeps(seen, query, u))
     opens = open_accounts(world, u)
-    if not may_allow(cut, u, sym):  # no statement or grant left covers these callers
-        return conclude(world, u, sym, key, Unsat(), None, opens)
+    if not maybe_covered(cut, u, names):  # no statement or grant left covers these callers
+        return no_answer(world, u, key, actions, opens)
     if not exclude:
         found = concrete_yes(world, query, key, names, opens, cut)
         if found is not None:
             return found
-    deadline = deadline_in(timeout)
-    held: Answer | None = None  # an unknown part's answer, if no later part says yes
-    for n, piece in enumerate(parts(u)):
-        if n:
-            sym = new_sym(actions, set_bound=bound)
-        try:
-            formulas = _formulas(seen, cut, query, piece, sym, exclude)
-        except Unmodelled as exc:
-            return Answer(
-                Verdict.UNKNOWN,
-                reason=f"not modelled: {exc}",
-                open_accounts=open_accounts(world, u),
-            )
-        result = search(sym, formulas, deadline, None)
-        if isinstance(result, Unsat):
-            continue
-        answer = conclude(world, piece, sym, key, result, None, opens)
-        if answer.verdict is Verdict.YES:
-            return answer
-        held = held or answer
-    if held is not None:
-        return held
-    return conclude(world, u, sym, key, Unsat(), None, opens)
+    # start-up: the encoder and z3, only for a question the steps above did not settle
+    from kmsprove.questions.formulas import solve_symbolic
+
+    return solve_symbolic(
+        world, seen, cut, u, parts(u), query, key, actions, opens, timeout, exclude
+    )
 
 
+def set_by_aws(low: str) -> bool:
+    """A key AWS alone sets, from the caller, the key or the request (R5.2, R5.3): a
+    request carries it only where AWS derives it, so no caller can send it."""
+    return low in derived_keys() or low.startswith(AWS_SET_PREFIXES)
+
+
+# keys of a service caller (absent for the IAM callers tried here) and tags AWS reads
+AWS_SET_PREFIXES = (
+    "aws:principaltag/",
+    "aws:resourcetag/",
+    "aws:sourcearn",
+    "aws:sourceaccount",
+    "aws:sourceorgid",
+    "aws:sourceorgpaths",
+)
 CONCRETE_TRIES = 8  # plain requests tried before the solver (each one evaluation)
 
 
@@ -180,12 +160,14 @@ def concrete_yes(
         try:
             derived = complete_request(world, plain).context
             # the question's pins, but never over what AWS derives for this caller
-            # (aws:PrincipalIsAWSService is "false" for a user, whatever the `where`)
+            # (aws:PrincipalIsAWSService is "false" for a user, whatever the `where`),
+            # and never a key only AWS sets that it leaves out here (aws:username of a
+            # root user): such a pin does not hold, and conds_hold below says so
             pinned = final_request(query, caller, action, key, {})
             own = {
                 name: list(vals)
                 for low, vals in pinned.context.values.items()
-                if derived.get(name := pinned.context.names[low]) is None
+                if derived.get(name := pinned.context.names[low]) is None and not set_by_aws(low)
             }
             req = replace(plain, context=Context.of({**plain.context.as_json(), **own}))
             full = complete_request(world, req)
@@ -206,108 +188,3 @@ def concrete_yes(
             )
             return replace(answer, notes=service_notes(key, answer))
     return None
-
-
-def _formulas(
-    world: World, key: Key, query: Query, u: Universe, sym: Sym, exclude: tuple[str, ...]
-) -> list[z3.BoolRef]:
-    open_keys(sym)
-    allowed = encode_allowed(world, key, u, sym)
-    who = who_formula(query, u, sym)
-    conds = [cond_formula(c, sym) for c in query.conditions]
-    facts = free_facts(u, key, sym)
-    conds += [sym.pid != e.index for e in u.entries if is_trusted(e, u, exclude)]
-    return [*facts, allowed, who, *conds]
-
-
-def search(
-    sym: Sym, formulas: list[z3.BoolRef], deadline: float, resource: z3.SeqRef | None
-) -> Result:
-    """Solve, readable names first: the example names are tried for at most 5 s,
-    usually quick when the answer is yes (no string search), and what people read."""
-    pins = example_pins(sym)
-    if resource is not None:  # an object of the bucket: `example` when it can be
-        pins.append(z3.SuffixOf(lit("/example"), resource))
-    return solve(formulas, [pins], deadline, 5.0, ShapeRefiner([sym]))
-
-
-def check(
-    world: World,
-    u: Universe,
-    sym: Sym,
-    key: Key,
-    formulas: list[z3.BoolRef],
-    timeout: float,
-    resource: z3.SeqRef | None,
-) -> Answer:
-    """Solve, then re-check the counterexample with the evaluator."""
-    result = search(sym, formulas, deadline_in(timeout), resource)
-    return conclude(world, u, sym, key, result, resource, open_accounts(world, u))
-
-
-def conclude(
-    world: World,
-    u: Universe,
-    sym: Sym,
-    key: Key,
-    result: Result,
-    resource: z3.SeqRef | None,
-    opens: tuple[str, ...],
-) -> Answer:
-    """The answer of a solver result: a "no" only with nothing that could make it
-    wrong (`bound_exceeded`, `unresolved_grant`), a "yes" only re-checked."""
-    if isinstance(result, Unsat):
-        actions = [a.name for a in sym.actions]
-        exceeded = bound_exceeded(world) or unresolved_grant(key, u, actions)
-        if exceeded:
-            return Answer(
-                Verdict.UNKNOWN, open_accounts=opens, reason=f"no request found, but {exceeded}"
-            )
-        return Answer(Verdict.NO, open_accounts=opens, reason=_no_reason(key, sym))
-    if not isinstance(result, Sat):
-        return Answer(Verdict.UNKNOWN, open_accounts=opens, reason=f"solver: {result.reason}")
-    answer = witness_answer(world, u, sym, key, result.model, resource, opens)
-    return replace(answer, notes=service_notes(key, answer))
-
-
-def service_notes(key: Key, answer: Answer) -> tuple[str, ...]:
-    """What a "yes" through an AWS service means: no condition ties the service to the
-    key's account, so it may act for any account's resources (the confused deputy);
-    and a grant to a service principal covers callers nobody can list (R4.3)."""
-    r = answer.counterexample
-    if answer.verdict is not Verdict.YES or r is None:
-        return ()
-    notes = []
-    if parse_caller(r.principal).kind == "service":
-        source = r.context.get("aws:SourceAccount")
-        arn = r.context.get("aws:SourceArn")
-        parsed = parse_arn(arn[0]) if arn else None
-        acting = source[0] if source else parsed.account if parsed else ""
-        if acting != key.account:
-            here = f"here it acts for account {acting}" if acting else "this request names none"
-            notes.append(
-                f"no aws:SourceAccount or aws:SourceArn condition ties {r.principal} to"
-                f" {key.account}: it may act for any account ({here})"
-            )
-    layers = answer.decision.layers if answer.decision is not None else ()
-    used = {s.sid for lr in layers if lr.layer is Layer.GRANTS for s in lr.statements if s.matched}
-    notes.extend(
-        f"grant {g.grant_id} is to the service principal {g.grantee}: who such a grant"
-        " covers is unknown (AWS lists it for the service's own grantees), so it counts"
-        " for any caller (R4.3)"
-        for g in key.grants
-        if g.grant_id in used and g.grantee and is_service_name(g.grantee)
-    )
-    return tuple(notes)
-
-
-def _no_reason(key: Key, sym: Sym) -> str:
-    """Why no request is allowed, when it is the key's type: an operation the type never
-    does (Sign on a symmetric key) is a "no" for every caller, and says so, as
-    `explain` does (R3.5)."""
-    why = [r for a in sym.actions if (r := type_forbids(key, a.short)) is not None]
-    if why and len(why) == len(sym.actions):
-        return "no request can succeed: " + "; ".join(why)
-    if why:
-        return "no request matching the query is allowed (" + "; ".join(why) + ")"
-    return "no request matching the query is allowed"

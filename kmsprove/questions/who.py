@@ -39,9 +39,9 @@ from kmsprove.encode.question import (
     acting_flags,
     cond_formula,
     example_pins,
-    is_trusted,
 )
 from kmsprove.encode.shapes import ShapeRefiner
+from kmsprove.encode.static import is_trusted
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.universe import Entry, Universe, build_universe
 from kmsprove.errors import InputError, SourcePos
@@ -49,9 +49,11 @@ from kmsprove.evaluate import evaluate
 from kmsprove.evaluate.context import complete_request
 from kmsprove.evaluate.keystate import type_forbids
 from kmsprove.questions.hedge import unsettled
-from kmsprove.questions.today import open_accounts, query_actions, service_notes
+from kmsprove.questions.today import query_actions
+from kmsprove.questions.verdicts import open_accounts, service_notes
 from kmsprove.solve.bounds import bound_exceeded, set_bound_for
-from kmsprove.solve.recheck import as_sent, witness_answer
+from kmsprove.solve.recheck import witness_answer
+from kmsprove.solve.requests import as_sent
 from kmsprove.solve.session import Sat, Session, Unsat, deadline_in
 from kmsprove.solve.unresolved import unresolved_grant
 from kmsprove.syntax.query import parse_at

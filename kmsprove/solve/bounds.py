@@ -7,7 +7,7 @@ need exceeds `MAX_SET_BOUND` is not a proof (`bound_exceeded` says why).
 from __future__ import annotations
 
 from kmsprove.catalog import is_multi_valued
-from kmsprove.encode.symbolic import MAX_SET_BOUND
+from kmsprove.encode.static import MAX_SET_BOUND
 from kmsprove.world import World
 
 

@@ -23,6 +23,7 @@ from kmsprove.errors import SourcePos
 from kmsprove.inputs.documents import policy_from_value
 from kmsprove.operators import parse_address, parse_date, parse_number
 from kmsprove.request import Context, Request
+from kmsprove.solve.requests import some_grant_id
 from kmsprove.world import Account, Identity, Key, World
 
 
@@ -129,10 +130,6 @@ def _sent(model: z3.ModelRef, sym: Sym, key: Key, ctx: dict[str, Any]) -> str | 
     return None
 
 
-# the GrantId of the API reference's examples
-EXAMPLE_GRANT_ID = "0c237476b39f8bc44e45212e08498fbe3151305030726c0590dd8d3e9f3d6a60"
-
-
 def _grant_id(model: z3.ModelRef, sym: Sym, action: str, key: Key) -> str | None:
     """The grant a RetireGrant or RevokeGrant names, as the solver chose it. RevokeGrant
     is never sent without one, and which one does not change its authorization (the key
@@ -143,12 +140,6 @@ def _grant_id(model: z3.ModelRef, sym: Sym, action: str, key: Key) -> str | None
     if chosen or action == "kms:RetireGrant":
         return chosen or None
     return some_grant_id(key)
-
-
-def some_grant_id(key: Key) -> str:
-    """A grant id a RevokeGrant of `key` may name: which one does not change its
-    authorization (R4.7), so a grant of the key, else the docs' example id."""
-    return next((g.grant_id for g in key.grants if g.grant_id), EXAMPLE_GRANT_ID)
 
 
 def decode(

@@ -8,19 +8,19 @@ a "yes"; anything else is an unknown, "encoder and evaluator disagree", never a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import z3
 
 from kmsprove.answer import Answer, Verdict
-from kmsprove.arn import is_service_role, parse_caller
 from kmsprove.encode.symbolic import Sym
 from kmsprove.encode.universe import Universe
 from kmsprove.errors import InputError
 from kmsprove.evaluate import evaluate
-from kmsprove.evaluate.context import complete_request, derived_context
-from kmsprove.request import Context, Request
+from kmsprove.evaluate.context import complete_request
+from kmsprove.request import Request
 from kmsprove.solve.decode import decode, witness_world
+from kmsprove.solve.requests import as_sent, caller_exists
 from kmsprove.world import Key, World
 
 DISAGREE = "encoder and evaluator disagree"
@@ -69,23 +69,6 @@ def witness_answer(
     )
 
 
-def as_sent(world: World, req: Request) -> Request:
-    """`req` with only the context its caller has to send: every key `world` derives
-    with the same value is left out (a value it derives differently, or not at all,
-    such as an organization the solver chose for an account the world does not
-    describe, stays)."""
-    derived = {
-        name.lower(): (v,) if isinstance(v, str) else tuple(v)
-        for name, v in derived_context(world, req).items()
-    }
-    keep = {
-        req.context.names[low]: vals
-        for low, vals in req.context.values.items()
-        if derived.get(low) != tuple(vals)
-    }
-    return replace(req, context=Context.of(keep))
-
-
 @dataclass(frozen=True)
 class SideCheck:
     """The evaluator's decision on a witness in one world (one side of a diff)."""
@@ -93,19 +76,6 @@ class SideCheck:
     allowed: bool
     reason: str
     request: Request | None = None  # as completed for this side
-
-
-def caller_exists(world: World, req: Request) -> bool:
-    """Whether the caller exists in `world` (the twin of `side_universe`'s absences):
-    roots, services and callers of open accounts always; in a complete account
-    only listed users and roles (a federated user: its IAM user)."""
-    c = parse_caller(req.principal)
-    if c.is_service or c.kind == "root" or c.account is None or world.is_open(c.account):
-        return True
-    if c.kind == "assumed-role" and is_service_role(c.name):
-        return True  # a role AWS owns is never in the account's listing
-    who = req.federated_from if c.kind == "federated-user" else req.principal
-    return who is not None and world.identity(who) is not None
 
 
 def side_check(world: World, req: Request, witness: dict[str, str]) -> SideCheck:

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from kmsprove.arn import unique_id_kind
 from kmsprove.catalog import s3_facts
-from kmsprove.encode.principals import may_be_unresolved
+from kmsprove.encode.static import may_be_unresolved
 from kmsprove.encode.universe import Universe
 from kmsprove.world import Key
 

@@ -2,7 +2,8 @@
 
 A fresh interpreter runs the command and lists what it imported: `--help` loads no
 stage, no z3 and no parser; a command given a world file loads neither the
-CloudFormation nor the Terraform reader, nor YAML; only a question loads z3; lark (the
+CloudFormation nor the Terraform reader, nor YAML; only a question that builds a
+formula loads z3 (a concrete yes or a syntactic no does not); lark (the
 parsers are generated, `kmsprove.syntax.lark_standalone`) and importlib.metadata (the
 results cache's) are never imported to answer. And
 the script's entry, which skips the interpreter's teardown, keeps every exit status and
@@ -96,12 +97,42 @@ def test_a_command_on_a_world_file_imports_no_template_reader_and_no_solver(
     assert loaded(modules, (*TEMPLATE_READERS, *SOLVING, *NEVER)) == []
 
 
-def test_a_query_on_a_world_file_imports_the_solver_and_no_template_reader(
+# what a question needs only when it builds a formula
+FORMULAS = (
+    "z3",
+    "kmsprove.questions.formulas",
+    "kmsprove.encode.symbolic",
+    "kmsprove.solve.session",
+)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # a concrete yes: account 444455556666's root user, one evaluation
+        "can any principal outside account 111122223333 kms:Decrypt",
+        # the syntactic no: no statement or grant covers a caller outside both accounts
+        "can any principal outside account 111122223333,444455556666 kms:Decrypt",
+    ],
+    ids=["concrete-yes", "syntactic-no"],
+)
+def test_a_query_settled_without_a_formula_imports_no_z3(tmp_path: Path, query: str) -> None:
+    modules = imported(tmp_path, "query", WORLD, query)
+    assert "kmsprove.questions.today" in modules  # it did ask
+    others = ("kmsprove.questions.ever", "kmsprove.questions.bucket")
+    assert loaded(modules, (*FORMULAS, *TEMPLATE_READERS, *others, *NEVER)) == []
+
+
+def test_a_query_that_needs_the_solver_imports_it_and_no_template_reader(
     tmp_path: Path,
 ) -> None:
-    query = "can any principal outside account 111122223333 kms:Decrypt"
+    # no named caller's plain request settles it: only the solver can say no
+    query = (
+        "can any principal outside account 111122223333 kms:Decrypt"
+        ' where aws:PrincipalArn like "arn:aws:sts::*:assumed-role/Reader/*"'
+    )
     modules = imported(tmp_path, "query", WORLD, query)
-    assert {"z3", "kmsprove.questions.today"} <= modules  # it did ask the solver
+    assert set(FORMULAS) <= modules  # it did ask the solver
     others = ("kmsprove.questions.ever", "kmsprove.questions.bucket")
     assert loaded(modules, (*TEMPLATE_READERS, *others, *NEVER)) == []
 

@@ -84,7 +84,7 @@ def test_an_undecided_deny_is_never_a_questions_no(
 ) -> None:
     """When the evaluator says a deny may be wrong (a grant to a unique id the world did
     not resolve may be the caller, `evaluate.principals.may_be_unresolved`), the
-    questions' guard (`solve.unresolved`, with `encode.principals.may_be_unresolved`)
+    questions' guard (`solve.unresolved`, with `encode.static.may_be_unresolved`)
     fires for the caller's class too, so no question answers "no" for that request."""
     doc, specs = drawn
     undecided = 0

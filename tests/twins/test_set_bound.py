@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from kmsprove.answer import Verdict
 from kmsprove.ast import Query, Who, WhoKind
-from kmsprove.encode.symbolic import MAX_SET_BOUND
+from kmsprove.encode.static import MAX_SET_BOUND
 from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.ask import ask
 from kmsprove.solve.bounds import set_bound_for

@@ -51,7 +51,8 @@ from kmsprove.encode.errors import Unmodelled
 from kmsprove.encode.layers import Target, layer
 from kmsprove.encode.match import glob_re, py_arn_like, py_glob
 from kmsprove.encode.names import DIGITS12
-from kmsprove.encode.question import may_match, u_accounts, who_formula
+from kmsprove.encode.question import who_formula
+from kmsprove.encode.static import may_match, u_accounts
 from kmsprove.encode.symbolic import Sym, new_sym
 from kmsprove.encode.text import lit, lit_re, text_of
 from kmsprove.encode.universe import Universe, build_universe, mentioned, mentions, restrict

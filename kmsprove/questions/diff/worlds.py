@@ -34,7 +34,8 @@ from kmsprove.catalog import ActionInfo
 from kmsprove.encode.authorize import encode_allowed
 from kmsprove.encode.derive import free_facts, open_keys
 from kmsprove.encode.errors import Unmodelled
-from kmsprove.encode.question import may_match, u_accounts, who_formula
+from kmsprove.encode.question import who_formula
+from kmsprove.encode.static import may_match, u_accounts
 from kmsprove.encode.symbolic import CtxVar, Sym, new_sym
 from kmsprove.encode.text import text_of
 from kmsprove.encode.universe import FRESH, Entry, Universe, build_universe, restrict

@@ -17,7 +17,7 @@ from kmsprove.questions.requests import conds_hold
 from kmsprove.questions.today import solve_today
 from kmsprove.request import Request
 from kmsprove.solve.decode import witness_document, witness_world
-from kmsprove.solve.recheck import as_sent
+from kmsprove.solve.requests import as_sent
 from kmsprove.world import Key, World
 
 
