@@ -2,25 +2,22 @@
 reference: the parsers run from `kmsprove.syntax.lark_standalone`, generated from them).
 
 Installed, they are the subpackages `kmsprove.grammar` and `kmsprove.specs`
-(see pyproject.toml). Imported from a source checkout that shadows the
-installed package (pytest puts the repository first on sys.path), they are
-read from the top of the checkout. `code_digest` fingerprints all of kmsprove's code and
+(see pyproject.toml), folders beside these modules. Imported from a source checkout
+that shadows the installed package (pytest puts the repository first on sys.path),
+they are read from the top of the checkout. (Plain paths, not importlib.resources:
+kmsprove is installed as files, never zipped, and importlib.resources costs a query
+about 4 ms of start-up: tempfile, shutil, the compression modules.) `code_digest` fingerprints all of kmsprove's code and
 data (the results cache's notion of "the same kmsprove").
 """
 
 from __future__ import annotations
 
-import hashlib
 import sys
-from importlib import resources
 from pathlib import Path
 
 
 def read_data(folder: str, name: str) -> str:
-    try:
-        return resources.files(f"kmsprove.{folder}").joinpath(name).read_text("utf-8")
-    except ModuleNotFoundError:
-        return (Path(__file__).resolve().parent.parent / folder / name).read_text("utf-8")
+    return (_data_dir(folder) / name).read_text("utf-8")
 
 
 # What else decides an answer besides kmsprove's own files: its solver and its YAML
@@ -29,17 +26,18 @@ _DEPENDENCIES = ("z3-solver", "PyYAML")
 
 
 def _data_dir(folder: str) -> Path:
-    try:
-        return Path(str(resources.files(f"kmsprove.{folder}")))
-    except ModuleNotFoundError:
-        return Path(__file__).resolve().parent.parent / folder
+    here = Path(__file__).resolve().parent
+    installed = here / folder
+    return installed if installed.is_dir() else here.parent / folder
 
 
 def code_digest() -> str:
     """The SHA-256 of what kmsprove answers with: its version, the Python and dependency
     versions, and the bytes of every module, grammar and spec file it loads, so that a
     release and a developer's edit alike change it (the results cache keys by it)."""
-    # start-up: importlib.metadata (about 10 ms: email, csv, zipfile...), only for the cache
+    # start-up: importlib.metadata (about 10 ms: email, csv, zipfile...) and hashlib
+    # (OpenSSL, about 4 ms), only for the cache
+    import hashlib
     import importlib.metadata
 
     h = hashlib.sha256()

@@ -6,9 +6,7 @@ witness files). Every problem is a positioned `InputError`.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -48,6 +46,9 @@ def read_text(
     except OSError as exc:
         raise InputError.at(here, f"cannot read file: {exc.strerror or exc}") from None
     if sources is not None:
+        # start-up: hashlib loads OpenSSL (about 4 ms), only for the results cache
+        import hashlib
+
         sources.append((str(path), hashlib.sha256(data).hexdigest()))
     return decode_bytes(data, name)
 
@@ -55,6 +56,8 @@ def read_text(
 def file_digest(path: str) -> str | None:
     """The SHA-256 of a file's bytes now (as `read_text` records it); None when it cannot
     be read (the reader would say why)."""
+    import hashlib  # start-up: only for the results cache, as in read_text
+
     try:
         with open(path, "rb") as f:
             return hashlib.file_digest(f, "sha256").hexdigest()
@@ -84,6 +87,8 @@ def write_text(path: str, text: str) -> None:
 def write_atomic(path: str, text: str) -> None:
     """Write one file the user asked for (`graph --output`) whole or not at all: into a
     temporary file beside it, then renamed over it."""
+    import tempfile  # start-up: with shutil, random and the compression modules, ~2 ms
+
     where = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".kmsprove-", dir=where)
