@@ -249,12 +249,14 @@ def load_world_notes(
 
 def load_world_of_directory(
     path: str | Path, options: ReadOptions = NO_OPTIONS
-) -> tuple[World, list[Diagnostic], tuple[Source, ...]]:
+) -> tuple[World, list[Diagnostic], tuple[Source, ...], bool]:
     """One world of a directory: as `load_world_notes`, but `--account`/`--region`
     apply to the templates and plans among the directory's files, which world files
-    beside them ignore; and every file it was read from (`Loaded.sources`)."""
+    beside them ignore; every file it was read from (`Loaded.sources`); and whether
+    the options applied (a template or plan: the commands that read it again, the
+    reproduce lines, pass them; a world file's must not)."""
     world, loaded = _read_world(path, options)
-    return world, template_notes(loaded), loaded.sources
+    return world, template_notes(loaded), loaded.sources, is_template_read(loaded)
 
 
 def _read_world(path: str | Path, options: ReadOptions) -> tuple[World, Loaded]:

@@ -68,7 +68,11 @@ def key_of(*parts: str) -> str:
 
 # One set of sources a unit was read from: the sources, its number of keys and its
 # reader's warnings, and its entries (name -> value) as the commands store them.
-Alternative = tuple[tuple[Source, ...], int, tuple[Diagnostic, ...], tuple[tuple[str, object], ...]]
+# (sources, keys, warnings, entries, read with the run's flags: `Unit.read_with_flags`)
+Alternative = tuple[
+    tuple[Source, ...], int, tuple[Diagnostic, ...], tuple[tuple[str, object], ...], bool
+]
+Head = tuple[int, tuple[Diagnostic, ...], bool]  # a unit's keys, warnings, flags read it
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,13 @@ class Found:
     keys: int  # how many keys its world has
     warnings: tuple[Diagnostic, ...]  # what its reader said
     entries: Mapping[str, object]  # entry name -> value, as the command stored it
+    read_with_flags: bool  # the run's reading flags read it again (`Unit.read_with_flags`)
 
 
 def _is_row(value: object) -> TypeGuard[tuple[Alternative, ...]]:
     return isinstance(value, tuple) and all(
         isinstance(a, tuple)
-        and len(a) == 4
+        and len(a) == 5
         and isinstance(a[0], tuple)
         and a[0]
         and all(isinstance(s, tuple) and len(s) == 2 for s in a[0])
@@ -92,6 +97,7 @@ def _is_row(value: object) -> TypeGuard[tuple[Alternative, ...]]:
         and isinstance(a[2], tuple)
         and isinstance(a[3], tuple)
         and all(isinstance(e, tuple) and len(e) == 2 for e in a[3])
+        and isinstance(a[4], bool)
         for a in value
     )
 
@@ -195,7 +201,9 @@ class ResultsCache:
             out.append(
                 None
                 if alt is None
-                else Found(self._key(world, read, alt[0], keys), alt[1], alt[2], dict(alt[3]))
+                else Found(
+                    self._key(world, read, alt[0], keys), alt[1], alt[2], dict(alt[3]), alt[4]
+                )
             )
         return out
 
@@ -203,7 +211,7 @@ class ResultsCache:
         self,
         unit: UnitFiles,
         read: ReadOptions,
-        head: tuple[int, tuple[Diagnostic, ...]],
+        head: Head,
         entries: Mapping[str, object],
     ) -> str:
         """Remember a unit computed from `sources` (what its reader read, which may have
@@ -217,7 +225,7 @@ class ResultsCache:
         kept = self._rows_found.get(row, ())
         same = [dict(a[3]) for a in kept if a[0] == tuple(sources)]
         merged = {**(same[0] if same else {}), **entries}
-        alt: Alternative = (tuple(sources), head[0], head[1], tuple(merged.items()))
+        alt: Alternative = (tuple(sources), head[0], head[1], tuple(merged.items()), head[2])
         others = [a for a in kept if a[0] != tuple(sources)]
         value = (alt, *others[: _ALTERNATIVES - 1])
         self._rows_found[row] = value

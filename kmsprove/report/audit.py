@@ -142,8 +142,10 @@ def render_text(reports: Sequence[AuditReport], flags: Sequence[str] = ()) -> st
         for key in dict.fromkeys(f.key for f in sorted(findings, key=lambda f: f.key)):
             kind = "bucket" if key.startswith("arn:aws:s3") else "key"
             lines.append(f"{kind} {key}")
+            # a directory's world file was read without the template flags
+            own = flags if all(r.read_with_flags for r in mine) else ()
             for f in sorted((f for f in findings if f.key == key), key=_order):
-                lines += [f"  {line}" for line in _finding_text(f, flags)]
+                lines += [f"  {line}" for line in _finding_text(f, own)]
         lines += _not_asked([x for r in mine for x in r.not_asked])
         assumed = [x for f in findings if f.answer for x in f.answer.inputs_assumed]
         lines += [f"input assumed: {x}" for x in dict.fromkeys(assumed)]

@@ -53,7 +53,8 @@ def render_estate(
     flags: Sequence[str] = (),
 ) -> str:
     """Every world's outcomes and the summary table; `saved[n][i]` is where report n's
-    outcome i's witness was written; `flags` read the worlds again."""
+    outcome i's witness was written; `flags` read the worlds again (those read with them:
+    a single WORLD, a directory's templates and plans)."""
     if fmt == "json":
         worlds: dict[str, dict[str, float]] = {}
         for r in reports:
@@ -90,7 +91,7 @@ def render_estate(
                 r.world,
                 totals=False,
                 saved=saved[n] if n < len(saved) else (),
-                flags=flags,
+                flags=flags if r.read_with_flags else (),  # a directory's world file: none
             )
         )
         for n, r in enumerate(reports)

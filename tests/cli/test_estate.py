@@ -321,3 +321,32 @@ def test_a_directory_takes_the_account_for_its_templates_not_their_parameters(
     assert {r["key"].split(":")[4] for r in json.loads(out)["results"]} == {B}
     code, out, err = check(str(repo), str(spec), "--parameter", "X=1")
     assert code == 2 and out == "" and "--parameter and --physical-id read one" in err
+
+
+def test_a_directorys_reproduce_lines_carry_the_template_flags_for_its_templates_only(
+    tmp_path: Path,
+) -> None:
+    """`--account` reads a directory's templates; its world files take no such flag, and
+    `explain` refuses one: each reproduce line passes the flags that read its own world
+    (the conftest runs every line printed and wants ALLOW), in a computed run and in one
+    the results cache serves whole; `audit` alike."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "key.yaml").write_bytes((CFN / "userguide-key.yaml").read_bytes())
+    (repo / "world.json").write_text(json.dumps({"version": 1, "keys": [key(0, True)]}))
+    spec = tmp_path / "kms.spec"
+    # the template's key, placed in B, lets A's root in; the world's key lets B's root in
+    spec.write_text(f"expect no: can any principal outside account {B} kms:Decrypt\n")
+    cache = str(tmp_path / "c.sqlite")
+    for run in ("computed", "served"):
+        code, out, err = check(str(repo), str(spec), "--account", B, "--cache", cache)
+        lines = [x.strip() for x in out.splitlines() if "reproduce: " in x]
+        assert code == 1 and len(lines) == 2, (run, out, err)
+        by_world = {x.split()[3]: x for x in lines}
+        assert f"--account {B}" in by_world[str(repo / "key.yaml")], run
+        assert "--account" not in by_world[str(repo / "world.json")], run
+    audit = CliRunner().invoke(main, ["audit", str(repo), "--account", B])
+    lines = [x.strip() for x in audit.stdout.splitlines() if "reproduce: " in x]
+    assert {x.split()[3] for x in lines} == {str(repo / "key.yaml"), str(repo / "world.json")}
+    for x in lines:
+        assert ("--account" in x) == (x.split()[3] == str(repo / "key.yaml")), x

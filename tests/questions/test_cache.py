@@ -70,7 +70,7 @@ def test_keys_are_unambiguous_and_follow_every_input(tmp_path: Path) -> None:
     source = ((w, "0" * 64),)
 
     def key(unit: tuple, read: ReadOptions | None = None) -> str:
-        return cache.store_unit(unit, read or ReadOptions(), (1, ()), {})
+        return cache.store_unit(unit, read or ReadOptions(), (1, (), False), {})
 
     keys = {
         key((w, None, source)),
@@ -82,7 +82,7 @@ def test_keys_are_unambiguous_and_follow_every_input(tmp_path: Path) -> None:
     }
     assert len(keys) == 6
     other = ResultsCache(cache.store, "other code")
-    assert other.store_unit((w, None, source), ReadOptions(), (1, ()), {}) not in keys
+    assert other.store_unit((w, None, source), ReadOptions(), (1, (), False), {}) not in keys
 
 
 def test_a_world_file_row_serves_the_set_of_documents_that_is_unchanged(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_a_world_file_row_serves_the_set_of_documents_that_is_unchanged(tmp_path
         cache = ResultsCache.open(path)
         cache.units([(str(w), None, ())], ReadOptions())
         sources = ((str(w), digest(w)), (str(doc), digest(doc)))
-        cache.store_unit((str(w), None, sources), ReadOptions(), (1, ()), entries)
+        cache.store_unit((str(w), None, sources), ReadOptions(), (1, (), False), entries)
         cache.flush()
 
     def served() -> object:

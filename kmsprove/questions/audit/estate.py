@@ -55,6 +55,7 @@ class AuditReport:
     not_asked: tuple[str, ...] = ()
     errors: tuple[Diagnostic, ...] = ()  # why the world was not audited (bad input)
     sources: tuple[Source, ...] = ()  # the files its world was read from
+    read_with_flags: bool = False  # the run's reading flags read it again (`Unit`)
 
 
 @dataclass(frozen=True)
@@ -143,15 +144,17 @@ def run_unit(job: AuditJob, tagged: tuple[Unit, bool]) -> AuditReport:
     unit, keyless = tagged
     start = time.perf_counter()
     try:
-        world, sources = unit.loaded, unit.sources
+        world, sources, flagged = unit.loaded, unit.sources, unit.read_with_flags
         if world is None:
-            world, _, sources = load_world_of_directory(unit.world, job.read)
+            world, _, sources, flagged = load_world_of_directory(unit.world, job.read)
         result: AuditResult = audit_world(world, job.options, keyless)
     except InputError as exc:
         return AuditReport(unit.world, errors=tuple(exc.diagnostics))
     findings = tuple(replace(f, world=unit.world) for f in result.findings)
     seconds = time.perf_counter() - start
-    return AuditReport(unit.world, result.keys, seconds, findings, result.not_asked, (), sources)
+    return AuditReport(
+        unit.world, result.keys, seconds, findings, result.not_asked, (), sources, flagged
+    )
 
 
 def run_audit(
@@ -223,7 +226,7 @@ def _store(cache: ResultsCache, ready: Prepared, n: int, report: AuditReport, na
         return
     if not report.sources or report.sources[0][0] != unit.world:
         return
-    head = (report.keys, ())
+    head = (report.keys, (), report.read_with_flags)
     cache.store_unit(_files(unit, report.sources), ready.job.read, head, {name: report})
 
 

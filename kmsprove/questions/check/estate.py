@@ -41,6 +41,9 @@ class Unit:
     directory: bool = False  # one world file of a directory: its errors say which
     sources: tuple[Source, ...] = ()  # the files `loaded` was read from
     said: tuple[Diagnostic, ...] = ()  # what the reader of `loaded` said (`read_unit`)
+    # the run's reading flags (`--account`, `--key-arn`...) read `loaded` again: a single
+    # WORLD, or a template or plan of a directory (its world files take none)
+    read_with_flags: bool = False
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class UnitReport:
     errors: tuple[Diagnostic, ...] = ()  # why the world was not checked (bad input)
     warnings: tuple[Diagnostic, ...] = ()  # what its reader said (a directory's world)
     sources: tuple[Source, ...] = ()  # the files its world was read from
+    read_with_flags: bool = False  # the run's reading flags read it again (`Unit`)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -79,18 +83,24 @@ def run_unit(job: Job, unit: Unit) -> UnitReport:
     """One unit's outcomes; a bad world is reported in the unit, not raised."""
     start = time.perf_counter()
     try:
-        warnings, sources = unit.said, unit.sources
+        warnings, sources, flagged = unit.said, unit.sources, unit.read_with_flags
         if unit.loaded is not None:
             world = unit.loaded
         else:
-            world, said, sources = load_world_of_directory(unit.world, job.options)
+            world, said, sources, flagged = load_world_of_directory(unit.world, job.options)
             warnings = tuple(said)
         outcomes = check_world(world, spec_of(unit, job), job.timeout, job.trusted)
     except InputError as exc:
         return failed(unit, exc.diagnostics)
     seconds = time.perf_counter() - start
     return UnitReport(
-        unit.world, len(world.keys), seconds, tuple(outcomes), warnings=warnings, sources=sources
+        unit.world,
+        len(world.keys),
+        seconds,
+        tuple(outcomes),
+        warnings=warnings,
+        sources=sources,
+        read_with_flags=flagged,
     )
 
 
@@ -113,10 +123,10 @@ def read_unit(unit: Unit, options: ReadOptions) -> Unit | tuple[Diagnostic, ...]
     if unit.loaded is not None:
         return unit
     try:
-        world, said, sources = load_world_of_directory(unit.world, options)
+        world, said, sources, flagged = load_world_of_directory(unit.world, options)
     except InputError as exc:
         return tuple(exc.diagnostics)
-    return replace(unit, loaded=world, sources=sources, said=tuple(said))
+    return replace(unit, loaded=world, sources=sources, said=tuple(said), read_with_flags=flagged)
 
 
 def _in_world(d: Diagnostic, world: str) -> Diagnostic:
@@ -151,10 +161,15 @@ def plan(
     loaded = given.world
     n = len(loaded.keys)
     if jobs <= 1 or n < 2 * jobs:
-        return [Unit(world, loaded, sources=given.sources)], given
+        return [Unit(world, loaded, sources=given.sources, read_with_flags=True)], given
     size = max(1, min(50, n // (jobs * 4)))
     units = [
-        Unit(world, replace(loaded, keys=loaded.keys[i : i + size]), sources=given.sources)
+        Unit(
+            world,
+            replace(loaded, keys=loaded.keys[i : i + size]),
+            sources=given.sources,
+            read_with_flags=True,
+        )
         for i in range(0, n, size)
     ]
     return units, given

@@ -24,9 +24,8 @@ from typing import Any, TypeGuard
 
 from kmsprove.answer import CheckStatus, Outcome
 from kmsprove.ast import Expectation
-from kmsprove.errors import Diagnostic
 from kmsprove.inputs.files import Source
-from kmsprove.questions.cache import ResultsCache, UnitFiles, key_of
+from kmsprove.questions.cache import Head, ResultsCache, UnitFiles, key_of
 from kmsprove.questions.check.estate import (
     Job,
     Unit,
@@ -58,7 +57,7 @@ class _Plan:
     unit: Unit
     spec: tuple[Expectation, ...]
     key: str | None = None
-    head: tuple[int, tuple[Diagnostic, ...]] | None = None  # its keys and reader's warnings
+    head: Head | None = None  # its keys, its reader's warnings, whether flags read it
     served: dict[int, Entry] = field(default_factory=dict)  # spec index -> entry
 
     @property
@@ -81,7 +80,7 @@ def run_estate(
     plans = [_Plan(u, spec_of(u, job)) for u in units]
     if cache is not None:
         _serve(plans, job, cache)
-    todo = [p for p in plans if p.missing or p.head is None]  # head: keys, warnings
+    todo = [p for p in plans if p.missing or p.head is None]  # no head: not in the cache
     advance(len(plans) - len(todo))
     sent = [replace(p.unit, spec=p.missing if p.served else p.unit.spec) for p in todo]
     if executor.remote:  # workers elsewhere: each unit carries its world, read here
@@ -110,7 +109,7 @@ def _serve(plans: Sequence[_Plan], job: Job, cache: ResultsCache) -> None:
     for p, f in zip(plans, found, strict=True):
         if f is None:
             continue
-        p.key, p.head = f.key, (f.keys, f.warnings)
+        p.key, p.head = f.key, (f.keys, f.warnings, f.read_with_flags)
         for n, e in enumerate(p.spec):
             name = entry_name(job, e)
             light = f.entries.get(name)
@@ -183,8 +182,7 @@ def _report(
         return computed
     if computed is None:  # all served
         assert p.head is not None
-        keys, warnings = p.head
-        return _assembled(p, dict(p.served), keys, warnings, computed)
+        return _assembled(p, dict(p.served), p.head, computed)
     missing = [n for n in range(len(p.spec)) if n not in p.served]
     groups = _grouped(computed.outcomes, [p.spec[n] for n in missing])
     if groups is None:  # outcomes not of the expectations asked: report them as they are
@@ -195,20 +193,22 @@ def _report(
     entries = dict(p.served)
     entries.update({n: (g, s) for n, g, s in zip(missing, groups, shares, strict=True)})
     _store(p, computed, job, cache, {n: entries[n] for n in missing})
-    return _assembled(p, entries, computed.keys, computed.warnings, computed)
+    head = (computed.keys, computed.warnings, computed.read_with_flags)
+    return _assembled(p, entries, head, computed)
 
 
 def _assembled(
     p: _Plan,
     entries: dict[int, Entry],
-    keys: int,
-    warnings: tuple[Diagnostic, ...],
+    head: Head,
     computed: UnitReport | None,
 ) -> UnitReport:
     outcomes = tuple(o for n in range(len(p.spec)) for o in entries[n][0])
     micros = sum(entries[n][1] for n in range(len(p.spec)))
     sources = computed.sources if computed is not None else p.unit.sources
-    return UnitReport(p.unit.world, keys, micros / 1_000_000, outcomes, (), warnings, sources)
+    keys, warnings, flagged = head
+    seconds = micros / 1_000_000
+    return UnitReport(p.unit.world, keys, seconds, outcomes, (), warnings, sources, flagged)
 
 
 def _grouped(
@@ -241,7 +241,7 @@ def _store(
             entries[name], worlds = _light(entry)
             if any(w is not None for w in worlds):
                 heavy[name] = worlds
-    head = (computed.keys, computed.warnings)
+    head = (computed.keys, computed.warnings, computed.read_with_flags)
     key = cache.store_unit(_files(p.unit, computed.sources), job.options, head, entries)
     for name, worlds in heavy.items():
         cache.remember(key_of("worlds", key, name), worlds)
