@@ -39,7 +39,7 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, is_dataclass
 from enum import Enum
-from typing import Any, TypeGuard
+from typing import Any, ClassVar, TypeGuard
 
 from kmsprove.errors import Diagnostic, SourcePos, warning
 from kmsprove.inputs.files import Source, file_digest
@@ -113,7 +113,17 @@ class _Results(pickle.Unpickler):
     """Builds kmsprove's dataclasses and enums (of modules already imported) and the
     helper that rebuilds their read-only mappings; any other global is refused."""
 
+    # (module, name) -> what find_class gave: a served run unpickles one row per world,
+    # each naming the same twenty classes again
+    _found: ClassVar[dict[tuple[str, str], Any]] = {}
+
     def find_class(self, module: str, name: str) -> Any:
+        known = self._found.get((module, name))
+        if known is None:
+            known = self._found[module, name] = self._allowed(module, name)
+        return known
+
+    def _allowed(self, module: str, name: str) -> Any:
         if module in _VOCABULARY and module not in sys.modules:
             importlib.import_module(module)  # vocabulary: importing it does nothing else
         found = sys.modules.get(module) if module.startswith("kmsprove.") else None
