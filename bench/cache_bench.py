@@ -9,7 +9,8 @@ one key policy changed (only that world checked).
 
 Each run is timed end to end (process start to exit). The unchanged re-run must print
 exactly what the first run printed; the re-run after the change must differ only in
-the changed world's results. Then, in this process, the parts of a fully served run:
+the changed world's results. A fourth run, after a second change, times the default
+text report. Then, in this process, the parts of a fully served run:
 hashing the world files and fetching and decoding their rows, and of that the decoding.
 """
 
@@ -115,6 +116,18 @@ def main() -> None:
         print(
             f"  re-run, one key policy changed: {one_s:.2f} s, worlds whose results differ:"
             f" {moved}, summary {json.loads(one.stdout)['summary']}"
+        )
+        # the default report (text: the failing outcomes, the summary) after another change
+        other = worlds / f"key-{n // 3:04d}.json"
+        doc = json.loads(other.read_text())
+        doc["keys"][0]["policy"]["Statement"][0]["Sid"] = "Renamed by the benchmark"
+        other.write_text(json.dumps(doc, indent=1))
+        text = [a for a in check if a not in ("--format", "json")]
+        text_s, text_out = timed(text)
+        print(
+            f"  re-run, another key policy changed, text report: {text_s:.2f} s,"
+            f" exit {text_out.returncode}, {len(text_out.stdout) / 1e6:.1f} MB of report"
+            f" (the JSON report: {len(one.stdout) / 1e6:.1f} MB)"
         )
         print(f"  cache file: {os.path.getsize(cache) / 1e6:.1f} MB")
         parts(worlds, spec, cache)

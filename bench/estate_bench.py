@@ -1,5 +1,6 @@
 """Benchmark a whole-estate check: N real-world-shaped key policies (bench/make_estate.py)
-against a spec of five expectations, through the real CLI, with 1 and 2 worker processes.
+against a spec of five expectations, through the real CLI, with 1 and 2 worker processes,
+every answer computed (`--no-cache`; bench/cache_bench.py times the cache).
 
     python bench/estate_bench.py [N]
 """
@@ -36,6 +37,7 @@ def main() -> None:
                     "json",
                     "--jobs",
                     str(jobs),
+                    "--no-cache",  # the results cache would serve the second run
                 ],
                 capture_output=True,
                 text=True,
