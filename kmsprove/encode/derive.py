@@ -17,7 +17,7 @@ from kmsprove.catalog import (
     takes_alias,
 )
 from kmsprove.encode.match import ANY, ANY_RUN, glob_re
-from kmsprove.encode.names import DIGITS12, NAME_RE, endpoint, fresh_service
+from kmsprove.encode.names import DIGITS12, NAME_RE, SESSION_RE, endpoint, fresh_service
 from kmsprove.encode.shapes import required_facts
 from kmsprove.encode.symbolic import Sym, fast_and, fast_eq, fast_not, naming_is
 from kmsprove.encode.text import lit
@@ -264,7 +264,9 @@ def free_facts(u: Universe, key: Key | None, sym: Sym) -> list[z3.BoolRef]:
     out.append(z3.Or(*[sym.pid == e.index for e in u.entries]))
     out.append(z3.InRe(sym.fresh_account, DIGITS12))
     out += [sym.fresh_account != lit(a) for a in u.accounts]
-    out.append(z3.InRe(sym.session, NAME_RE))
+    # a role session's name (RoleSessionName) and a federated user's (GetFederationToken's
+    # Name) are at least 2 characters: a 1-character one is no request AWS receives
+    out.append(z3.InRe(sym.session, SESSION_RE))
     for e in u.entries:
         out.append(z3.Implies(sym.pid == e.index, fast_and(*entry_facts(e, u, sym))))
     if key is not None:

@@ -14,6 +14,7 @@ import time
 from dataclasses import replace
 
 from kmsprove.answer import Answer, Verdict
+from kmsprove.arn import parse_caller
 from kmsprove.ast import Effect, Query, WhoKind
 from kmsprove.catalog import action_info, derived_keys, expand
 from kmsprove.encode.static import keeps, maybe_covered, world_for
@@ -122,7 +123,8 @@ def _candidates(query: Query, key: Key, cut: Key) -> list[str]:
     match who.kind:
         case WhoKind.PRINCIPAL:
             pattern = who.pattern or ""
-            return [] if set("*?") & set(pattern) else [as_caller(pattern)]
+            named = [] if set("*?") & set(pattern) else [as_caller(pattern)]
+            return [c for c in named if _may_call(c)]
         case WhoKind.IN_ACCOUNTS:
             out = [f"arn:aws:iam::{a}:root" for a in who.accounts]
         case WhoKind.ANYONE | WhoKind.ANY_PRINCIPAL:
@@ -131,7 +133,15 @@ def _candidates(query: Query, key: Key, cut: Key) -> list[str]:
         for st in policy.statements:
             if st.effect is Effect.ALLOW:
                 out += [as_caller(p.value) for p in st.principal or () if p.kind == "AWS"]
-    return list(dict.fromkeys(c for c in out if c.startswith("arn:")))
+    return list(dict.fromkeys(c for c in out if c.startswith("arn:") and _may_call(c)))
+
+
+def _may_call(caller: str) -> bool:
+    """Not a session or federated user of a name STS never gives (RoleSessionName and
+    GetFederationToken's Name are 2 characters at least, as the encoder's `free_facts`)."""
+    c = parse_caller(caller)
+    name = c.session if c.kind == "assumed-role" else c.name if c.kind == "federated-user" else ""
+    return c.kind not in ("assumed-role", "federated-user") or len(name) >= 2
 
 
 def concrete_yes(

@@ -130,3 +130,26 @@ def test_a_pin_the_caller_sends_is_kept_and_the_yes_needs_no_solver() -> None:
     assert req is not None and req.principal == f"arn:aws:iam::{B}:root"
     assert req.context.get("kms:EncryptionContext:app") == ("x",)
     assert evaluate(world, req).allowed
+
+
+def test_a_session_name_of_one_character_is_no_session_aws_creates() -> None:
+    """RoleSessionName is 2 to 64 characters (STS AssumeRole): a key policy naming
+    `assumed-role/R/s` names no session that can call, so only a two-character session
+    of another statement is a witness (docs/choices.md, "Session names")."""
+    one = f"arn:aws:sts::{B}:assumed-role/R/s"
+    two = f"arn:aws:sts::{B}:assumed-role/R/s2"
+
+    def world(*sessions: str) -> Any:
+        statements = [
+            {"Effect": "Allow", "Principal": {"AWS": s}, "Action": "kms:Decrypt", "Resource": "*"}
+            for s in sessions
+        ]
+        doc = {"Version": "2012-10-17", "Statement": statements}
+        return load_world_json({"version": 1, "keys": [{"arn": KEY, "policy": doc}]})
+
+    query = parse_query(f"can any principal in account {B} kms:Decrypt")
+    (answer,) = ask(world(one), query, timeout=30)
+    assert answer.verdict is Verdict.NO, answer.reason
+    (answer,) = ask(world(one, two), query, timeout=30)
+    assert answer.verdict is Verdict.YES, answer.reason
+    assert answer.counterexample is not None and answer.counterexample.principal == two
