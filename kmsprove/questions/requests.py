@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from kmsprove.arn import parse_caller
 from kmsprove.ast import CondOp, Query, WhoKind
-from kmsprove.catalog import required_keys, shape_examples
+from kmsprove.catalog import derived_keys, required_keys, shape_examples
 from kmsprove.evaluate.match import glob_like
 from kmsprove.request import Context, Request
 from kmsprove.solve.requests import some_grant_id
@@ -65,12 +65,30 @@ def conds_hold(query: Query, req: Request) -> bool:
     return True
 
 
+# keys AWS sets besides the catalogue's derived ones: the tags it reads, and the
+# resource a service acts for (absent from any other caller's request)
+AWS_SET_PREFIXES = ("aws:principaltag/", "aws:resourcetag/")
+SERVICE_SOURCE_PREFIXES = ("aws:sourcearn", "aws:sourceaccount", "aws:sourceorg")
+
+
+def sendable(low: str, service: bool) -> bool:
+    """Whether a caller's request may carry key `low` with a value of the caller's
+    choosing: never a key AWS alone sets from the caller, the key or the request
+    (R5.2, R5.3: aws:username, aws:PrincipalIsAWSService, principal tags...); the
+    aws:Source* keys only for a service acting for some resource."""
+    if low in derived_keys() or low.startswith(AWS_SET_PREFIXES):
+        return False
+    return service or not low.startswith(SERVICE_SOURCE_PREFIXES)
+
+
 def final_request(query: Query, caller: str, action: str, key: Key, ec: dict[str, str]) -> Request:
     """The question's request by `caller`: the encryption context a grant needs, and the
-    values the question's `where` pins."""
+    values the question's `where` pins, where the caller can send them (`sendable`: a
+    pin AWS would not carry does not hold, and `conds_hold` says so)."""
     pairs: dict[str, str] = {f"kms:EncryptionContext:{k}": v for k, v in ec.items()}
+    service = parse_caller(caller).is_service
     for c in query.conditions:
-        if c.op is CondOp.EQ and c.value is not None:
+        if c.op is CondOp.EQ and c.value is not None and sendable(c.key.lower(), service):
             pairs[c.key] = c.value
     # an operation is never sent without its required parameters (CreateGrant's
     # grantee and operations): a value AWS could send, the replay then decides it

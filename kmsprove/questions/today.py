@@ -16,7 +16,7 @@ from dataclasses import replace
 from kmsprove.answer import Answer, Verdict
 from kmsprove.arn import parse_caller
 from kmsprove.ast import Effect, Query, WhoKind
-from kmsprove.catalog import action_info, derived_keys, expand
+from kmsprove.catalog import action_info, expand
 from kmsprove.encode.static import keeps, maybe_covered, world_for
 from kmsprove.encode.universe import Universe, build_universe, restrict
 from kmsprove.errors import InputError
@@ -94,21 +94,6 @@ def solve_today(
     )
 
 
-def set_by_aws(low: str) -> bool:
-    """A key AWS alone sets, from the caller, the key or the request (R5.2, R5.3): a
-    request carries it only where AWS derives it, so no caller can send it."""
-    return low in derived_keys() or low.startswith(AWS_SET_PREFIXES)
-
-
-# keys of a service caller (absent for the IAM callers tried here) and tags AWS reads
-AWS_SET_PREFIXES = (
-    "aws:principaltag/",
-    "aws:resourcetag/",
-    "aws:sourcearn",
-    "aws:sourceaccount",
-    "aws:sourceorgid",
-    "aws:sourceorgpaths",
-)
 CONCRETE_TRIES = 8  # plain requests tried before the solver (each one evaluation)
 
 
@@ -169,15 +154,14 @@ def concrete_yes(
             continue
         try:
             derived = complete_request(world, plain).context
-            # the question's pins, but never over what AWS derives for this caller
-            # (aws:PrincipalIsAWSService is "false" for a user, whatever the `where`),
-            # and never a key only AWS sets that it leaves out here (aws:username of a
-            # root user): such a pin does not hold, and conds_hold below says so
+            # the question's pins (those a caller can send: `final_request`), never over
+            # what the world derives for this caller; a pin that does not hold here
+            # fails conds_hold below
             pinned = final_request(query, caller, action, key, {})
             own = {
                 name: list(vals)
                 for low, vals in pinned.context.values.items()
-                if derived.get(name := pinned.context.names[low]) is None and not set_by_aws(low)
+                if derived.get(name := pinned.context.names[low]) is None
             }
             req = replace(plain, context=Context.of({**plain.context.as_json(), **own}))
             full = complete_request(world, req)
