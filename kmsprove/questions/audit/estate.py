@@ -33,7 +33,7 @@ from kmsprove.questions.audit import AuditOptions, AuditResult, audit_options, a
 from kmsprove.questions.audit.findings import AuditFinding, Status, Suppression
 from kmsprove.questions.audit.rules import Severity
 from kmsprove.questions.audit.suppress import apply, read_baseline, read_suppressions
-from kmsprove.questions.cache import ResultsCache, UnitFiles, key_of
+from kmsprove.questions.cache import ResultsCache, key_of
 from kmsprove.questions.check.estate import Unit, plan, read_unit
 from kmsprove.questions.workers import Executor, executor_for
 
@@ -170,7 +170,7 @@ def run_audit(
     if cache is None and not executor.remote:
         return executor.map(run, ready.units, advance)
     units = [u for u, _ in ready.units]
-    found = cache.units([_files(u) for u in units], ready.job.read) if cache else []
+    found = cache.units([u.files() for u in units], ready.job.read) if cache else []
     names = [_entry_name(ready.job, keyless) for _, keyless in ready.units]
     served = {
         n: r
@@ -209,11 +209,6 @@ def _compute(
     ]
 
 
-def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
-    keys = None if unit.loaded is None else tuple(k.arn for k in unit.loaded.keys)
-    return unit.world, keys, unit.sources if sources is None else sources
-
-
 def _entry_name(job: AuditJob, keyless: bool) -> str:
     return key_of("audit", repr(job.options), str(keyless))
 
@@ -227,7 +222,7 @@ def _store(cache: ResultsCache, ready: Prepared, n: int, report: AuditReport, na
     if not report.sources or report.sources[0][0] != unit.world:
         return
     head = (report.keys, (), report.read_with_flags)
-    cache.store_unit(_files(unit, report.sources), ready.job.read, head, {name: report})
+    cache.store_unit(unit.files(report.sources), ready.job.read, head, {name: report})
 
 
 def settle(

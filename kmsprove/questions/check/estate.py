@@ -27,6 +27,7 @@ from kmsprove.inputs import load_world_of_directory, world_files
 from kmsprove.inputs.files import Source
 from kmsprove.inputs.key_policy_world import WorldInput, load_world_input
 from kmsprove.inputs.options import NO_OPTIONS, ReadOptions
+from kmsprove.questions.cache import Head, UnitFiles
 from kmsprove.questions.check import check_world, read_spec
 from kmsprove.world import World
 
@@ -45,6 +46,12 @@ class Unit:
     # WORLD, or a template or plan of a directory (its world files take none)
     read_with_flags: bool = False
 
+    def files(self, sources: tuple[Source, ...] | None = None) -> UnitFiles:
+        """The unit as the results cache sees it: its world file, a slice's keys, and
+        the files it was read from (`sources`, else its own)."""
+        keys = None if self.loaded is None else tuple(k.arn for k in self.loaded.keys)
+        return self.world, keys, self.sources if sources is None else sources
+
 
 @dataclass(frozen=True)
 class UnitReport:
@@ -60,6 +67,11 @@ class UnitReport:
     @property
     def counts(self) -> dict[str, int]:
         return counts(self.outcomes)
+
+    @property
+    def head(self) -> Head:
+        """What the results cache keeps of the unit beside its entries."""
+        return self.keys, self.warnings, self.read_with_flags
 
 
 @dataclass(frozen=True)

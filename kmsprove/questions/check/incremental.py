@@ -24,8 +24,7 @@ from typing import Any, TypeGuard
 
 from kmsprove.answer import CheckStatus, Outcome
 from kmsprove.ast import Expectation
-from kmsprove.inputs.files import Source
-from kmsprove.questions.cache import Head, ResultsCache, UnitFiles, key_of
+from kmsprove.questions.cache import Head, ResultsCache, key_of
 from kmsprove.questions.check.estate import (
     Job,
     Unit,
@@ -104,7 +103,7 @@ def run_estate(
 def _serve(plans: Sequence[_Plan], job: Job, cache: ResultsCache) -> None:
     """Each unit's key, and the entries the cache holds for it (one batch of look-ups,
     then one for the witness worlds of failing outcomes)."""
-    found = cache.units([_files(p.unit) for p in plans], job.options)
+    found = cache.units([p.unit.files() for p in plans], job.options)
     heavy: list[tuple[_Plan, int, str]] = []  # entries whose witness worlds a report may need
     for p, f in zip(plans, found, strict=True):
         if f is None:
@@ -168,12 +167,6 @@ def _is_light(value: object) -> TypeGuard[Light]:
     )
 
 
-def _files(unit: Unit, sources: tuple[Source, ...] | None = None) -> UnitFiles:
-    """The unit as the cache sees it (`UnitFiles`)."""
-    keys = None if unit.loaded is None else tuple(k.arn for k in unit.loaded.keys)
-    return unit.world, keys, unit.sources if sources is None else sources
-
-
 def _report(
     p: _Plan, computed: UnitReport | None, job: Job, cache: ResultsCache | None
 ) -> UnitReport:
@@ -193,8 +186,7 @@ def _report(
     entries = dict(p.served)
     entries.update({n: (g, s) for n, g, s in zip(missing, groups, shares, strict=True)})
     _store(p, computed, job, cache, {n: entries[n] for n in missing})
-    head = (computed.keys, computed.warnings, computed.read_with_flags)
-    return _assembled(p, entries, head, computed)
+    return _assembled(p, entries, computed.head, computed)
 
 
 def _assembled(
@@ -238,10 +230,11 @@ def _store(
     for n, entry in new.items():
         if all(o.status is not CheckStatus.UNKNOWN for o in entry[0]):
             name = entry_name(job, p.spec[n])
-            entries[name], worlds = _light(entry)
-            if any(w is not None for w in worlds):
+            light, worlds = _light(entry)
+            entries[name] = light
+            if light[2]:  # some witness world, stored apart
                 heavy[name] = worlds
-    head = (computed.keys, computed.warnings, computed.read_with_flags)
-    key = cache.store_unit(_files(p.unit, computed.sources), job.options, head, entries)
+    files = p.unit.files(computed.sources)
+    key = cache.store_unit(files, job.options, computed.head, entries)
     for name, worlds in heavy.items():
         cache.remember(key_of("worlds", key, name), worlds)
