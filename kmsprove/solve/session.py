@@ -297,12 +297,7 @@ class Session:
         solver.set("timeout", _ms(seconds))
         solver.set("random_seed", seed)
         solver.add(*self._facts, *formulas)
-        result = solver.check()
-        if result == z3.sat:
-            return Sat(solver.model())
-        if result == z3.unsat:
-            return Unsat()
-        return Unknown(solver.reason_unknown() or "unknown")
+        return _as_result(solver, solver.check())
 
     def _search(
         self,
@@ -328,11 +323,7 @@ class Session:
                 solver = self._solver
                 solver.set("timeout", _ms(budget))
                 solver.set("random_seed", seed)
-                r = solver.check(*assumed)
-                reason = solver.reason_unknown() or "unknown" if r == z3.unknown else ""
-                result = (
-                    Sat(solver.model()) if r == z3.sat else Unknown(reason) if reason else Unsat()
-                )
+                result = _as_result(solver, solver.check(*assumed))
             if not _open(result):
                 return result  # an answer, or what more time would not change
             slice_ = slice_ if live is not None and seed % 2 == 0 else slice_ * 2
@@ -363,6 +354,15 @@ class Session:
             if result == z3.unknown:
                 break  # the tiers only get harder: go straight to the real question
         return self._search(deadline, assumed)
+
+
+def _as_result(solver: z3.Solver, checked: z3.CheckSatResult) -> Result:
+    """A check's outcome, with its model or Z3's reason for not deciding."""
+    if checked == z3.sat:
+        return Sat(solver.model())
+    if checked == z3.unsat:
+        return Unsat()
+    return Unknown(solver.reason_unknown() or "unknown")
 
 
 def _left(deadline: float | None) -> float | None:
