@@ -12,21 +12,24 @@ from kmsprove.inputs.world_file import load_world_json
 from kmsprove.questions.ask import ask
 from kmsprove.questions.requests import final_request
 from kmsprove.syntax.query import parse_query
+from tests.support.strategies import A, B, one_key_world
 
-A, B = "111122223333", "444455556666"
-KEY = f"arn:aws:kms:us-west-2:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 ROOT_B = f"arn:aws:iam::{B}:root"
 
 
 def _world() -> Any:
-    statements = [
-        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}, "Action": "kms:*"},
-        {"Effect": "Allow", "Principal": {"AWS": ROOT_B}, "Action": "kms:Decrypt"},
-    ]
-    for s in statements:
-        s["Resource"] = "*"
-    doc = {"Version": "2012-10-17", "Statement": statements}
-    return load_world_json({"version": 1, "keys": [{"arn": KEY, "policy": doc}]})
+    root_a = {"AWS": f"arn:aws:iam::{A}:root"}
+    return load_world_json(
+        one_key_world(
+            {"Effect": "Allow", "Principal": root_a, "Action": "kms:*", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": ROOT_B},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+            },
+        )
+    )
 
 
 def test_a_pin_on_a_key_aws_sets_is_left_out_and_one_the_caller_sends_is_kept() -> None:

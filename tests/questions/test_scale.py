@@ -29,7 +29,7 @@ from kmsprove.questions.ask import ask
 from kmsprove.request import Context, Request
 from kmsprove.solve.decode import witness_world
 from kmsprove.syntax.query import parse_query
-from tests.support.strategies import worlds
+from tests.support.strategies import one_key_world, worlds
 
 A = "111122223333"
 ORG = "o-shared0000"
@@ -395,12 +395,7 @@ def test_where_on_the_callers_account_restricts_the_callers() -> None:
             "Resource": "*",
         }
     ]
-    world = load_world_json(
-        {
-            "version": 1,
-            "keys": [{"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": statements}}],
-        }
-    )
+    world = _key_world(*statements)
     q = f'can anyone kms:Decrypt where aws:PrincipalAccount != "{A}"'
     assert _one(world, q).verdict is Verdict.NO
     statements.append(
@@ -412,12 +407,7 @@ def test_where_on_the_callers_account_restricts_the_callers() -> None:
             "Resource": "*",
         }
     )
-    world = load_world_json(
-        {
-            "version": 1,
-            "keys": [{"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": statements}}],
-        }
-    )
+    world = _key_world(*statements)
     yes = _one(world, q)
     assert yes.verdict is Verdict.YES and _allowed(world, yes)
     assert f":{partner}:" in yes.counterexample.principal
@@ -469,15 +459,7 @@ def test_thousands_of_open_accounts_are_summarised_in_text_and_listed_in_json() 
 
 def _key_world(*statements: dict[str, Any], org: bool = False) -> Any:
     accounts = {A: {"organization": ORG}} if org else {}
-    return load_world_json(
-        {
-            "version": 1,
-            "keys": [
-                {"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": list(statements)}}
-            ],
-            "accounts": accounts,
-        }
-    )
+    return load_world_json(one_key_world(*statements, accounts=accounts, key=KEY))
 
 
 def _anyone_if(op: str, key: str, *values: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from kmsprove.questions.ask import ask
 from kmsprove.questions.today import query_actions
 from kmsprove.solve.requests import caller_exists
 from kmsprove.syntax.query import parse_query
-from tests.support.strategies import ACTIONS, KP_RESOURCES, policies, worlds
+from tests.support.strategies import ACTIONS, KP_RESOURCES, A, B, one_key_world, policies, worlds
 
 
 def _symbolic(names: list[str]) -> Any:
@@ -84,23 +84,29 @@ def test_the_coarse_syntactic_no_never_rules_out_what_the_encoder_allows(
             assert maybe_covered(cut, u, names)
 
 
-A, B = "111122223333", "444455556666"
-KEY = f"arn:aws:kms:us-west-2:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-
-
 def _cross_account() -> Any:
     """The key policy of the Developer Guide's cross-account example: account B's root
     may use the key; B is open (its administrators may write any IAM policy)."""
-    statements = [
-        {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{A}:root"}},
-        {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{B}:root"}},
-    ]
-    statements[0]["Action"] = "kms:*"
-    statements[1]["Action"] = ["kms:Decrypt", "kms:Encrypt"]
-    for s in statements:
-        s["Resource"] = "*"
-    doc = {"Version": "2012-10-17", "Statement": statements}
-    return load_world_json({"version": 1, "keys": [{"arn": KEY, "policy": doc}]})
+    root = {"AWS": f"arn:aws:iam::{A}:root"}
+    use = {"AWS": f"arn:aws:iam::{B}:root"}
+    return load_world_json(
+        one_key_world(
+            {
+                "Sid": "Root",
+                "Effect": "Allow",
+                "Principal": root,
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "Use",
+                "Effect": "Allow",
+                "Principal": use,
+                "Action": ["kms:Decrypt", "kms:Encrypt"],
+                "Resource": "*",
+            },
+        )
+    )
 
 
 def test_a_where_on_a_key_aws_sets_is_not_pinned_onto_a_root_user() -> None:
@@ -140,12 +146,19 @@ def test_a_session_name_of_one_character_is_no_session_aws_creates() -> None:
     two = f"arn:aws:sts::{B}:assumed-role/R/s2"
 
     def world(*sessions: str) -> Any:
-        statements = [
-            {"Effect": "Allow", "Principal": {"AWS": s}, "Action": "kms:Decrypt", "Resource": "*"}
-            for s in sessions
-        ]
-        doc = {"Version": "2012-10-17", "Statement": statements}
-        return load_world_json({"version": 1, "keys": [{"arn": KEY, "policy": doc}]})
+        return load_world_json(
+            one_key_world(
+                *(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": s},
+                        "Action": "kms:Decrypt",
+                        "Resource": "*",
+                    }
+                    for s in sessions
+                )
+            )
+        )
 
     query = parse_query(f"can any principal in account {B} kms:Decrypt")
     (answer,) = ask(world(one), query, timeout=30)

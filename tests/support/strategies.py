@@ -400,12 +400,12 @@ def request_specs(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def one_key_world(
-    *statements: dict[str, Any], accounts: dict[str, Any] | None = None
+    *statements: dict[str, Any], accounts: dict[str, Any] | None = None, key: str = KEY
 ) -> dict[str, Any]:
-    """A world-file document: the key KEY with these key-policy statements."""
+    """A world-file document: the key `key` with these key-policy statements."""
     doc: dict[str, Any] = {
         "version": 1,
-        "keys": [{"arn": KEY, "policy": {"Version": "2012-10-17", "Statement": list(statements)}}],
+        "keys": [{"arn": key, "policy": {"Version": "2012-10-17", "Statement": list(statements)}}],
     }
     if accounts is not None:
         doc["accounts"] = accounts
